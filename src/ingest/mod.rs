@@ -1,0 +1,478 @@
+//! Ingest: turn exported ledger files into a `Ledger`.
+//!
+//! Owns format detection (per file), splitting files into records with line
+//! numbers, the per-format record parsers (one file each), rejects, and
+//! building the canonical-order `Ledger` (`build`). It never traces.
+
+pub mod bitcoin_etl;
+pub mod bitcoin_rpc;
+pub mod build;
+pub mod ethereum_etl;
+pub mod etherscan;
+pub mod native;
+pub mod raw;
+pub mod split;
+
+use crate::ledger::Ledger;
+use raw::{FieldError, Raw};
+use rayon::prelude::*;
+use split::{LineIndex, Span};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The source formats fundtrail reads, detected per file.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    EthereumEtl,
+    BitcoinEtl,
+    BitcoinRpc,
+    Etherscan,
+    Native,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::EthereumEtl => "ethereum-etl",
+            Format::BitcoinEtl => "bitcoin-etl",
+            Format::BitcoinRpc => "bitcoin-rpc",
+            Format::Etherscan => "etherscan",
+            Format::Native => "fundtrail",
+        }
+    }
+
+    fn parser(self) -> fn(&str, &mut Vec<Raw>) -> Result<(), FieldError> {
+        match self {
+            Format::EthereumEtl => ethereum_etl::parse,
+            Format::BitcoinEtl => bitcoin_etl::parse,
+            Format::BitcoinRpc => bitcoin_rpc::parse,
+            Format::Etherscan => etherscan::parse,
+            Format::Native => native::parse,
+        }
+    }
+}
+
+/// What to do with a record that cannot be used.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// Stop with an error naming file, line and field.
+    #[default]
+    Fail,
+    /// Go on, count the record and keep its text in the rejects file.
+    Skip,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct IngestOptions {
+    pub on_error: OnError,
+}
+
+/// Where a record came from: index into the list of files, 1-based line.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Loc {
+    pub file: u32,
+    pub line: u64,
+}
+
+/// A rejected record: where, which field, why, and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    pub file: PathBuf,
+    pub line: u64,
+    pub field: String,
+    pub message: String,
+    pub text: String,
+}
+
+impl std::fmt::Display for Reject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}: field `{}`: {}",
+                self.file.display(),
+                self.line,
+                self.field,
+                self.message
+            )
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("{0}\n  (use --on-error skip to go on without such records; they are written to a rejects file)")]
+    Record(Reject),
+    #[error("no input files given")]
+    NoInput,
+}
+
+/// The result of ingesting: the ledger and every rejected record.
+#[derive(Debug)]
+pub struct Ingested {
+    pub ledger: Ledger,
+    pub rejects: Vec<Reject>,
+}
+
+/// Expand the command line's paths: a directory means every regular file
+/// directly in it (sorted by name, hidden files skipped).
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| IngestError::Io {
+            path: p.clone(),
+            source: e,
+        })?;
+        if meta.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| IngestError::Io {
+                    path: p.clone(),
+                    source: e,
+                })?
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|q| q.is_file())
+                .filter(|q| {
+                    !q.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with('.') || n == "ATTRIBUTION.md" || n == "LICENSE")
+                })
+                .collect();
+            entries.sort();
+            out.extend(entries);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    if out.is_empty() {
+        return Err(IngestError::NoInput);
+    }
+    Ok(out)
+}
+
+/// Read a file's text, gunzipping when it starts with the gzip magic.
+pub fn read_text(path: &Path) -> Result<String, IngestError> {
+    let io = |e| IngestError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut s = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_end(&mut s)
+            .map_err(io)?;
+        s
+    } else {
+        bytes
+    };
+    String::from_utf8(bytes).map_err(|e| IngestError::File {
+        path: path.to_path_buf(),
+        message: format!("not UTF-8 text (byte {}): is this a JSON export?", e.utf8_error().valid_up_to()),
+    })
+}
+
+/// What the first record of a file says about its format.
+#[derive(Debug, PartialEq, Eq)]
+enum Detected {
+    Ledger(Format),
+    /// A known export that carries no value movements (blocks, logs, receipts,
+    /// contracts, a scalar RPC result): read, counted, nothing to ingest.
+    NoValue(&'static str),
+}
+
+fn detect(v: &serde_json::Value) -> Result<Detected, String> {
+    use Detected::*;
+    let Some(o) = v.as_object() else {
+        return Ok(NoValue("scalar JSON value"));
+    };
+    let has = |k: &str| o.contains_key(k);
+    let ty = o.get("type").and_then(|t| t.as_str());
+    if has("kind") && (has("amount") || has("outputs") || has("asset")) {
+        return Ok(Ledger(Format::Native));
+    }
+    match ty {
+        Some("transaction" | "token_transfer" | "trace" | "token") => {
+            return Ok(Ledger(Format::EthereumEtl))
+        }
+        Some("block" | "log" | "contract" | "receipt") => return Ok(NoValue("ethereum-etl non-value records")),
+        _ => {}
+    }
+    if has("inputs") && has("outputs") && has("hash") {
+        return Ok(Ledger(Format::BitcoinEtl));
+    }
+    if has("vin") && has("vout") || has("tx") && (has("height") || has("merkleroot")) {
+        return Ok(Ledger(Format::BitcoinRpc));
+    }
+    if has("timeStamp") && has("blockNumber") && has("hash") {
+        return Ok(Ledger(Format::Etherscan));
+    }
+    if has("trace_address") || has("trace_type") || (has("token_address") && has("log_index"))
+        || (has("from_address") && (has("receipt_status") || has("nonce") || has("gas_price")))
+        || (has("symbol") && has("decimals") && has("address"))
+    {
+        return Ok(Ledger(Format::EthereumEtl));
+    }
+    if has("transaction_count") || has("merkle_root") || has("logs_bloom") {
+        return Ok(NoValue("block records"));
+    }
+    let mut keys: Vec<&str> = o.keys().map(|k| k.as_str()).collect();
+    keys.truncate(12);
+    Err(format!(
+        "cannot tell the format of this file from its first record (keys: {}); \
+         fundtrail reads ethereum-etl, bitcoin-etl, Bitcoin Core RPC, Etherscan and its own format (see README)",
+        keys.join(", ")
+    ))
+}
+
+/// The record spans of a file, unwrapping envelopes: one entry per record
+/// (or per line that is not JSON).
+fn record_spans(path: &Path, text: &str) -> Result<Vec<Result<Span, split::SplitError>>, IngestError> {
+    let file_err = |m: String| IngestError::File {
+        path: path.to_path_buf(),
+        message: m,
+    };
+    let tops = split::top_level_values(text, (0, text.len()));
+    let mut out = Vec::new();
+    for t in tops {
+        let span = match t {
+            Ok(s) => s,
+            Err(e) => {
+                out.push(Err(e));
+                continue;
+            }
+        };
+        let b = text.as_bytes()[span.0];
+        if b == b'[' {
+            out.extend(
+                split::array_elements(text, span)
+                    .map_err(|e| file_err(format!("line {}: {}", LineIndex::new(text).line_of(e.offset), e.message)))?
+                    .into_iter()
+                    .map(Ok),
+            );
+            continue;
+        }
+        if b == b'{' {
+            if let Some(r) = split::object_field(text, span, "result") {
+                let status = split::object_field(text, span, "status");
+                let message = split::object_field(text, span, "message");
+                let rpc_error = split::object_field(text, span, "error").map(|s| &text[s.0..s.1]);
+                if let Some(err) = rpc_error.filter(|e| *e != "null") {
+                    return Err(file_err(format!("the RPC response is an error: {err}")));
+                }
+                let is_envelope = (status.is_some() && message.is_some())
+                    || split::object_field(text, span, "id").is_some()
+                    || rpc_error.is_some();
+                if is_envelope {
+                    let rb = text.as_bytes()[r.0];
+                    if status.map(|s| &text[s.0..s.1]) == Some("\"0\"") && rb != b'[' {
+                        let msg = message.map(|s| &text[s.0..s.1]).unwrap_or("");
+                        if msg.contains("No transactions found") || msg.contains("No records found") {
+                            continue;
+                        }
+                        return Err(file_err(format!(
+                            "the Etherscan response is an error: message {msg}, result {}",
+                            &text[r.0..r.1]
+                        )));
+                    }
+                    match rb {
+                        b'[' => out.extend(
+                            split::array_elements(text, r)
+                                .map_err(|e| file_err(e.message))?
+                                .into_iter()
+                                .map(Ok),
+                        ),
+                        _ => out.push(Ok(r)),
+                    }
+                    continue;
+                }
+            }
+        }
+        out.push(Ok(span));
+    }
+    Ok(out)
+}
+
+/// Records parsed from one file, with where each came from.
+struct FileRecords {
+    format: Option<Format>,
+    raws: Vec<(Raw, Loc)>,
+    rejects: Vec<Reject>,
+    records: u64,
+}
+
+fn parse_file(idx: u32, path: &Path) -> Result<FileRecords, IngestError> {
+    let text = read_text(path)?;
+    let spans = record_spans(path, &text)?;
+    let lines = LineIndex::new(&text);
+    let first = spans.iter().find_map(|s| s.as_ref().ok().copied());
+    let Some(first) = first else {
+        return Ok(FileRecords {
+            format: None,
+            raws: Vec::new(),
+            rejects: spans
+                .iter()
+                .filter_map(|s| s.as_ref().err())
+                .map(|e| split_reject(path, &text, &lines, e))
+                .collect(),
+            records: 0,
+        });
+    };
+    let first_value: serde_json::Value = match serde_json::from_str(&text[first.0..first.1]) {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(IngestError::File {
+                path: path.to_path_buf(),
+                message: format!("line {}: the first record is not JSON: {e}", lines.line_of(first.0)),
+            })
+        }
+    };
+    let format = match detect(&first_value).map_err(|m| IngestError::File {
+        path: path.to_path_buf(),
+        message: m,
+    })? {
+        Detected::Ledger(f) => f,
+        Detected::NoValue(_) => {
+            return Ok(FileRecords {
+                format: None,
+                raws: Vec::new(),
+                rejects: Vec::new(),
+                records: 0,
+            })
+        }
+    };
+    let parse = format.parser();
+    let results: Vec<Result<Vec<(Raw, Loc)>, Reject>> = spans
+        .par_iter()
+        .map(|s| match s {
+            Err(e) => Err(split_reject(path, &text, &lines, e)),
+            Ok(span) => {
+                let rec = &text[span.0..span.1];
+                let line = lines.line_of(span.0);
+                let mut out = Vec::new();
+                match parse(rec, &mut out) {
+                    Ok(()) => Ok(out.into_iter().map(|r| (r, Loc { file: idx, line })).collect()),
+                    Err(fe) => Err(Reject {
+                        file: path.to_path_buf(),
+                        line,
+                        field: fe.field,
+                        message: fe.message,
+                        text: one_line(rec),
+                    }),
+                }
+            }
+        })
+        .collect();
+    let mut fr = FileRecords {
+        format: Some(format),
+        raws: Vec::new(),
+        rejects: Vec::new(),
+        records: results.len() as u64,
+    };
+    for r in results {
+        match r {
+            Ok(v) => fr.raws.extend(v),
+            Err(rej) => fr.rejects.push(rej),
+        }
+    }
+    Ok(fr)
+}
+
+fn split_reject(path: &Path, text: &str, lines: &LineIndex, e: &split::SplitError) -> Reject {
+    let line = lines.line_of(e.offset);
+    let start = text[..e.offset].rfind('\n').map(|p| p + 1).unwrap_or(0);
+    let end = text[e.offset..].find('\n').map(|p| e.offset + p).unwrap_or(text.len());
+    Reject {
+        file: path.to_path_buf(),
+        line,
+        field: String::new(),
+        message: format!("not valid JSON: {}", e.message),
+        text: text[start..end].to_string(),
+    }
+}
+
+/// A record's text on one line (JSON allows the whitespace we fold).
+fn one_line(rec: &str) -> String {
+    if rec.contains('\n') {
+        rec.split('\n').map(|l| l.trim()).collect::<Vec<_>>().join(" ")
+    } else {
+        rec.to_string()
+    }
+}
+
+/// Ingest files (already expanded) into a ledger.
+pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested, IngestError> {
+    let parsed: Vec<Result<FileRecords, IngestError>> = paths
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| parse_file(i as u32, p))
+        .collect();
+    let mut raws = Vec::new();
+    let mut rejects = Vec::new();
+    let mut files = Vec::new();
+    let mut per_format: std::collections::BTreeMap<String, u64> = Default::default();
+    for (p, r) in paths.iter().zip(parsed) {
+        let fr = r?;
+        let fmt = fr.format.map(|f| f.name()).unwrap_or("no value records");
+        *per_format.entry(fmt.to_string()).or_default() += fr.records;
+        files.push(crate::ledger::SourceFile {
+            path: p.display().to_string(),
+            format: fmt.to_string(),
+            records: fr.records,
+        });
+        raws.extend(fr.raws);
+        rejects.extend(fr.rejects);
+    }
+    if opts.on_error == OnError::Fail {
+        if let Some(r) = rejects.first() {
+            return Err(IngestError::Record(r.clone()));
+        }
+    }
+    let built = build::build(raws, paths);
+    let mut ledger = match built {
+        Ok(b) => {
+            rejects.extend(b.rejects);
+            b.ledger
+        }
+        Err(r) => return Err(IngestError::Record(r)),
+    };
+    if opts.on_error == OnError::Fail {
+        if let Some(r) = rejects.first() {
+            return Err(IngestError::Record(r.clone()));
+        }
+    }
+    ledger.info.rejected = rejects.len() as u64;
+    ledger.info.records = per_format.into_iter().collect();
+    ledger.info.files = files;
+    Ok(Ingested { ledger, rejects })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_each_format_from_its_first_record() {
+        let d = |s: &str| detect(&serde_json::from_str(s).unwrap());
+        assert_eq!(d(r#"{"type":"transaction","hash":"0x1"}"#), Ok(Detected::Ledger(Format::EthereumEtl)));
+        assert_eq!(d(r#"{"hash":"a","inputs":[],"outputs":[]}"#), Ok(Detected::Ledger(Format::BitcoinEtl)));
+        assert_eq!(d(r#"{"txid":"a","vin":[],"vout":[]}"#), Ok(Detected::Ledger(Format::BitcoinRpc)));
+        assert_eq!(d(r#"{"hash":"a","tx":[],"height":1}"#), Ok(Detected::Ledger(Format::BitcoinRpc)));
+        assert_eq!(
+            d(r#"{"blockNumber":"1","timeStamp":"1","hash":"0x1"}"#),
+            Ok(Detected::Ledger(Format::Etherscan))
+        );
+        assert_eq!(d(r#"{"kind":"transfer","amount":"1"}"#), Ok(Detected::Ledger(Format::Native)));
+        assert!(d(r#"{"foo":1}"#).unwrap_err().contains("keys: foo"));
+    }
+}

@@ -1,0 +1,189 @@
+//! Normalised records, as every source parser emits them, before interning and
+//! sorting. Strings are already in canonical form (addresses via
+//! `model::canonical_address`, hashes lower-case), amounts exact.
+
+use crate::model::{Amount, MoveKind};
+
+/// One parsed record (a source record may yield several).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Raw {
+    AccountTx(RawAccountTx),
+    Token(RawTokenTransfer),
+    Internal(RawInternal),
+    Utxo(RawUtxoTx),
+    Move(RawMove),
+    Asset(RawAsset),
+}
+
+/// A top-level account-model transaction (ethereum-etl `transaction`,
+/// Etherscan `txlist`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RawAccountTx {
+    pub hash: String,
+    pub block: u64,
+    pub time: u64,
+    pub tx_index: u32,
+    pub from: String,
+    /// `to_address`, or the created contract for a creation; `None` when neither
+    /// is known (the value then cannot be credited: the record is rejected by
+    /// the parser if value > 0).
+    pub to: Option<String>,
+    pub value: Amount,
+    /// `None`: the export had no receipt fields, fee unknown (counted, taken as 0).
+    pub fee: Option<Amount>,
+    /// `receipt_status == 0` / `isError == "1"`: no value moves, the fee is paid.
+    pub failed: bool,
+}
+
+/// A token transfer (ethereum-etl `token_transfer`, Etherscan `tokentx`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RawTokenTransfer {
+    pub tx_hash: String,
+    pub log_index: u64,
+    pub block: u64,
+    pub time: Option<u64>,
+    /// The token contract address (lower-case): the asset's name.
+    pub token: String,
+    pub from: String,
+    pub to: String,
+    pub value: Amount,
+}
+
+/// Where an internal transfer came from, which decides how it combines with
+/// its transaction's own value.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TraceSource {
+    /// ethereum-etl `trace`: the top-level trace repeats the transaction's own
+    /// value, so a transaction with traces takes its native value from them only.
+    EthereumEtl,
+    /// Etherscan `txlistinternal`: internal calls only, in addition to the
+    /// transaction's own value.
+    Etherscan,
+}
+
+/// An internal native transfer or a block reward (ethereum-etl `trace`,
+/// Etherscan `txlistinternal`). Parsers emit every trace record, including
+/// ones that move no value (`moves == false`), because their presence marks
+/// the transaction as traced.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RawInternal {
+    pub source: TraceSource,
+    /// Identity for de-duplication: `trace_id` where present, else a key built
+    /// from the transaction hash and trace address.
+    pub id: String,
+    pub tx_hash: Option<String>,
+    pub block: u64,
+    pub time: Option<u64>,
+    /// `None` for block rewards and where the export does not say.
+    pub tx_index: Option<u32>,
+    pub trace_address: Vec<u32>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub value: Amount,
+    /// A block or uncle reward: clean new money, credited after the block's
+    /// last transaction.
+    pub reward: bool,
+    /// True when this record moves value under SPEC.md §1 (value > 0,
+    /// successful, a value-moving trace type).
+    pub moves: bool,
+}
+
+/// A UTXO-model transaction (bitcoin-etl, Bitcoin Core RPC, native format).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RawUtxoTx {
+    pub txid: String,
+    pub block: BlockRef,
+    /// Position in the block; `None` when the source does not say
+    /// (`getrawtransaction`).
+    pub index: Option<u32>,
+    pub time: u64,
+    pub coinbase: bool,
+    /// Asset name, `BTC` unless the source says otherwise.
+    pub asset: String,
+    pub inputs: Vec<RawInput>,
+    /// In output-index order.
+    pub outputs: Vec<RawOutput>,
+}
+
+/// How a UTXO transaction names its block.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BlockRef {
+    Height(u64),
+    /// `getrawtransaction` gives only the block hash and a confirmation count.
+    Hash {
+        hash: String,
+        confirmations: Option<u64>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RawInput {
+    pub prev_txid: String,
+    pub vout: u32,
+    /// Owner (addresses joined with `,`) when the export is enriched.
+    pub owner: Option<String>,
+    /// Value when the export is enriched.
+    pub value: Option<Amount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RawOutput {
+    /// Canonical addresses joined with `,`; for an output with no address,
+    /// `nonstandard:<txid>:<n>` (so it is nobody else's).
+    pub owner: String,
+    pub value: Amount,
+}
+
+/// A movement in fundtrail's native transfer format.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RawMove {
+    pub tx_hash: Option<String>,
+    pub block: u64,
+    pub time: u64,
+    pub tx_index: u32,
+    pub seq: u32,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub asset: String,
+    pub amount: Amount,
+    pub kind: MoveKind,
+}
+
+/// Asset metadata (ethereum-etl `token`, Etherscan `tokentx`, native `asset`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RawAsset {
+    pub asset: String,
+    pub symbol: Option<String>,
+    pub decimals: Option<u8>,
+}
+
+/// Why a record was refused: the JSON path of the field, and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Owner string for an output: canonical addresses joined with `,`, or a
+/// per-output placeholder when the script has no address.
+pub fn owner_of(addresses: &[&str], txid: &str, n: u32) -> String {
+    let parts: Vec<String> = addresses
+        .iter()
+        .map(|a| crate::model::canonical_address(a))
+        .filter(|a| !a.is_empty())
+        .collect();
+    if parts.is_empty() {
+        format!("nonstandard:{txid}:{n}")
+    } else {
+        parts.join(",")
+    }
+}

@@ -1,0 +1,11 @@
+//! fundtrail: follow stolen cryptocurrency through exported ledger data,
+//! exactly.
+//!
+//! Data flows one way: [`ingest`] turns exports into a [`ledger::Ledger`],
+//! [`store`] saves and opens it, [`trace`] replays value flow from the seeds
+//! under a taint policy, and [`report`] renders the result.
+
+pub mod amount;
+pub mod ingest;
+pub mod ledger;
+pub mod model;
