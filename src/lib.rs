@@ -9,3 +9,7 @@ pub mod amount;
 pub mod ingest;
 pub mod ledger;
 pub mod model;
+pub mod store;
+pub mod trace;
+pub mod labels;
+pub mod report;

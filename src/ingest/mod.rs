@@ -476,3 +476,22 @@ mod tests {
         assert!(d(r#"{"foo":1}"#).unwrap_err().contains("keys: foo"));
     }
 }
+
+/// The text of the record that starts on `line` of `path` (for rejects found
+/// after parsing, when only the location was kept).
+pub(crate) fn record_text_at(path: &Path, line: u64) -> Option<String> {
+    let text = read_text(path).ok()?;
+    let start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line as usize - 2)?.0 + 1
+    };
+    let rel = text[start..].find(['{', '['])?;
+    let s = start + rel;
+    let end = split::top_level_values(&text, (s, text.len()))
+        .into_iter()
+        .next()?
+        .ok()?
+        .1;
+    Some(one_line(&text[s..end]))
+}

@@ -1,0 +1,147 @@
+//! Command-line definitions (clap). Help text lives next to each flag.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "fundtrail",
+    version,
+    about = "Follow stolen cryptocurrency through exported ledger data, exactly.",
+    long_about = "Follow stolen cryptocurrency through exported ledger data, exactly.\n\n\
+        fundtrail reads ethereum-etl, bitcoin-etl, Bitcoin Core RPC and Etherscan exports (JSON lines \
+        or arrays, optionally .gz; a directory means every file in it) or a store written by \
+        `fundtrail ingest`, replays value flow from the thief's addresses under a taint policy, and \
+        reports where the stolen funds are now, to the base unit.",
+    after_help = "Example:\n  fundtrail trace fixtures/demo --seed 0x… --policy haircut --labels fixtures/demo/labels.csv"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Read ledger exports and write them to one store file.
+    Ingest(IngestArgs),
+    /// Trace stolen funds from seed addresses or transactions to their endpoints.
+    Trace(TraceArgs),
+    /// Summarise a ledger: counts by model and asset, block and time range, rejects.
+    Stats(StatsArgs),
+    /// Show one address: its movements, balances in the sample, and labels.
+    Inspect(InspectArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// What to do with a record that cannot be used: `fail` stops with an error
+    /// naming file, line and field; `skip` goes on, counts it and writes it to
+    /// the rejects file.
+    #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
+    pub on_error: OnErrorArg,
+    /// Where `--on-error skip` writes the rejected records (one per line, as read).
+    #[arg(long, value_name = "FILE", default_value = "fundtrail-rejects.jsonl")]
+    pub rejects: PathBuf,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnErrorArg {
+    Fail,
+    Skip,
+}
+
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// Ledger export files or directories.
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// The store file to write (replaced atomically).
+    #[arg(short, long, value_name = "STORE")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PolicyArg {
+    /// Any taint taints everything the account holds and sends (upper bound; does not conserve).
+    Poison,
+    /// Each payment carries the account's tainted share, floor(x*T/B).
+    Haircut,
+    /// First in, first out: the oldest coins leave first.
+    Fifo,
+    /// Last in, first out: the newest coins leave first.
+    Lifo,
+    /// Taint in, highest out: tainted coins leave first.
+    Tiho,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct TraceArgs {
+    /// Ledger export files or directories, or one store file.
+    #[arg(required = true, value_name = "FILES|STORE")]
+    pub inputs: Vec<PathBuf>,
+    /// A thief's address: everything it holds or receives is tainted. Repeatable.
+    #[arg(long = "seed", value_name = "ADDR")]
+    pub seeds: Vec<String>,
+    /// A theft transaction: every amount it moves is tainted where it lands. Repeatable.
+    #[arg(long = "seed-tx", value_name = "HASH")]
+    pub seed_txs: Vec<String>,
+    /// The taint policy (SPEC.md §3).
+    #[arg(long, value_enum)]
+    pub policy: PolicyArg,
+    /// Label files (CSV `address,category,label`). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Vec<PathBuf>,
+    /// Label categories that absorb taint (custodial services), comma-separated; `none` for none.
+    #[arg(long, value_name = "CATEGORY,...", default_value = "exchange")]
+    pub stop_at: String,
+    /// Taint smaller than this (base units, per movement) is not followed but
+    /// counted as below threshold; 0 follows everything.
+    #[arg(long, value_name = "N", default_value = "0")]
+    pub min_taint: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Table)]
+    pub format: TraceFormat,
+    /// Write the result to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// Ledger export files or directories, or one store file.
+    #[arg(required = true, value_name = "FILES|STORE")]
+    pub inputs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Table)]
+    pub format: TraceFormat,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// A store file (or ledger exports).
+    #[arg(value_name = "STORE")]
+    pub store: PathBuf,
+    /// The address to show (any case for EVM addresses).
+    #[arg(value_name = "ADDR")]
+    pub address: String,
+    /// Label files to show the address's labels from. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Vec<PathBuf>,
+    /// Show at most this many movements.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub input: InputArgs,
+}

@@ -1,0 +1,392 @@
+//! The commands: each reads its inputs, calls the library, and renders.
+
+use crate::cli::{InputArgs, InspectArgs, IngestArgs, OnErrorArg, PolicyArg, StatsArgs, TraceArgs, TraceFormat};
+use anyhow::{bail, Context, Result};
+use fundtrail::ingest::{self, IngestOptions, OnError};
+use fundtrail::labels::LabelSet;
+use fundtrail::ledger::Ledger;
+use fundtrail::model::{AddrId, ChainModel};
+use fundtrail::report::{self, human, TraceParams, TraceReport};
+use fundtrail::store;
+use fundtrail::trace::{self, Policy, TracePlan};
+use serde_json::json;
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Open a store, or ingest export files, reporting rejects.
+pub fn load(inputs: &[PathBuf], ia: &InputArgs) -> Result<Ledger> {
+    let stores: Vec<&PathBuf> = inputs.iter().filter(|p| p.is_file() && store::is_store(p)).collect();
+    if !stores.is_empty() {
+        if inputs.len() > 1 {
+            bail!(
+                "{} is a fundtrail store: give one store, or export files, not both",
+                stores[0].display()
+            );
+        }
+        return Ok(store::open(&inputs[0])?);
+    }
+    let paths = ingest::expand_paths(inputs)?;
+    let opts = IngestOptions {
+        on_error: match ia.on_error {
+            OnErrorArg::Fail => OnError::Fail,
+            OnErrorArg::Skip => OnError::Skip,
+        },
+    };
+    let ing = ingest::ingest_files(&paths, &opts)?;
+    if !ing.rejects.is_empty() {
+        write_rejects(&ia.rejects, &ing.rejects)?;
+        eprintln!(
+            "fundtrail: rejected {} record{}; they are in {}",
+            ing.rejects.len(),
+            if ing.rejects.len() == 1 { "" } else { "s" },
+            ia.rejects.display()
+        );
+        for r in ing.rejects.iter().take(3) {
+            eprintln!("  {r}");
+        }
+        if ing.rejects.len() > 3 {
+            eprintln!("  ... and {} more", ing.rejects.len() - 3);
+        }
+    }
+    Ok(ing.ledger)
+}
+
+fn write_rejects(path: &Path, rejects: &[ingest::Reject]) -> Result<()> {
+    let mut out = String::new();
+    for r in rejects {
+        out.push_str(&r.text);
+        out.push('\n');
+    }
+    std::fs::write(path, out).with_context(|| format!("writing the rejects file {}", path.display()))
+}
+
+pub fn ingest(a: &IngestArgs) -> Result<()> {
+    let ledger = load(&a.files, &a.input)?;
+    store::write(&ledger, &a.output)?;
+    eprintln!(
+        "fundtrail: wrote {} ({} account movements, {} UTXO transactions, {} addresses, {} duplicates dropped)",
+        a.output.display(),
+        ledger.movements.len(),
+        ledger.utxo_txs.len(),
+        ledger.addresses.len(),
+        ledger.info.duplicates
+    );
+    Ok(())
+}
+
+fn policy_of(p: PolicyArg) -> Policy {
+    match p {
+        PolicyArg::Poison => Policy::Poison,
+        PolicyArg::Haircut => Policy::Haircut,
+        PolicyArg::Fifo => Policy::Fifo,
+        PolicyArg::Lifo => Policy::Lifo,
+        PolicyArg::Tiho => Policy::Tiho,
+    }
+}
+
+/// The stop categories of `--stop-at`.
+pub fn stop_categories(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty() && c != "none")
+        .collect()
+}
+
+pub fn trace(a: &TraceArgs) -> Result<()> {
+    if a.seeds.is_empty() && a.seed_txs.is_empty() {
+        bail!("nothing to trace: give the thief's address with --seed ADDR or a theft transaction with --seed-tx HASH");
+    }
+    let min_taint = fundtrail::amount::parse_integer(&a.min_taint)
+        .map_err(|e| anyhow::anyhow!("--min-taint: {e} (give an integer amount in base units)"))?;
+    let ledger = load(&a.inputs, &a.input)?;
+    let labels = LabelSet::load(&a.labels)?;
+    let policy = policy_of(a.policy);
+    let cats = stop_categories(&a.stop_at);
+    let mut warnings = Vec::new();
+
+    let mut plan = TracePlan { policy: Some(policy), min_taint, ..Default::default() };
+    for (addr, ls) in &labels.by_address {
+        if ls.iter().any(|l| cats.contains(&l.category)) {
+            if let Some(id) = ledger.addr_id(addr) {
+                plan.stops.insert(id);
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    for s in &a.seeds {
+        match ledger.addr_id(s) {
+            Some(id) => {
+                if plan.stops.contains(&id) {
+                    bail!(
+                        "{s} is both a seed and a stop service (labelled {}): remove it from --seed, or change --stop-at",
+                        labels.get(ledger.address(id)).iter().map(|l| l.category.as_str()).collect::<Vec<_>>().join(", ")
+                    );
+                }
+                if seen.insert(id) {
+                    plan.seeds.push(id);
+                }
+            }
+            None => warnings.push(format!("seed {s} does not appear in the ledger")),
+        }
+    }
+    for h in &a.seed_txs {
+        match ledger.tx_id(h).or_else(|| ledger.tx_id(&format!("0x{}", h.trim_start_matches("0x")))) {
+            Some(id) => plan.seed_txs.push(id),
+            None => warnings.push(format!("seed transaction {h} does not appear in the ledger")),
+        }
+    }
+    if plan.seeds.is_empty() && plan.seed_txs.is_empty() {
+        bail!(
+            "none of the seeds appear in the ledger ({}); check the address (EVM addresses match in any case) and the input files",
+            a.seeds.iter().chain(&a.seed_txs).cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    let result = trace::run(&ledger, &plan);
+    if result.unknown_value_inputs > 0 {
+        warnings.push(format!(
+            "{} UTXO inputs of unknown value (spent outputs not in the sample) were taken as clean",
+            result.unknown_value_inputs
+        ));
+    }
+    if ledger.info.unknown_fee_txs > 0 {
+        warnings.push(format!(
+            "{} transactions had no receipt fields: their fees are unknown and taken as 0",
+            ledger.info.unknown_fee_txs
+        ));
+    }
+    let params = TraceParams {
+        policy: policy.name().to_string(),
+        seeds: a.seeds.clone(),
+        seed_txs: a.seed_txs.clone(),
+        stop_at: cats,
+        min_taint,
+        inputs: a.inputs.iter().map(|p| p.display().to_string()).collect(),
+    };
+    let rep = TraceReport::new(&ledger, &result, &labels, &params, policy.conserves(), warnings);
+    let fmt = match a.format {
+        TraceFormat::Table => "table",
+        TraceFormat::Json => "json",
+    };
+    let text = report::exporter(fmt).map(|e| e.render(&rep)).unwrap_or_default();
+    emit(&text, a.out.as_deref())
+}
+
+fn emit(text: &str, out: Option<&Path>) -> Result<()> {
+    match out {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
+        None => {
+            let mut so = std::io::stdout().lock();
+            // a closed pipe (`| head`) is not an error worth a message
+            let _ = so.write_all(text.as_bytes());
+            Ok(())
+        }
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` UTC from a Unix time.
+pub fn utc(t: u64) -> String {
+    let days = (t / 86_400) as i64;
+    let secs = t % 86_400;
+    // civil-from-days (Howard Hinnant)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+pub fn stats(a: &StatsArgs) -> Result<()> {
+    let l = load(&a.inputs, &a.input)?;
+    let mut per_asset: BTreeMap<String, (String, u64, u128)> = BTreeMap::new();
+    for m in &l.movements {
+        let e = per_asset
+            .entry(l.asset(m.asset).name.clone())
+            .or_insert(("account".into(), 0, 0));
+        e.1 += 1;
+        e.2 += m.amount;
+    }
+    for t in &l.utxo_txs {
+        let e = per_asset.entry(l.asset(t.asset).name.clone()).or_insert(("utxo".into(), 0, 0));
+        e.1 += 1;
+        e.2 += l.tx_outputs(t).iter().map(|o| o.value).sum::<u128>();
+    }
+    let blocks = l.movements.iter().map(|m| m.block).chain(l.utxo_txs.iter().map(|t| t.block));
+    let (bmin, bmax) = (blocks.clone().min(), blocks.max());
+    let times = l.movements.iter().map(|m| m.time).chain(l.utxo_txs.iter().map(|t| t.time)).filter(|t| *t > 0);
+    let (tmin, tmax) = (times.clone().min(), times.max());
+    if a.format == TraceFormat::Json {
+        let assets: BTreeMap<&String, serde_json::Value> = per_asset
+            .iter()
+            .map(|(k, (model, n, v))| {
+                let key = if model == "account" { "movements" } else { "transactions" };
+                (k, json!({"model": model, key: n, "volume": v.to_string()}))
+            })
+            .collect();
+        let v = json!({
+            "account_movements": l.movements.len(),
+            "utxo_transactions": l.utxo_txs.len(),
+            "utxo_inputs": l.inputs.len(),
+            "utxo_outputs": l.outputs.len(),
+            "addresses": l.addresses.len(),
+            "assets": assets,
+            "blocks": {"first": bmin, "last": bmax},
+            "time": {"first": tmin, "last": tmax},
+            "records": l.info.records.iter().cloned().collect::<BTreeMap<_, _>>(),
+            "duplicates": l.info.duplicates,
+            "rejected": l.info.rejected,
+            "unknown_fee_transactions": l.info.unknown_fee_txs,
+            "unknown_value_inputs": l.info.unknown_value_inputs,
+            "files": l.info.files.iter().map(|f| json!({"path": f.path, "format": f.format, "records": f.records})).collect::<Vec<_>>(),
+        });
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?), None);
+    }
+    let mut o = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(o, "account model: {} movements", l.movements.len());
+    let _ = writeln!(
+        o,
+        "UTXO model:    {} transactions, {} inputs, {} outputs",
+        l.utxo_txs.len(),
+        l.inputs.len(),
+        l.outputs.len()
+    );
+    let _ = writeln!(o, "addresses:     {}", l.addresses.len());
+    if let (Some(a0), Some(a1)) = (bmin, bmax) {
+        let _ = writeln!(o, "blocks:        {a0} .. {a1}");
+    }
+    if let (Some(t0), Some(t1)) = (tmin, tmax) {
+        let _ = writeln!(o, "time:          {} .. {} UTC", utc(t0), utc(t1));
+    }
+    let _ = writeln!(o, "assets:");
+    for (name, (model, n, v)) in &per_asset {
+        let info = l.asset_id(name).map(|id| l.asset(id).clone());
+        let vol = info
+            .as_ref()
+            .map(|i| human(*v, i.symbol.as_deref(), i.decimals, name))
+            .unwrap_or_else(|| v.to_string());
+        let unit = if model == "account" { "movements" } else { "transactions" };
+        let _ = writeln!(o, "  {name:<44} {model:<8} {n:>9} {unit:<12} volume {vol}");
+    }
+    let _ = writeln!(o, "records read:");
+    for (f, n) in &l.info.records {
+        let _ = writeln!(o, "  {f:<16} {n}");
+    }
+    let _ = writeln!(o, "duplicates dropped: {}", l.info.duplicates);
+    let _ = writeln!(o, "records rejected:   {}", l.info.rejected);
+    let _ = writeln!(o, "fees unknown (no receipt): {} transactions", l.info.unknown_fee_txs);
+    let _ = writeln!(o, "inputs of unknown value:   {}", l.info.unknown_value_inputs);
+    emit(&o, None)
+}
+
+pub fn inspect(a: &InspectArgs) -> Result<()> {
+    let l = load(std::slice::from_ref(&a.store), &a.input)?;
+    let labels = LabelSet::load(&a.labels)?;
+    let canon = fundtrail::model::canonical_address(&a.address);
+    // UTXO owners may list several addresses: match any of them.
+    let ids: Vec<AddrId> = l
+        .addresses
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s == canon || (s.contains(',') && s.split(',').any(|p| p == canon)))
+        .map(|(i, _)| AddrId(i as u32))
+        .collect();
+    if ids.is_empty() {
+        bail!("{} does not appear in the ledger", a.address);
+    }
+    let mut o = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(o, "address {canon}");
+    for lab in labels.get(&canon) {
+        let _ = writeln!(o, "  label: {} {} ({})", lab.category, lab.name, lab.source);
+    }
+    // (asset) -> (received, sent, count)
+    let mut bal: BTreeMap<String, (u128, u128, u64)> = BTreeMap::new();
+    let mut lines = Vec::new();
+    for m in &l.movements {
+        let out = ids.contains(&m.from);
+        let inn = ids.contains(&m.to);
+        if !out && !inn {
+            continue;
+        }
+        let info = l.asset(m.asset);
+        let e = bal.entry(info.name.clone()).or_default();
+        e.2 += 1;
+        if out {
+            e.1 += m.amount;
+        }
+        if inn {
+            e.0 += m.amount;
+        }
+        let (dir, other) = if out { ("out", m.to) } else { ("in ", m.from) };
+        let other = if other.is_none() {
+            if m.kind == fundtrail::model::MoveKind::Fee { "(fee)".to_string() } else { "(new money)".to_string() }
+        } else {
+            l.address(other).to_string()
+        };
+        lines.push(format!(
+            "  {}  block {:>9}  {dir} {:>28}  {} {}  tx {}",
+            utc(m.time),
+            m.block,
+            human(m.amount, info.symbol.as_deref(), info.decimals, &info.name),
+            if out { "to" } else { "from" },
+            other,
+            l.txid(m.tx)
+        ));
+    }
+    let spent: HashSet<u32> = l.inputs.iter().map(|i| i.spent).collect();
+    for t in &l.utxo_txs {
+        let info = l.asset(t.asset);
+        for (k, out) in l.tx_outputs(t).iter().enumerate() {
+            if !ids.contains(&out.owner) {
+                continue;
+            }
+            let g = t.outputs.0 + k as u32;
+            let e = bal.entry(info.name.clone()).or_default();
+            e.0 += out.value;
+            e.2 += 1;
+            if spent.contains(&g) {
+                e.1 += out.value;
+            }
+            lines.push(format!(
+                "  {}  block {:>9}  in  {:>28}  output {}:{}{}",
+                utc(t.time),
+                t.block,
+                human(out.value, info.symbol.as_deref(), info.decimals, &info.name),
+                l.txid(t.txid),
+                k,
+                if spent.contains(&g) { " (spent)" } else { " (unspent)" }
+            ));
+        }
+    }
+    let _ = writeln!(o, "balances in the sample:");
+    for (asset, (inn, out, n)) in &bal {
+        let id = l.asset_id(asset);
+        let info = id.map(|i| l.asset(i).clone());
+        let h = |v| info.as_ref().map(|i| human(v, i.symbol.as_deref(), i.decimals, asset)).unwrap_or_default();
+        let model = info.as_ref().map(|i| i.model);
+        let net = if inn >= out {
+            h(inn - out)
+        } else if model == Some(ChainModel::Account) {
+            format!("{} short: held at least that before the sample", h(out - inn))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(o, "  {asset}: {n} movements, received {}, sent {}, balance {net}", h(*inn), h(*out));
+    }
+    let total = lines.len();
+    let _ = writeln!(o, "movements ({total}):");
+    for line in lines.iter().take(a.limit) {
+        let _ = writeln!(o, "{line}");
+    }
+    if total > a.limit {
+        let _ = writeln!(o, "  ... {} more (use --limit)", total - a.limit);
+    }
+    emit(&o, None)
+}

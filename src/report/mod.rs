@@ -1,0 +1,219 @@
+//! Report: the serialisable view of a trace, and one exporter per output
+//! format. Only this layer knows the output schema (SPEC.md §5).
+
+pub mod json;
+pub mod table;
+
+use crate::amount::format_units;
+use crate::labels::LabelSet;
+use crate::ledger::Ledger;
+use crate::model::{Amount, AssetId};
+use crate::trace::{EndpointKind, TraceResult};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What the user asked for, as given (for the output and its manifest).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TraceParams {
+    pub policy: String,
+    pub seeds: Vec<String>,
+    pub seed_txs: Vec<String>,
+    pub stop_at: Vec<String>,
+    #[serde(with = "dec")]
+    pub min_taint: Amount,
+    pub inputs: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TotalsView {
+    #[serde(with = "dec")]
+    pub seeded: Amount,
+    #[serde(with = "dec")]
+    pub held: Amount,
+    #[serde(with = "dec")]
+    pub absorbed: Amount,
+    #[serde(with = "dec")]
+    pub fees: Amount,
+    #[serde(with = "dec")]
+    pub below_threshold: Amount,
+    /// `seeded == held + absorbed + fees + below_threshold` (never for poison).
+    pub conserved: bool,
+    #[serde(skip)]
+    pub symbol: Option<String>,
+    #[serde(skip)]
+    pub decimals: Option<u8>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LabelView {
+    pub category: String,
+    pub label: String,
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EndpointView {
+    pub rank: usize,
+    pub address: String,
+    pub asset: String,
+    #[serde(with = "dec")]
+    pub tainted: Amount,
+    pub kind: &'static str,
+    pub labels: Vec<LabelView>,
+    pub hops: u32,
+    /// Share of the asset's seeded total that this endpoint holds or absorbed.
+    pub score: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    #[serde(skip)]
+    pub decimals: Option<u8>,
+}
+
+/// A trace, ready to render.
+#[derive(Clone, Debug, Serialize)]
+pub struct TraceReport {
+    pub fundtrail: &'static str,
+    pub policy: String,
+    pub seeds: Vec<String>,
+    pub seed_txs: Vec<String>,
+    pub stop_at: Vec<String>,
+    #[serde(with = "dec")]
+    pub min_taint: Amount,
+    pub totals: BTreeMap<String, TotalsView>,
+    pub endpoints: Vec<EndpointView>,
+    pub warnings: Vec<String>,
+    pub inputs: Vec<String>,
+}
+
+mod dec {
+    use serde::Serializer;
+    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+}
+
+impl TraceReport {
+    /// Assemble the view: endpoints at or above the threshold, ranked by share
+    /// of the seeded total (then amount, asset, address).
+    pub fn new(
+        ledger: &Ledger,
+        result: &TraceResult,
+        labels: &LabelSet,
+        params: &TraceParams,
+        conserves: bool,
+        warnings: Vec<String>,
+    ) -> TraceReport {
+        let mut totals = BTreeMap::new();
+        let seeded: BTreeMap<AssetId, Amount> = result.totals.iter().map(|(a, t)| (*a, t.seeded)).collect();
+        for (a, t) in &result.totals {
+            let info = ledger.asset(*a);
+            totals.insert(
+                info.name.clone(),
+                TotalsView {
+                    seeded: t.seeded,
+                    held: t.held,
+                    absorbed: t.absorbed,
+                    fees: t.fees,
+                    below_threshold: t.below_threshold,
+                    conserved: conserves && t.conserved(),
+                    symbol: info.symbol.clone(),
+                    decimals: info.decimals,
+                },
+            );
+        }
+        let mut eps: Vec<EndpointView> = result
+            .endpoints
+            .iter()
+            .filter(|e| e.tainted > 0 && e.tainted >= params.min_taint)
+            .map(|e| {
+                let info = ledger.asset(e.asset);
+                let address = ledger.address(e.addr).to_string();
+                let s = seeded.get(&e.asset).copied().unwrap_or(0);
+                EndpointView {
+                    rank: 0,
+                    labels: labels
+                        .get(&address)
+                        .iter()
+                        .map(|l| LabelView {
+                            category: l.category.clone(),
+                            label: l.name.clone(),
+                            source: l.source.clone(),
+                        })
+                        .collect(),
+                    address,
+                    asset: info.name.clone(),
+                    tainted: e.tainted,
+                    kind: e.kind.name(),
+                    hops: e.hops,
+                    score: if s == 0 { 0.0 } else { ratio(e.tainted, s) },
+                    symbol: info.symbol.clone(),
+                    decimals: info.decimals,
+                }
+            })
+            .collect();
+        eps.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(b.tainted.cmp(&a.tainted))
+                .then_with(|| a.asset.cmp(&b.asset))
+                .then_with(|| a.address.cmp(&b.address))
+                .then_with(|| a.kind.cmp(b.kind))
+        });
+        for (i, e) in eps.iter_mut().enumerate() {
+            e.rank = i + 1;
+        }
+        TraceReport {
+            fundtrail: env!("CARGO_PKG_VERSION"),
+            policy: params.policy.clone(),
+            seeds: params.seeds.clone(),
+            seed_txs: params.seed_txs.clone(),
+            stop_at: params.stop_at.clone(),
+            min_taint: params.min_taint,
+            totals,
+            endpoints: eps,
+            warnings,
+            inputs: params.inputs.clone(),
+        }
+    }
+}
+
+/// `a / b` as a float score (scores may be floats; amounts never are).
+fn ratio(a: Amount, b: Amount) -> f64 {
+    a as f64 / b as f64
+}
+
+/// An amount in whole units with its symbol where known (`1.5 ETH`), else in
+/// base units with the asset's name.
+pub fn human(v: Amount, symbol: Option<&str>, decimals: Option<u8>, asset: &str) -> String {
+    match (symbol, decimals) {
+        (Some(s), Some(d)) => format!("{} {s}", format_units(v, d)),
+        (None, Some(d)) => format!("{} {}", format_units(v, d), short(asset)),
+        _ => format!("{v} {} units", symbol.unwrap_or(&short(asset))),
+    }
+}
+
+/// `0x1234…abcd` for long names.
+pub fn short(s: &str) -> String {
+    if s.len() > 14 && s.is_ascii() {
+        format!("{}…{}", &s[..6], &s[s.len() - 4..])
+    } else {
+        s.to_string()
+    }
+}
+
+/// An exporter renders a report in one format.
+pub trait Exporter {
+    fn render(&self, report: &TraceReport) -> String;
+}
+
+pub fn exporter(format: &str) -> Option<Box<dyn Exporter>> {
+    match format {
+        "json" => Some(Box::new(json::Json)),
+        "table" => Some(Box::new(table::Table)),
+        _ => None,
+    }
+}
+
+pub fn endpoint_kind_name(k: EndpointKind) -> &'static str {
+    k.name()
+}

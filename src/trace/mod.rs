@@ -1,0 +1,239 @@
+//! Trace: replay value flow from the seeds in canonical order under a taint
+//! policy (SPEC.md §2-§4), for both ledger models.
+//!
+//! A `TracePlan` says what to trace; `run` executes it against a `Ledger` and
+//! returns a `TraceResult` (totals per asset, endpoints). Each policy is one
+//! `TaintPolicy` implementation in its own file; `account` and `utxo` hold the
+//! two replay loops, which are generic over the policy. This module does no IO.
+
+mod account;
+mod fifo;
+mod haircut;
+mod poison;
+mod tiho;
+mod utxo;
+
+use crate::ledger::Ledger;
+use crate::model::{AddrId, Amount, AssetId, TxId};
+use std::collections::{BTreeMap, HashSet};
+
+pub use fifo::{Fifo, Lifo, Pieces};
+pub use haircut::Haircut;
+pub use poison::Poison;
+pub use tiho::Tiho;
+
+/// The taint policies of SPEC.md §3.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Policy {
+    Poison,
+    Haircut,
+    Fifo,
+    Lifo,
+    Tiho,
+}
+
+impl Policy {
+    pub const ALL: [Policy; 5] = [Policy::Poison, Policy::Haircut, Policy::Fifo, Policy::Lifo, Policy::Tiho];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Poison => "poison",
+            Policy::Haircut => "haircut",
+            Policy::Fifo => "fifo",
+            Policy::Lifo => "lifo",
+            Policy::Tiho => "tiho",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Policy> {
+        Policy::ALL.into_iter().find(|p| p.name().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Whether `seeded = held + absorbed + fees + below_threshold` holds.
+    pub fn conserves(self) -> bool {
+        self != Policy::Poison
+    }
+}
+
+/// What to trace: resolved against one ledger (ids, not text).
+#[derive(Clone, Debug, Default)]
+pub struct TracePlan {
+    pub policy: Option<Policy>,
+    /// Seed addresses (the thief's).
+    pub seeds: Vec<AddrId>,
+    /// Seed transactions: every amount they move is tainted where it lands.
+    pub seed_txs: Vec<TxId>,
+    /// Stop services: taint that reaches them is absorbed.
+    pub stops: HashSet<AddrId>,
+    /// Taint below this (per movement, base units) is not followed.
+    pub min_taint: Amount,
+}
+
+/// Per-asset totals (SPEC.md §3 conservation).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub seeded: Amount,
+    pub held: Amount,
+    pub absorbed: Amount,
+    pub fees: Amount,
+    pub below_threshold: Amount,
+}
+
+impl Totals {
+    /// `seeded == held + absorbed + fees + below_threshold`, exactly.
+    pub fn conserved(&self) -> bool {
+        self.held
+            .checked_add(self.absorbed)
+            .and_then(|s| s.checked_add(self.fees))
+            .and_then(|s| s.checked_add(self.below_threshold))
+            == Some(self.seeded)
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EndpointKind {
+    /// An address still holding tainted funds at the end of the replay.
+    Holding,
+    /// A stop service that absorbed taint.
+    Service,
+}
+
+impl EndpointKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EndpointKind::Holding => "holding",
+            EndpointKind::Service => "service",
+        }
+    }
+}
+
+/// Where taint ended up: one per (address, asset, kind).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub addr: AddrId,
+    pub asset: AssetId,
+    pub tainted: Amount,
+    pub kind: EndpointKind,
+    /// Fewest transfers from a seed along which taint arrived.
+    pub hops: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TraceResult {
+    pub totals: BTreeMap<AssetId, Totals>,
+    /// Every endpoint with taint > 0, sorted by (asset, address, kind).
+    pub endpoints: Vec<Endpoint>,
+    /// UTXO inputs of unknown value met in the replay (SPEC.md §3).
+    pub unknown_value_inputs: u64,
+    /// UTXO transactions whose known inputs were worth less than their
+    /// outputs (value from outside the sample, taken as clean).
+    pub unbalanced_txs: u64,
+}
+
+/// Hops value for "no taint arrived".
+pub const NO_HOPS: u32 = u32::MAX;
+
+/// An amount and the tainted part of it.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lot {
+    pub amount: Amount,
+    pub taint: Amount,
+}
+
+/// A taint policy: the account state machine (debit/credit) and the UTXO
+/// split, over one parcel type (what a debit or an input carries).
+pub trait TaintPolicy {
+    /// Per-account state.
+    type Acct: Default + Clone;
+    /// What moves: an amount with its taint (and, for FIFO/LIFO, its pieces).
+    type Parcel: Clone;
+
+    fn balance(a: &Self::Acct) -> Amount;
+    fn taint(a: &Self::Acct) -> Amount;
+    /// Debit `x`. A shortfall beyond the balance was already there (missing
+    /// history), older than anything in the sample: tainted iff
+    /// `missing_tainted`. Returns what leaves and the shortfall.
+    fn debit(a: &mut Self::Acct, x: Amount, missing_tainted: bool) -> (Self::Parcel, Amount);
+    fn credit(a: &mut Self::Acct, p: Self::Parcel);
+
+    fn parcel_amount(p: &Self::Parcel) -> Amount;
+    fn parcel_taint(p: &Self::Parcel) -> Amount;
+    fn clean(x: Amount) -> Self::Parcel;
+    fn tainted(x: Amount) -> Self::Parcel;
+
+    /// UTXO: split the inputs' parcels (in input order) over the outputs'
+    /// values; the fee takes what is left. `sum(outputs) <= sum(inputs)`.
+    fn split(inputs: Vec<Self::Parcel>, outputs: &[Amount]) -> (Vec<Self::Parcel>, Self::Parcel);
+}
+
+/// Per-asset totals while replaying.
+#[derive(Default)]
+pub(crate) struct Books {
+    pub totals: BTreeMap<AssetId, Totals>,
+}
+
+impl Books {
+    pub fn at(&mut self, a: AssetId) -> &mut Totals {
+        self.totals.entry(a).or_default()
+    }
+}
+
+/// Seeds and stops resolved to per-address flags. UTXO owners with several
+/// addresses (`a,b`) match when any of their addresses does.
+pub(crate) struct Roles {
+    pub seed: HashSet<AddrId>,
+    pub stop: HashSet<AddrId>,
+    pub seed_tx: HashSet<TxId>,
+}
+
+impl Roles {
+    fn new(ledger: &Ledger, plan: &TracePlan) -> Roles {
+        let mut seed: HashSet<AddrId> = plan.seeds.iter().copied().collect();
+        let mut stop: HashSet<AddrId> = plan.stops.clone();
+        let seed_text: HashSet<&str> = plan.seeds.iter().map(|a| ledger.address(*a)).collect();
+        let stop_text: HashSet<&str> = plan.stops.iter().map(|a| ledger.address(*a)).collect();
+        for (i, a) in ledger.addresses.iter().enumerate() {
+            if a.contains(',') {
+                if a.split(',').any(|p| seed_text.contains(p)) {
+                    seed.insert(AddrId(i as u32));
+                } else if a.split(',').any(|p| stop_text.contains(p)) {
+                    stop.insert(AddrId(i as u32));
+                }
+            }
+        }
+        Roles {
+            seed,
+            stop,
+            seed_tx: plan.seed_txs.iter().copied().collect(),
+        }
+    }
+}
+
+/// Trace `plan` over `ledger`.
+pub fn run(ledger: &Ledger, plan: &TracePlan) -> TraceResult {
+    match plan.policy.unwrap_or(Policy::Haircut) {
+        Policy::Poison => run_with::<Poison>(ledger, plan),
+        Policy::Haircut => run_with::<Haircut>(ledger, plan),
+        Policy::Fifo => run_with::<Fifo>(ledger, plan),
+        Policy::Lifo => run_with::<Lifo>(ledger, plan),
+        Policy::Tiho => run_with::<Tiho>(ledger, plan),
+    }
+}
+
+fn run_with<P: TaintPolicy>(ledger: &Ledger, plan: &TracePlan) -> TraceResult {
+    let roles = Roles::new(ledger, plan);
+    let mut books = Books::default();
+    let mut endpoints = account::replay::<P>(ledger, plan, &roles, &mut books);
+    let u = utxo::replay::<P>(ledger, plan, &roles, &mut books);
+    endpoints.extend(u.endpoints);
+    endpoints.sort_by(|a, b| (a.asset, a.addr, a.kind).cmp(&(b.asset, b.addr, b.kind)));
+    TraceResult {
+        totals: books.totals,
+        endpoints,
+        unknown_value_inputs: u.unknown_value_inputs,
+        unbalanced_txs: u.unbalanced_txs,
+    }
+}
+
+#[cfg(test)]
+mod tests;
