@@ -38,8 +38,8 @@ pub fn parse_integer(raw: &str) -> Result<Amount, AmountError> {
     if s.is_empty() {
         return Err(AmountError::Empty);
     }
-    if s.starts_with('-') {
-        if s[1..].bytes().all(|c| c.is_ascii_digit() || c == b'0') && s[1..].bytes().all(|c| c == b'0') {
+    if let Some(neg) = s.strip_prefix('-') {
+        if !neg.is_empty() && neg.bytes().all(|c| c == b'0') {
             return Ok(0);
         }
         return Err(AmountError::Negative(s.to_string()));
@@ -115,13 +115,11 @@ pub fn parse_decimal_scaled(raw: &str, decimals: u32) -> Result<Amount, AmountEr
         if shift > 80 {
             return Err(AmountError::TooLarge(s.to_string()));
         }
-        digits.extend(std::iter::repeat_n('0', shift as usize));
+        digits.extend(std::iter::repeat('0').take(shift as usize));
     } else {
         let cut = (-shift) as usize;
         let keep = digits.len().saturating_sub(cut);
         let (head, tail) = digits.split_at(keep.min(digits.len()));
-        let tail_extra = cut.saturating_sub(digits.len());
-        let _ = tail_extra;
         if !tail.bytes().all(|c| c == b'0') {
             return Err(AmountError::TooPrecise(s.to_string(), decimals));
         }

@@ -180,8 +180,7 @@ fn is_bech32_like(lower: &str) -> bool {
         .iter()
         .any(|p| lower.starts_with(p))
         && lower.bytes().all(|c| c.is_ascii_alphanumeric())
-        // a bech32 string is all one case: mixed case is not bech32
-        && !(lower.len() < 8)
+        && lower.len() >= 8
 }
 
 #[cfg(test)]

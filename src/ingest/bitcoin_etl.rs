@@ -1,8 +1,688 @@
-//! Parser stub: filled in by the format's implementation.
+//! bitcoin-etl transaction records (`export_blocks_and_transactions`,
+//! newline-delimited JSON or a JSON array), one `Raw::Utxo` per record.
+//!
+//! Fields read: `hash` (the txid), `block_number`, `block_timestamp`, `index`
+//! (position in the block; `null` or absent in some exports, then unknown),
+//! `is_coinbase`, `inputs[]{spent_transaction_hash, spent_output_index,
+//! addresses, value}` and `outputs[]{index, addresses, value}`. Values are
+//! integer satoshis. Every other field is ignored.
+//!
+//! - An input without `spent_transaction_hash` (a coinbase input, or a Zcash
+//!   shielded input) spends no transparent output and is not an input here.
+//! - An input's owner and value are known only when the export is enriched
+//!   (`addresses` non-empty, `value` not null).
+//! - Outputs are put in `index` order; the indices must be `0..n` without gaps.
+//!
+//! This file also holds the helpers the Bitcoin RPC and native parsers share:
+//! zero-copy strings ([`Text`]), decoding with a field path ([`decode`]),
+//! address and txid checks and readable amount errors.
 
-use super::raw::{FieldError, Raw};
+use super::raw::{self, BlockRef, FieldError, Raw, RawInput, RawOutput, RawUtxoTx};
+use crate::amount::{self, AmountError};
+use crate::model::{canonical_address, Amount};
+use serde::de::{Deserializer, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
-/// Parse one record's JSON text into normalised records.
-pub fn parse(_text: &str, _out: &mut Vec<Raw>) -> Result<(), FieldError> {
-    Err(FieldError::new("", "format not implemented yet"))
+#[derive(Deserialize)]
+struct EtlTx<'a> {
+    #[serde(borrow)]
+    hash: Text<'a>,
+    block_number: u64,
+    block_timestamp: u64,
+    index: Option<u32>,
+    is_coinbase: bool,
+    #[serde(borrow)]
+    inputs: Vec<EtlInput<'a>>,
+    #[serde(borrow)]
+    outputs: Vec<EtlOutput<'a>>,
+}
+
+#[derive(Deserialize)]
+struct EtlInput<'a> {
+    #[serde(borrow)]
+    spent_transaction_hash: Option<Text<'a>>,
+    spent_output_index: Option<u32>,
+    #[serde(borrow)]
+    addresses: Option<Vec<Text<'a>>>,
+    #[serde(borrow)]
+    value: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct EtlOutput<'a> {
+    index: u32,
+    #[serde(borrow)]
+    addresses: Option<Vec<Text<'a>>>,
+    #[serde(borrow)]
+    value: &'a RawValue,
+}
+
+/// Parse one bitcoin-etl transaction record.
+pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
+    let tx: EtlTx = decode(text)?;
+    let txid = txid_hex(&tx.hash, || "hash".to_string())?;
+
+    let mut inputs = Vec::with_capacity(tx.inputs.len());
+    for (i, input) in tx.inputs.iter().enumerate() {
+        let Some(prev) = &input.spent_transaction_hash else {
+            continue; // coinbase (or shielded) input: spends no output
+        };
+        let prev_txid = txid_hex(prev, || format!("inputs[{i}].spent_transaction_hash"))?;
+        let vout = input.spent_output_index.ok_or_else(|| {
+            FieldError::new(
+                format!("inputs[{i}].spent_output_index"),
+                "missing: an input that names the transaction it spends must also name the output index",
+            )
+        })?;
+        let addrs = btc_addresses(input.addresses.as_deref(), |k| {
+            format!("inputs[{i}].addresses[{k}]")
+        })?;
+        let owner = (!addrs.is_empty()).then(|| {
+            let refs: Vec<&str> = addrs.iter().map(String::as_str).collect();
+            raw::owner_of(&refs, &prev_txid, vout)
+        });
+        let value = match input.value {
+            Some(v) => Some(satoshis(v, || format!("inputs[{i}].value"))?),
+            None => None,
+        };
+        inputs.push(RawInput {
+            prev_txid,
+            vout,
+            owner,
+            value,
+        });
+    }
+
+    let mut outputs = Vec::with_capacity(tx.outputs.len());
+    for (j, o) in tx.outputs.iter().enumerate() {
+        let addrs = btc_addresses(o.addresses.as_deref(), |k| {
+            format!("outputs[{j}].addresses[{k}]")
+        })?;
+        let refs: Vec<&str> = addrs.iter().map(String::as_str).collect();
+        let value = satoshis(o.value, || format!("outputs[{j}].value"))?;
+        outputs.push((
+            o.index,
+            j,
+            RawOutput {
+                owner: raw::owner_of(&refs, &txid, o.index),
+                value,
+            },
+        ));
+    }
+    let outputs = in_index_order(outputs, |j| format!("outputs[{j}].index"))?;
+
+    out.push(Raw::Utxo(RawUtxoTx {
+        txid,
+        block: BlockRef::Height(tx.block_number),
+        index: tx.index,
+        time: tx.block_timestamp,
+        coinbase: tx.is_coinbase,
+        asset: "BTC".to_string(),
+        inputs,
+        outputs,
+    }));
+    Ok(())
+}
+
+/// An integer satoshi amount (`5000000000`, `"5000000000"`).
+fn satoshis(v: &RawValue, field: impl FnOnce() -> String) -> Result<Amount, FieldError> {
+    amount::parse_integer(v.get())
+        .map_err(|e| FieldError::new(field(), amount_message(v.get(), &e, "satoshis")))
+}
+
+// ---------------------------------------------------------------------------
+// Helpers shared with `bitcoin_rpc` and `native`.
+// ---------------------------------------------------------------------------
+
+/// A JSON string, borrowed from the record's text (owned only when the JSON
+/// string holds escape sequences, so valid JSON is never refused for that).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Text<'a>(pub(super) Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V(PhantomData))
+    }
+}
+
+/// Deserialise one record. Only when that fails is the text decoded again,
+/// tracking the path, to name the field that is wrong.
+pub(super) fn decode<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, FieldError> {
+    match serde_json::from_str::<T>(text) {
+        Ok(v) => Ok(v),
+        Err(first) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Err(e) => {
+                    let path = e.path().to_string();
+                    Err(serde_field_error(&path, &e.into_inner().to_string()))
+                }
+                // Only the end of the text was wrong (trailing characters).
+                Ok(_) => Err(FieldError::new("", strip_position(&first.to_string()))),
+            }
+        }
+    }
+}
+
+/// Turn a serde error at `path` into a field and a message a user can act on.
+fn serde_field_error(path: &str, message: &str) -> FieldError {
+    let path = if path == "." { "" } else { path };
+    let msg = strip_position(message);
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    if let Some(rest) = msg.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or("");
+        return FieldError::new(join(name), "required field is missing");
+    }
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = msg.strip_prefix(prefix) {
+            if let Some((found, expected)) = rest.rsplit_once(", expected ") {
+                return FieldError::new(
+                    path,
+                    format!(
+                        "expected {}, found {}",
+                        expected_words(expected),
+                        short(&found.replace('`', ""))
+                    ),
+                );
+            }
+        }
+    }
+    FieldError::new(path, short(&msg))
+}
+
+fn expected_words(expected: &str) -> String {
+    match expected {
+        "u64" | "u128" => "a whole number (0 or more)".to_string(),
+        "u32" => "a whole number from 0 to 4294967295".to_string(),
+        "u8" => "a whole number from 0 to 255".to_string(),
+        "a sequence" => "a list".to_string(),
+        e if e.starts_with("struct ") => "an object".to_string(),
+        e => e.to_string(),
+    }
+}
+
+/// serde_json appends ` at line L column C`, which is relative to the record,
+/// not the file: drop it (the reject already names the file line).
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) if msg[i..].contains(" column ") => msg[..i].to_string(),
+        _ => msg.to_string(),
+    }
+}
+
+/// Offending text for a message, cut short when long.
+pub(super) fn short(s: &str) -> String {
+    const MAX: usize = 64;
+    if s.chars().count() <= MAX {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(MAX - 1).collect();
+    format!("{cut}…")
+}
+
+/// What is wrong with an amount's text, in words.
+pub(super) fn amount_message(raw: &str, e: &AmountError, unit: &str) -> String {
+    let shown = short(raw.trim());
+    match e {
+        AmountError::Empty => "empty amount".to_string(),
+        AmountError::Negative(_) => {
+            format!("negative amount {shown}: an amount cannot be below zero")
+        }
+        AmountError::TooLarge(_) => {
+            format!("amount {shown} is too large (the largest supported is 2^128-1 {unit})")
+        }
+        AmountError::TooPrecise(_, d) => format!(
+            "amount {shown} has more than {d} decimal places: it is not a whole number of {unit}"
+        ),
+        AmountError::NotInteger(_) if raw.trim() == "null" => {
+            "the amount is missing (null)".to_string()
+        }
+        AmountError::NotInteger(_) => {
+            format!("not an amount: {shown} (expected a whole number of {unit})")
+        }
+    }
+}
+
+/// Validate a Bitcoin-family address: ASCII letters and digits (base58,
+/// bech32; bech32 is stored lower-case), or a CashAddr with its prefix
+/// (`bitcoincash:q…`, stored lower-case).
+pub(super) fn btc_address(raw: &str, field: impl FnOnce() -> String) -> Result<String, FieldError> {
+    let alnum = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric());
+    if alnum(raw) {
+        return Ok(canonical_address(raw));
+    }
+    if let Some((prefix, payload)) = raw.split_once(':') {
+        if !prefix.is_empty()
+            && prefix.len() <= 16
+            && prefix.bytes().all(|c| c.is_ascii_alphabetic())
+            && alnum(payload)
+        {
+            return Ok(raw.to_ascii_lowercase());
+        }
+    }
+    Err(FieldError::new(
+        field(),
+        format!(
+            "not a valid address: {:?} (a Bitcoin address is letters and digits only)",
+            short(raw)
+        ),
+    ))
+}
+
+/// Validate an address list (absent or null means none).
+pub(super) fn btc_addresses(
+    list: Option<&[Text]>,
+    field: impl Fn(usize) -> String,
+) -> Result<Vec<String>, FieldError> {
+    list.unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(k, a)| btc_address(a, || field(k)))
+        .collect()
+}
+
+/// A Bitcoin transaction or block hash: 64 hex digits, stored lower-case.
+pub(super) fn txid_hex(raw: &str, field: impl FnOnce() -> String) -> Result<String, FieldError> {
+    if raw.len() == 64 && raw.bytes().all(|c| c.is_ascii_hexdigit()) {
+        Ok(raw.to_ascii_lowercase())
+    } else {
+        Err(FieldError::new(
+            field(),
+            format!(
+                "not a hash: {:?} (expected 64 hexadecimal digits)",
+                short(raw)
+            ),
+        ))
+    }
+}
+
+/// Put outputs given as `(index, position in the list, output)` in index
+/// order, requiring the indices to be exactly `0..n`.
+pub(super) fn in_index_order<T>(
+    mut items: Vec<(u32, usize, T)>,
+    index_field: impl Fn(usize) -> String,
+) -> Result<Vec<T>, FieldError> {
+    items.sort_by_key(|(idx, pos, _)| (*idx, *pos));
+    for (k, (idx, pos, _)) in items.iter().enumerate() {
+        let k = k as u64;
+        let idx64 = *idx as u64;
+        if idx64 < k {
+            return Err(FieldError::new(
+                index_field(*pos),
+                format!("output index {idx} appears more than once"),
+            ));
+        }
+        if idx64 > k {
+            return Err(FieldError::new(
+                index_field(*pos),
+                format!(
+                    "output index {idx} leaves a gap: no output has index {k} \
+                     (indices must run 0, 1, 2, … without gaps)"
+                ),
+            ));
+        }
+    }
+    Ok(items.into_iter().map(|(_, _, t)| t).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BLOCKS_50001_50002: &str = include_str!(
+        "../../fixtures/bitcoin-etl/bitcoin/block_with_transactions/expected_transactions.json"
+    );
+    const STREAM_ENRICHED: &str = include_str!(
+        "../../fixtures/bitcoin-etl/bitcoin/stream_50001_50002/expected_transactions.json"
+    );
+    const DOGE_FLOAT: &str = include_str!(
+        "../../fixtures/bitcoin-etl/dogecoin/block_with_float_precision_loss/expected_transactions.json"
+    );
+    const BCH_DUP: &str = include_str!(
+        "../../fixtures/bitcoin-etl/bitcoin_cash/block_with_duplicate_txid/expected_transactions.json"
+    );
+    const ZEC_SHIELDED: &str = include_str!(
+        "../../fixtures/bitcoin-etl/zcash/block_with_shielded_addresses/expected_transactions.json"
+    );
+    const ALL: [&str; 5] = [
+        BLOCKS_50001_50002,
+        STREAM_ENRICHED,
+        DOGE_FLOAT,
+        BCH_DUP,
+        ZEC_SHIELDED,
+    ];
+
+    /// Every transaction of a JSON-lines file.
+    pub(crate) fn parse_lines(text: &str) -> Vec<RawUtxoTx> {
+        let mut out = Vec::new();
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            parse(line, &mut out).unwrap_or_else(|e| panic!("line {}: {e:?}", n + 1));
+        }
+        out.into_iter()
+            .map(|r| match r {
+                Raw::Utxo(u) => u,
+                other => panic!("not a UTXO record: {other:?}"),
+            })
+            .collect()
+    }
+
+    fn one(text: &str) -> Result<RawUtxoTx, FieldError> {
+        let mut out = Vec::new();
+        parse(text, &mut out)?;
+        assert_eq!(out.len(), 1);
+        match out.pop() {
+            Some(Raw::Utxo(u)) => Ok(u),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_fixture_record_parses() {
+        let counts: Vec<usize> = ALL.iter().map(|t| parse_lines(t).len()).collect();
+        assert_eq!(counts, vec![4, 4, 6, 1, 4]);
+    }
+
+    #[test]
+    fn block_50001_coinbase_pays_50_btc_to_its_pubkey_address() {
+        let txs = parse_lines(BLOCKS_50001_50002);
+        let cb = &txs[0];
+        assert_eq!(
+            cb.txid,
+            "e1882d41800d96d0fddc196cd8d3f0b45d65b030c652d97eaba79a1174e64d58"
+        );
+        assert_eq!(cb.block, BlockRef::Height(50001));
+        assert_eq!(cb.index, Some(0));
+        assert_eq!(cb.time, 1270917100);
+        assert!(cb.coinbase);
+        assert_eq!(cb.asset, "BTC");
+        assert!(cb.inputs.is_empty());
+        assert_eq!(
+            cb.outputs,
+            vec![RawOutput {
+                owner: "1PkqKGbNLDdDJGveCcNUMV9CEFH77ADrPQ".to_string(),
+                value: 5_000_000_000
+            }]
+        );
+    }
+
+    #[test]
+    fn input_links_are_exact_and_unenriched_inputs_have_no_owner_or_value() {
+        let txs = parse_lines(BLOCKS_50001_50002);
+        let tx = &txs[1];
+        assert_eq!(
+            tx.txid,
+            "7940cdde4d713e171849efc6bd89939185be270266c94e92369e3877ad89455a"
+        );
+        assert!(!tx.coinbase);
+        assert_eq!(tx.index, Some(1));
+        assert_eq!(
+            tx.inputs,
+            vec![
+                RawInput {
+                    prev_txid: "76a8d70a757be5055f60be076b683897cadaad6b7bdf78c43e39b9d59cb4a6ea"
+                        .into(),
+                    vout: 0,
+                    owner: None,
+                    value: None
+                },
+                RawInput {
+                    prev_txid: "0dd0394c6240355f4e4b3c88028f678ed746cebee3b3e8509620733f018914c9"
+                        .into(),
+                    vout: 0,
+                    owner: None,
+                    value: None
+                },
+            ]
+        );
+        assert_eq!(
+            tx.outputs,
+            vec![RawOutput {
+                owner: "1HaHTfmvoUW6i6nhJf8jJs6tU4cHNmBQHQ".into(),
+                value: 10_000_000_000
+            }]
+        );
+    }
+
+    #[test]
+    fn enriched_inputs_carry_owner_and_value() {
+        let txs = parse_lines(STREAM_ENRICHED);
+        assert_eq!(
+            txs[1].inputs[0],
+            RawInput {
+                prev_txid: "76a8d70a757be5055f60be076b683897cadaad6b7bdf78c43e39b9d59cb4a6ea"
+                    .into(),
+                vout: 0,
+                owner: Some("1DoQeKfU3dYhN9bxMpFFcVUnufCPDqSPae".into()),
+                value: Some(5_000_000_000)
+            }
+        );
+        assert_eq!(
+            txs[2].inputs[0].owner.as_deref(),
+            Some("18dxbN6m8zxieN8F9BchXmhbeXUdFLr8fD")
+        );
+    }
+
+    #[test]
+    fn dogecoin_value_a_float_would_get_wrong_is_exact() {
+        // 84841299.387 DOGE: as an f64, 84841299.387 * 1e8 = 8484129938699999.x,
+        // so a float conversion (truncating or rounding) loses one base unit.
+        let txs = parse_lines(DOGE_FLOAT);
+        let tx = txs
+            .iter()
+            .find(|t| t.txid.starts_with("2e59a794"))
+            .expect("transaction 2e59a794 in the fixture");
+        assert_eq!(tx.outputs[1].value, 8_484_129_938_700_000);
+        assert_eq!(tx.outputs[1].owner, "D7eoskLiEuBPncBWLyJFgMXvUkDeCtCnNB");
+        // the export has no `index` field: position unknown
+        assert_eq!(tx.index, None);
+        assert_ne!(
+            (84841299.387f64 * 1e8).round() as u128,
+            8_484_129_938_700_000,
+            "the float trap this test guards against"
+        );
+    }
+
+    #[test]
+    fn cashaddr_and_null_index_are_kept() {
+        let txs = parse_lines(BCH_DUP);
+        assert_eq!(txs[0].index, None);
+        assert_eq!(
+            txs[0].outputs[0].owner,
+            "bitcoincash:qzkddwa6hgh03skr4qsrygk7e087zjydxgqkpjnsw7"
+        );
+    }
+
+    #[test]
+    fn shielded_inputs_are_not_inputs_and_shielded_outputs_are_nobodys() {
+        let txs = parse_lines(ZEC_SHIELDED);
+        // 8aee5880: both inputs come from the shielded pool (no spent hash)
+        let t = txs
+            .iter()
+            .find(|t| t.txid.starts_with("8aee5880"))
+            .expect("tx");
+        assert!(t.inputs.is_empty());
+        assert!(!t.coinbase);
+        assert_eq!(t.outputs[0].value, 57_000_000);
+        // de1d78ee: one output into the shielded pool, with no address
+        let t = txs
+            .iter()
+            .find(|t| t.txid.starts_with("de1d78ee"))
+            .expect("tx");
+        assert_eq!(
+            t.outputs[0].owner,
+            "nonstandard:de1d78ee310ba2c9fbeb13881f431fdc8b55aa5f79e61dd3c294177401878f11:0"
+        );
+    }
+
+    const H1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+    const H2: &str = "2222222222222222222222222222222222222222222222222222222222222222";
+
+    fn record(inputs: &str, outputs: &str) -> String {
+        format!(
+            r#"{{"hash":"{H1}","block_number":7,"block_timestamp":100,"index":3,"is_coinbase":false,"inputs":{inputs},"outputs":{outputs}}}"#
+        )
+    }
+
+    #[test]
+    fn outputs_are_put_in_index_order_and_bech32_lowered() {
+        let tx = one(&record(
+            &format!(r#"[{{"spent_transaction_hash":"{}","spent_output_index":4,"addresses":["1A"],"value":"70"}}]"#, H2.to_uppercase()),
+            r#"[{"index":1,"addresses":["BC1QAR0SRRR7XFKVY5L643LYDNW9RE59GTZZWF5MDQ"],"value":20},
+                {"index":0,"addresses":["1A","1B"],"value":50}]"#,
+        ))
+        .unwrap();
+        assert_eq!(tx.inputs[0].prev_txid, H2);
+        assert_eq!(tx.inputs[0].vout, 4);
+        assert_eq!(tx.inputs[0].value, Some(70));
+        assert_eq!(
+            tx.outputs[0],
+            RawOutput {
+                owner: "1A,1B".into(),
+                value: 50
+            }
+        );
+        assert_eq!(
+            tx.outputs[1],
+            RawOutput {
+                owner: "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq".into(),
+                value: 20
+            }
+        );
+    }
+
+    #[test]
+    fn output_index_gaps_and_duplicates_are_refused() {
+        let e = one(&record(
+            "[]",
+            r#"[{"index":0,"value":1},{"index":2,"value":1}]"#,
+        ))
+        .unwrap_err();
+        assert_eq!(e.field, "outputs[1].index");
+        assert!(e.message.contains("no output has index 1"), "{}", e.message);
+        let e = one(&record(
+            "[]",
+            r#"[{"index":0,"value":1},{"index":0,"value":1}]"#,
+        ))
+        .unwrap_err();
+        assert_eq!(e.field, "outputs[1].index");
+        assert!(e.message.contains("more than once"), "{}", e.message);
+    }
+
+    #[test]
+    fn bad_values_and_addresses_name_the_field() {
+        let e = one(&record(
+            "[]",
+            r#"[{"index":0,"value":1},{"index":1,"value":-5}]"#,
+        ))
+        .unwrap_err();
+        assert_eq!(e.field, "outputs[1].value");
+        assert!(e.message.contains("negative amount -5"), "{}", e.message);
+
+        let e = one(&record("[]", r#"[{"index":0,"value":"12.5"}]"#)).unwrap_err();
+        assert_eq!(e.field, "outputs[0].value");
+        assert!(
+            e.message.contains("whole number of satoshis"),
+            "{}",
+            e.message
+        );
+
+        let e = one(&record(
+            "[]",
+            r#"[{"index":0,"addresses":["1Pkq KGb"],"value":1}]"#,
+        ))
+        .unwrap_err();
+        assert_eq!(e.field, "outputs[0].addresses[0]");
+        assert!(e.message.contains("\"1Pkq KGb\""), "{}", e.message);
+
+        let e = one(&record(
+            &format!(r#"[{{"spent_transaction_hash":"{H2}","spent_output_index":0,"addresses":["a,b"],"value":null}}]"#),
+            r#"[{"index":0,"value":1}]"#,
+        ))
+        .unwrap_err();
+        assert_eq!(e.field, "inputs[0].addresses[0]");
+
+        let e = one(&record(
+            r#"[{"spent_transaction_hash":"xyz","spent_output_index":0}]"#,
+            r#"[{"index":0,"value":1}]"#,
+        ))
+        .unwrap_err();
+        assert_eq!(e.field, "inputs[0].spent_transaction_hash");
+
+        let e = one(&record("[]", r#"[{"index":0}]"#)).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("outputs[0].value", "required field is missing")
+        );
+
+        let e = one(&record("[]", r#"[{"index":"zero","value":1}]"#)).unwrap_err();
+        assert_eq!(e.field, "outputs[0].index");
+        assert!(
+            e.message.starts_with("expected a whole number"),
+            "{}",
+            e.message
+        );
+
+        let e = one(r#"{"hash":"ab"}"#).unwrap_err();
+        assert_eq!(e.field, "block_number");
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut out = Vec::new();
+        for t in [
+            "",
+            "null",
+            "[]",
+            "{",
+            "\"x\"",
+            "{\"hash\":1}",
+            &record("[1]", "{}"),
+        ] {
+            assert!(parse(t, &mut out).is_err(), "{t}");
+        }
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn escaped_strings_are_accepted() {
+        let rec = record("[]", r#"[{"index":0,"addresses":["1\u0041"],"value":1}]"#);
+        assert_eq!(one(&rec).unwrap().outputs[0].owner, "1A");
+    }
 }

@@ -124,8 +124,9 @@ pub struct Ingested {
     pub rejects: Vec<Reject>,
 }
 
-/// Expand the command line's paths: a directory means every regular file
-/// directly in it (sorted by name, hidden files skipped).
+/// Expand the command line's paths: a directory means every regular file in
+/// it and its subdirectories (sorted by path; hidden files, `LICENSE` and
+/// `*.md` skipped).
 pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
     let mut out = Vec::new();
     for p in paths {
@@ -134,20 +135,8 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
             source: e,
         })?;
         if meta.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| IngestError::Io {
-                    path: p.clone(),
-                    source: e,
-                })?
-                .filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|q| q.is_file())
-                .filter(|q| {
-                    !q.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with('.') || n == "ATTRIBUTION.md" || n == "LICENSE")
-                })
-                .collect();
+            let mut entries = Vec::new();
+            walk(p, &mut entries)?;
             entries.sort();
             out.extend(entries);
         } else {
@@ -158,6 +147,26 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
         return Err(IngestError::NoInput);
     }
     Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
+    let io = |e| IngestError::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    };
+    for e in std::fs::read_dir(dir).map_err(io)? {
+        let q = e.map_err(io)?.path();
+        let name = q.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') || name == "LICENSE" || name.ends_with(".md") {
+            continue;
+        }
+        if q.is_dir() {
+            walk(&q, out)?;
+        } else if q.is_file() {
+            out.push(q);
+        }
+    }
+    Ok(())
 }
 
 /// Read a file's text, gunzipping when it starts with the gzip magic.
@@ -200,6 +209,10 @@ fn detect(v: &serde_json::Value) -> Result<Detected, String> {
     let ty = o.get("type").and_then(|t| t.as_str());
     if has("kind") && (has("amount") || has("outputs") || has("asset")) {
         return Ok(Ledger(Format::Native));
+    }
+    // bitcoin-etl's streamed exports also say `"type": "transaction"`
+    if has("inputs") && has("outputs") && has("hash") {
+        return Ok(Ledger(Format::BitcoinEtl));
     }
     match ty {
         Some("transaction" | "token_transfer" | "trace" | "token") => {
@@ -457,6 +470,25 @@ pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested,
     Ok(Ingested { ledger, rejects })
 }
 
+/// The text of the record that starts on `line` of `path` (for rejects found
+/// after parsing, when only the location was kept).
+pub(crate) fn record_text_at(path: &Path, line: u64) -> Option<String> {
+    let text = read_text(path).ok()?;
+    let start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line as usize - 2)?.0 + 1
+    };
+    let rel = text[start..].find(['{', '['])?;
+    let s = start + rel;
+    let end = split::top_level_values(&text, (s, text.len()))
+        .into_iter()
+        .next()?
+        .ok()?
+        .1;
+    Some(one_line(&text[s..end]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,23 +507,4 @@ mod tests {
         assert_eq!(d(r#"{"kind":"transfer","amount":"1"}"#), Ok(Detected::Ledger(Format::Native)));
         assert!(d(r#"{"foo":1}"#).unwrap_err().contains("keys: foo"));
     }
-}
-
-/// The text of the record that starts on `line` of `path` (for rejects found
-/// after parsing, when only the location was kept).
-pub(crate) fn record_text_at(path: &Path, line: u64) -> Option<String> {
-    let text = read_text(path).ok()?;
-    let start = if line <= 1 {
-        0
-    } else {
-        text.match_indices('\n').nth(line as usize - 2)?.0 + 1
-    };
-    let rel = text[start..].find(['{', '['])?;
-    let s = start + rel;
-    let end = split::top_level_values(&text, (s, text.len()))
-        .into_iter()
-        .next()?
-        .ok()?
-        .1;
-    Some(one_line(&text[s..end]))
 }

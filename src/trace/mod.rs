@@ -226,7 +226,7 @@ fn run_with<P: TaintPolicy>(ledger: &Ledger, plan: &TracePlan) -> TraceResult {
     let mut endpoints = account::replay::<P>(ledger, plan, &roles, &mut books);
     let u = utxo::replay::<P>(ledger, plan, &roles, &mut books);
     endpoints.extend(u.endpoints);
-    endpoints.sort_by(|a, b| (a.asset, a.addr, a.kind).cmp(&(b.asset, b.addr, b.kind)));
+    endpoints.sort_by_key(|e| (e.asset, e.addr, e.kind));
     TraceResult {
         totals: books.totals,
         endpoints,
