@@ -116,6 +116,9 @@ pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
             FieldError::new("time", "required field is missing (getblock result)")
         })?;
         let start = out.len();
+        if let Some(c) = rec.confirmations.and_then(|c| u64::try_from(c).ok()).filter(|c| *c > 0) {
+            out.push(Raw::BlockSeen(super::raw::BlockSeen { height, confirmations: c }));
+        }
         for (i, tx) in txs.iter().enumerate() {
             let index = u32::try_from(i)
                 .map_err(|_| FieldError::new("tx", "more transactions than a block can hold"))?;

@@ -72,6 +72,7 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
     let mut utxos = Vec::new();
     let mut moves = Vec::new();
     let mut asset_meta = Vec::new();
+    let mut seen_tips = Vec::new();
     for (r, loc) in raws {
         match r {
             Raw::AccountTx(t) => txs.push((t, loc)),
@@ -80,6 +81,7 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
             Raw::Utxo(t) => utxos.push((t, loc)),
             Raw::Move(t) => moves.push((t, loc)),
             Raw::Asset(a) => asset_meta.push(a),
+            Raw::BlockSeen(b) => seen_tips.push(b.height + b.confirmations - 1),
         }
     }
     let mut dups = 0u64;
@@ -247,7 +249,7 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
     pending.sort_by(|a, b| a.key.cmp(&b.key));
 
     // --- UTXO model ----------------------------------------------------
-    let (utxos, utxo_rejects) = place_utxos(utxos, &mut dups, &reject);
+    let (utxos, utxo_rejects) = place_utxos(utxos, seen_tips, &mut dups, &reject);
     rejects.extend(utxo_rejects);
 
     // --- interning -----------------------------------------------------
@@ -418,10 +420,10 @@ fn sort_identity<T: Ord, K: Ord>(mut v: Vec<(T, Loc)>, key: impl Fn(&T) -> K) ->
 /// `getrawtransaction` names its block only by hash and a confirmation count.
 /// Such a transaction that also appears with a height is a duplicate; the
 /// others are placed at `tip - confirmations + 1`, with the tip learnt from a
-/// transaction seen both ways. When no transaction in the sample has a height
+/// `getblock` result's confirmations or from a transaction seen both ways. When no transaction in the sample has a height
 /// at all, heights are relative: the most-confirmed block is height 0.
 type Placed = (Vec<(RawUtxoTx, Loc)>, Vec<Reject>);
-fn place_utxos(utxos: Vec<(RawUtxoTx, Loc)>, dups: &mut u64, reject: &dyn Fn(Loc, &str, String) -> Reject) -> Placed {
+fn place_utxos(utxos: Vec<(RawUtxoTx, Loc)>, mut tips: Vec<u64>, dups: &mut u64, reject: &dyn Fn(Loc, &str, String) -> Reject) -> Placed {
     let mut rejects = Vec::new();
     let heights: HashMap<String, u64> = utxos
         .iter()
@@ -431,14 +433,13 @@ fn place_utxos(utxos: Vec<(RawUtxoTx, Loc)>, dups: &mut u64, reject: &dyn Fn(Loc
         })
         .collect();
     let any_height = !heights.is_empty();
-    // the tip height, from a transaction given both ways
-    let mut tips: Vec<u64> = utxos
+    // the tip height, from getblock results and from transactions given both ways
+    tips.extend(utxos
         .iter()
         .filter_map(|(u, _)| match &u.block {
             BlockRef::Hash { confirmations: Some(c), .. } if *c > 0 => heights.get(&u.txid).map(|h| h + c - 1),
             _ => None,
-        })
-        .collect();
+        }));
     tips.sort();
     let tip = tips.first().copied();
     let max_conf = utxos

@@ -13,6 +13,16 @@ pub enum Raw {
     Utxo(RawUtxoTx),
     Move(RawMove),
     Asset(RawAsset),
+    BlockSeen(BlockSeen),
+}
+
+/// A block's height and its confirmation count when it was exported
+/// (`getblock`): tells the chain tip, which places `getrawtransaction`
+/// results (that name only a block hash and a confirmation count).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BlockSeen {
+    pub height: u64,
+    pub confirmations: u64,
 }
 
 /// A top-level account-model transaction (ethereum-etl `transaction`,
