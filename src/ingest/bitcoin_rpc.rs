@@ -355,8 +355,9 @@ mod tests {
         parse(text, &mut out)?;
         Ok(out
             .into_iter()
-            .map(|r| match r {
-                Raw::Utxo(u) => u,
+            .filter_map(|r| match r {
+                Raw::Utxo(u) => Some(u),
+                Raw::BlockSeen(_) => None,
                 other => panic!("not a UTXO record: {other:?}"),
             })
             .collect())
