@@ -463,7 +463,7 @@ pub(super) fn need_text<'a>(field: &str, v: Option<&'a Text>) -> Result<&'a str,
     opt_text(v).ok_or_else(|| missing(field))
 }
 
-pub(super) fn missing(field: &str) -> FieldError {
+fn missing(field: &str) -> FieldError {
     FieldError::new(field, "required field is missing, null or empty")
 }
 
@@ -472,7 +472,7 @@ pub(super) fn hash_field(field: &str, v: Option<&Text>) -> Result<String, FieldE
     need_text(field, v).map(|h| h.to_ascii_lowercase())
 }
 
-pub(super) fn opt_hash(v: Option<&Text>) -> Option<String> {
+fn opt_hash(v: Option<&Text>) -> Option<String> {
     opt_text(v).map(|h| h.to_ascii_lowercase())
 }
 
@@ -634,7 +634,7 @@ fn utc_seconds(s: &str) -> Option<u64> {
 
 /// A trace address: a JSON list of numbers, `null` (top level), or a string
 /// of numbers separated by `,` or `_` (CSV conversions, Etherscan `traceId`).
-pub(super) fn trace_address(field: &str, v: Option<&RawValue>) -> Result<Vec<u32>, FieldError> {
+fn trace_address(field: &str, v: Option<&RawValue>) -> Result<Vec<u32>, FieldError> {
     let Some(v) = v else {
         return Ok(Vec::new());
     };
@@ -1183,29 +1183,6 @@ mod tests {
             "{\"trace_address\":{}}",
         ] {
             let _ = parse(junk, &mut out);
-        }
-    }
-}
-#[cfg(test)]
-mod tmp_bench {
-    #[test]
-    fn bench() {
-        let text = include_str!("../../fixtures/ethereum-etl/blocks_17173049_17173050_transactions.json");
-        let tt = include_str!("../../fixtures/ethereum-etl/blocks_17173049_17173050_token_transfers.json");
-        for (name, t) in [("tx", text), ("tt", tt)] {
-            let lines: Vec<&str> = t.lines().collect();
-            let start = std::time::Instant::now();
-            let mut out = Vec::new();
-            let iters = 200;
-            for _ in 0..iters { out.clear(); for l in &lines { super::parse(l, &mut out).unwrap(); } }
-            let el = start.elapsed();
-            #[derive(serde::Deserialize)] #[allow(dead_code)]
-            struct Floor<'a> { #[serde(borrow)] hash: Option<&'a str>, #[serde(borrow)] value: Option<&'a serde_json::value::RawValue>, #[serde(borrow)] from_address: Option<&'a str> }
-            let start2 = std::time::Instant::now();
-            for _ in 0..iters { for l in &lines { let f: Floor = serde_json::from_str(l).unwrap(); std::hint::black_box(f); } }
-            let el2 = start2.elapsed();
-            let mb = (t.len() * iters) as f64 / 1e6;
-            println!("{name}: parse {:.0} MB/s, floor {:.0} MB/s", mb / el.as_secs_f64(), mb / el2.as_secs_f64());
         }
     }
 }
