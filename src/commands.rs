@@ -161,7 +161,6 @@ pub fn trace(a: &TraceArgs) -> Result<()> {
         seed_txs: a.seed_txs.clone(),
         stop_at: cats,
         min_taint,
-        inputs: a.inputs.iter().map(|p| p.display().to_string()).collect(),
     };
     let rep = TraceReport::new(&ledger, &result, &labels, &params, policy.conserves(), warnings);
     let fmt = match a.format {

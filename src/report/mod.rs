@@ -21,7 +21,6 @@ pub struct TraceParams {
     pub stop_at: Vec<String>,
     #[serde(with = "dec")]
     pub min_taint: Amount,
-    pub inputs: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -82,7 +81,6 @@ pub struct TraceReport {
     pub totals: BTreeMap<String, TotalsView>,
     pub endpoints: Vec<EndpointView>,
     pub warnings: Vec<String>,
-    pub inputs: Vec<String>,
 }
 
 mod dec {
@@ -172,7 +170,6 @@ impl TraceReport {
             totals,
             endpoints: eps,
             warnings,
-            inputs: params.inputs.clone(),
         }
     }
 }
