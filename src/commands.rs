@@ -14,6 +14,13 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// An error whose message already names its cause (`path: cause`), as one
+/// message: `main` prints the error chain with `{:#}`, which would otherwise
+/// say the cause twice (`x: No such file (os error 2): No such file (os error 2)`).
+fn said(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
 /// Open a store, or ingest export files, reporting rejects.
 pub fn load(inputs: &[PathBuf], ia: &InputArgs) -> Result<Ledger> {
     let stores: Vec<&PathBuf> = inputs.iter().filter(|p| p.is_file() && store::is_store(p)).collect();
@@ -24,16 +31,16 @@ pub fn load(inputs: &[PathBuf], ia: &InputArgs) -> Result<Ledger> {
                 stores[0].display()
             );
         }
-        return Ok(store::open(&inputs[0])?);
+        return store::open(&inputs[0]).map_err(said);
     }
-    let paths = ingest::expand_paths(inputs)?;
+    let paths = ingest::expand_paths(inputs).map_err(said)?;
     let opts = IngestOptions {
         on_error: match ia.on_error {
             OnErrorArg::Fail => OnError::Fail,
             OnErrorArg::Skip => OnError::Skip,
         },
     };
-    let ing = ingest::ingest_files(&paths, &opts)?;
+    let ing = ingest::ingest_files(&paths, &opts).map_err(said)?;
     if !ing.rejects.is_empty() {
         write_rejects(&ia.rejects, &ing.rejects)?;
         eprintln!(
@@ -63,7 +70,7 @@ fn write_rejects(path: &Path, rejects: &[ingest::Reject]) -> Result<()> {
 
 pub fn ingest(a: &IngestArgs) -> Result<()> {
     let ledger = load(&a.files, &a.input)?;
-    store::write(&ledger, &a.output)?;
+    store::write(&ledger, &a.output).map_err(said)?;
     eprintln!(
         "fundtrail: wrote {} ({} account movements, {} UTXO transactions, {} addresses, {} duplicates dropped)",
         a.output.display(),
@@ -100,7 +107,7 @@ pub fn trace(a: &TraceArgs) -> Result<()> {
     let min_taint = fundtrail::amount::parse_integer(&a.min_taint)
         .map_err(|e| anyhow::anyhow!("--min-taint: {e} (give an integer amount in base units)"))?;
     let ledger = load(&a.inputs, &a.input)?;
-    let labels = LabelSet::load(&a.labels)?;
+    let labels = LabelSet::load(&a.labels).map_err(said)?;
     let policy = policy_of(a.policy);
     let cats = stop_categories(&a.stop_at);
     let mut warnings = Vec::new();
@@ -201,20 +208,32 @@ pub fn utc(t: u64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
+/// A sum of amounts: it can exceed 128 bits (two movements of 2^128-1), so
+/// it is added in 256.
+type Sum = ethnum::U256;
+
+/// `human` for a sum: whole units when it fits in 128 bits, else base units.
+fn human_sum(v: Sum, symbol: Option<&str>, decimals: Option<u8>, asset: &str) -> String {
+    match v.into_words() {
+        (0, lo) => human(lo, symbol, decimals, asset),
+        _ => format!("{v} {} base units", fundtrail::report::short(asset)),
+    }
+}
+
 pub fn stats(a: &StatsArgs) -> Result<()> {
     let l = load(&a.inputs, &a.input)?;
-    let mut per_asset: BTreeMap<String, (String, u64, u128)> = BTreeMap::new();
+    let mut per_asset: BTreeMap<String, (String, u64, Sum)> = BTreeMap::new();
     for m in &l.movements {
         let e = per_asset
             .entry(l.asset(m.asset).name.clone())
-            .or_insert(("account".into(), 0, 0));
+            .or_insert(("account".into(), 0, Sum::ZERO));
         e.1 += 1;
-        e.2 += m.amount;
+        e.2 += Sum::from(m.amount);
     }
     for t in &l.utxo_txs {
-        let e = per_asset.entry(l.asset(t.asset).name.clone()).or_insert(("utxo".into(), 0, 0));
+        let e = per_asset.entry(l.asset(t.asset).name.clone()).or_insert(("utxo".into(), 0, Sum::ZERO));
         e.1 += 1;
-        e.2 += l.tx_outputs(t).iter().map(|o| o.value).sum::<u128>();
+        e.2 += l.tx_outputs(t).iter().map(|o| Sum::from(o.value)).sum::<Sum>();
     }
     let blocks = l.movements.iter().map(|m| m.block).chain(l.utxo_txs.iter().map(|t| t.block));
     let (bmin, bmax) = (blocks.clone().min(), blocks.max());
@@ -268,7 +287,7 @@ pub fn stats(a: &StatsArgs) -> Result<()> {
         let info = l.asset_id(name).map(|id| l.asset(id).clone());
         let vol = info
             .as_ref()
-            .map(|i| human(*v, i.symbol.as_deref(), i.decimals, name))
+            .map(|i| human_sum(*v, i.symbol.as_deref(), i.decimals, name))
             .unwrap_or_else(|| v.to_string());
         let unit = if model == "account" { "movements" } else { "transactions" };
         let _ = writeln!(o, "  {name:<44} {model:<8} {n:>9} {unit:<12} volume {vol}");
@@ -286,7 +305,7 @@ pub fn stats(a: &StatsArgs) -> Result<()> {
 
 pub fn inspect(a: &InspectArgs) -> Result<()> {
     let l = load(std::slice::from_ref(&a.store), &a.input)?;
-    let labels = LabelSet::load(&a.labels)?;
+    let labels = LabelSet::load(&a.labels).map_err(said)?;
     let canon = fundtrail::model::canonical_address(&a.address);
     // UTXO owners may list several addresses: match any of them.
     let ids: Vec<AddrId> = l
@@ -306,7 +325,7 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
         let _ = writeln!(o, "  label: {} {} ({})", lab.category, lab.name, lab.source);
     }
     // (asset) -> (received, sent, count)
-    let mut bal: BTreeMap<String, (u128, u128, u64)> = BTreeMap::new();
+    let mut bal: BTreeMap<String, (Sum, Sum, u64)> = BTreeMap::new();
     let mut lines = Vec::new();
     for m in &l.movements {
         let out = ids.contains(&m.from);
@@ -318,10 +337,10 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
         let e = bal.entry(info.name.clone()).or_default();
         e.2 += 1;
         if out {
-            e.1 += m.amount;
+            e.1 += Sum::from(m.amount);
         }
         if inn {
-            e.0 += m.amount;
+            e.0 += Sum::from(m.amount);
         }
         let (dir, other) = if out { ("out", m.to) } else { ("in ", m.from) };
         let other = if other.is_none() {
@@ -348,10 +367,10 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
             }
             let g = t.outputs.0 + k as u32;
             let e = bal.entry(info.name.clone()).or_default();
-            e.0 += out.value;
+            e.0 += Sum::from(out.value);
             e.2 += 1;
             if spent.contains(&g) {
-                e.1 += out.value;
+                e.1 += Sum::from(out.value);
             }
             lines.push(format!(
                 "  {}  block {:>9}  in  {:>28}  output {}:{}{}",
@@ -368,7 +387,7 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
     for (asset, (inn, out, n)) in &bal {
         let id = l.asset_id(asset);
         let info = id.map(|i| l.asset(i).clone());
-        let h = |v| info.as_ref().map(|i| human(v, i.symbol.as_deref(), i.decimals, asset)).unwrap_or_default();
+        let h = |v| info.as_ref().map(|i| human_sum(v, i.symbol.as_deref(), i.decimals, asset)).unwrap_or_default();
         let model = info.as_ref().map(|i| i.model);
         let net = if inn >= out {
             h(inn - out)

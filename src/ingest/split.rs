@@ -86,6 +86,10 @@ fn value_end(b: &[u8], i: usize, end: usize) -> Result<usize, SplitError> {
             while j < end && !matches!(b[j], b' ' | b'\t' | b'\r' | b'\n' | b',' | b']' | b'}') {
                 j += 1;
             }
+            if j == i {
+                // a stray `,`, `]` or `}`: no value starts here
+                return Err(err(i, &format!("unexpected `{}`", b[i] as char)));
+            }
             Ok(j)
         }
     }
@@ -223,6 +227,14 @@ mod tests {
         let v = top_level_values(t, (0, t.len()));
         assert_eq!(v.len(), 3);
         assert!(v[0].is_ok() && v[1].is_err() && v[2].is_ok());
+    }
+
+    #[test]
+    fn text_that_is_not_json_ends_in_errors_not_a_loop() {
+        let t = "address,category,label\n1Alice,exchange,x\n}\n";
+        let v = top_level_values(t, (0, t.len()));
+        assert!(v.iter().any(|r| r.is_err()));
+        assert!(v.len() <= 6);
     }
 
     #[test]
