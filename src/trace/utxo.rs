@@ -89,13 +89,17 @@ pub(crate) fn replay<P: TaintPolicy>(
         let (mut out_parcels, mut fee) = P::split(in_parcels, &out_values);
         let mut next_hops = tx_hops.saturating_add(1);
         if roles.seed_tx.contains(&tx.txid) {
+            // Everything the transaction moves turns tainted; the seeded total
+            // grows by what was not tainted already, counted over the whole
+            // transaction: a haircut fee bucket can hold rounding dust beyond
+            // its own amount, so per bucket the difference can be negative.
+            let before = out_parcels.iter().map(P::parcel_taint).sum::<Amount>() + P::parcel_taint(&fee);
             for (p, v) in out_parcels.iter_mut().zip(&out_values) {
-                books.at(asset).seeded += v - P::parcel_taint(p);
                 *p = P::tainted(*v);
             }
             let f = P::parcel_amount(&fee);
-            books.at(asset).seeded += f - P::parcel_taint(&fee);
             fee = P::tainted(f);
+            books.at(asset).seeded += out_total + f - before;
             next_hops = next_hops.min(1);
         }
         books.at(asset).fees += P::parcel_taint(&fee);
