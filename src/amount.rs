@@ -164,7 +164,10 @@ pub fn format_units(v: Amount, decimals: u8) -> String {
         let cut = s.len() - d as usize;
         (s[..cut].to_string(), s[cut..].to_string())
     } else {
-        ("0".to_string(), format!("{}{}", "0".repeat(d as usize - s.len()), s))
+        (
+            "0".to_string(),
+            format!("{}{}", "0".repeat(d as usize - s.len()), s),
+        )
     };
     let frac = frac.trim_end_matches('0');
     if frac.is_empty() {
@@ -180,7 +183,10 @@ mod tests {
 
     #[test]
     fn integers_in_every_spelling() {
-        assert_eq!(parse_integer("7056176614974947328"), Ok(7056176614974947328));
+        assert_eq!(
+            parse_integer("7056176614974947328"),
+            Ok(7056176614974947328)
+        );
         assert_eq!(parse_integer("\"42\""), Ok(42));
         assert_eq!(parse_integer("\"0x7b\""), Ok(123));
         assert_eq!(parse_integer("1e+21"), Ok(1_000_000_000_000_000_000_000));
@@ -193,9 +199,15 @@ mod tests {
             parse_integer("340282366920938463463374607431768211456"),
             Err(AmountError::TooLarge(_))
         ));
-        assert!(matches!(parse_integer("1.5"), Err(AmountError::NotInteger(_))));
+        assert!(matches!(
+            parse_integer("1.5"),
+            Err(AmountError::NotInteger(_))
+        ));
         assert!(matches!(parse_integer("-3"), Err(AmountError::Negative(_))));
-        assert!(matches!(parse_integer("\"abc\""), Err(AmountError::NotInteger(_))));
+        assert!(matches!(
+            parse_integer("\"abc\""),
+            Err(AmountError::NotInteger(_))
+        ));
     }
 
     #[test]
@@ -205,7 +217,10 @@ mod tests {
         // 0.1 + 0.2 style binary float traps never arise: the text is the value
         assert_eq!(parse_decimal_scaled("0.29", 8), Ok(29_000_000));
         assert_eq!(parse_decimal_scaled("1e-05", 8), Ok(1000));
-        assert_eq!(parse_decimal_scaled("20999999.97690000", 8), Ok(2_099_999_997_690_000));
+        assert_eq!(
+            parse_decimal_scaled("20999999.97690000", 8),
+            Ok(2_099_999_997_690_000)
+        );
         assert_eq!(parse_decimal_scaled("50", 8), Ok(5_000_000_000));
         assert!(matches!(
             parse_decimal_scaled("0.000000001", 8),
@@ -217,7 +232,10 @@ mod tests {
     fn mul_div_is_exact_past_128_bits() {
         let x = 10u128.pow(30);
         assert_eq!(mul_div_floor(x, x / 3, x), Some(x / 3));
-        assert_eq!(mul_div_floor(u128::MAX, u128::MAX, u128::MAX), Some(u128::MAX));
+        assert_eq!(
+            mul_div_floor(u128::MAX, u128::MAX, u128::MAX),
+            Some(u128::MAX)
+        );
         assert_eq!(mul_div_floor(7, 3, 10), Some(2));
         assert_eq!(mul_div_floor(1, 1, 0), None);
     }

@@ -1,6 +1,8 @@
 //! The commands: each reads its inputs, calls the library, and renders.
 
-use crate::cli::{InputArgs, InspectArgs, IngestArgs, OnErrorArg, PolicyArg, StatsArgs, TraceArgs, TraceFormat};
+use crate::cli::{
+    IngestArgs, InputArgs, InspectArgs, OnErrorArg, PolicyArg, StatsArgs, TraceArgs, TraceFormat,
+};
 use anyhow::{bail, Context, Result};
 use fundtrail::ingest::{self, IngestOptions, OnError};
 use fundtrail::labels::LabelSet;
@@ -23,7 +25,10 @@ fn said(e: impl std::fmt::Display) -> anyhow::Error {
 
 /// Open a store, or ingest export files, reporting rejects.
 pub fn load(inputs: &[PathBuf], ia: &InputArgs) -> Result<Ledger> {
-    let stores: Vec<&PathBuf> = inputs.iter().filter(|p| p.is_file() && store::is_store(p)).collect();
+    let stores: Vec<&PathBuf> = inputs
+        .iter()
+        .filter(|p| p.is_file() && store::is_store(p))
+        .collect();
     if !stores.is_empty() {
         if inputs.len() > 1 {
             bail!(
@@ -65,7 +70,8 @@ fn write_rejects(path: &Path, rejects: &[ingest::Reject]) -> Result<()> {
         out.push_str(&r.text);
         out.push('\n');
     }
-    std::fs::write(path, out).with_context(|| format!("writing the rejects file {}", path.display()))
+    std::fs::write(path, out)
+        .with_context(|| format!("writing the rejects file {}", path.display()))
 }
 
 pub fn ingest(a: &IngestArgs) -> Result<()> {
@@ -112,7 +118,11 @@ pub fn trace(a: &TraceArgs) -> Result<()> {
     let cats = stop_categories(&a.stop_at);
     let mut warnings = Vec::new();
 
-    let mut plan = TracePlan { policy: Some(policy), min_taint, ..Default::default() };
+    let mut plan = TracePlan {
+        policy: Some(policy),
+        min_taint,
+        ..Default::default()
+    };
     for (addr, ls) in &labels.by_address {
         if ls.iter().any(|l| cats.contains(&l.category)) {
             if let Some(id) = ledger.addr_id(addr) {
@@ -138,9 +148,14 @@ pub fn trace(a: &TraceArgs) -> Result<()> {
         }
     }
     for h in &a.seed_txs {
-        match ledger.tx_id(h).or_else(|| ledger.tx_id(&format!("0x{}", h.trim_start_matches("0x")))) {
+        match ledger
+            .tx_id(h)
+            .or_else(|| ledger.tx_id(&format!("0x{}", h.trim_start_matches("0x"))))
+        {
             Some(id) => plan.seed_txs.push(id),
-            None => warnings.push(format!("seed transaction {h} does not appear in the ledger")),
+            None => warnings.push(format!(
+                "seed transaction {h} does not appear in the ledger"
+            )),
         }
     }
     if plan.seeds.is_empty() && plan.seed_txs.is_empty() {
@@ -169,12 +184,21 @@ pub fn trace(a: &TraceArgs) -> Result<()> {
         stop_at: cats,
         min_taint,
     };
-    let rep = TraceReport::new(&ledger, &result, &labels, &params, policy.conserves(), warnings);
+    let rep = TraceReport::new(
+        &ledger,
+        &result,
+        &labels,
+        &params,
+        policy.conserves(),
+        warnings,
+    );
     let fmt = match a.format {
         TraceFormat::Table => "table",
         TraceFormat::Json => "json",
     };
-    let text = report::exporter(fmt).map(|e| e.render(&rep)).unwrap_or_default();
+    let text = report::exporter(fmt)
+        .map(|e| e.render(&rep))
+        .unwrap_or_default();
     emit(&text, a.out.as_deref())
 }
 
@@ -205,7 +229,12 @@ pub fn utc(t: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// A sum of amounts: it can exceed 128 bits (two movements of 2^128-1), so
@@ -224,26 +253,48 @@ pub fn stats(a: &StatsArgs) -> Result<()> {
     let l = load(&a.inputs, &a.input)?;
     let mut per_asset: BTreeMap<String, (String, u64, Sum)> = BTreeMap::new();
     for m in &l.movements {
-        let e = per_asset
-            .entry(l.asset(m.asset).name.clone())
-            .or_insert(("account".into(), 0, Sum::ZERO));
+        let e = per_asset.entry(l.asset(m.asset).name.clone()).or_insert((
+            "account".into(),
+            0,
+            Sum::ZERO,
+        ));
         e.1 += 1;
         e.2 += Sum::from(m.amount);
     }
     for t in &l.utxo_txs {
-        let e = per_asset.entry(l.asset(t.asset).name.clone()).or_insert(("utxo".into(), 0, Sum::ZERO));
+        let e =
+            per_asset
+                .entry(l.asset(t.asset).name.clone())
+                .or_insert(("utxo".into(), 0, Sum::ZERO));
         e.1 += 1;
-        e.2 += l.tx_outputs(t).iter().map(|o| Sum::from(o.value)).sum::<Sum>();
+        e.2 += l
+            .tx_outputs(t)
+            .iter()
+            .map(|o| Sum::from(o.value))
+            .sum::<Sum>();
     }
-    let blocks = l.movements.iter().map(|m| m.block).chain(l.utxo_txs.iter().map(|t| t.block));
+    let blocks = l
+        .movements
+        .iter()
+        .map(|m| m.block)
+        .chain(l.utxo_txs.iter().map(|t| t.block));
     let (bmin, bmax) = (blocks.clone().min(), blocks.max());
-    let times = l.movements.iter().map(|m| m.time).chain(l.utxo_txs.iter().map(|t| t.time)).filter(|t| *t > 0);
+    let times = l
+        .movements
+        .iter()
+        .map(|m| m.time)
+        .chain(l.utxo_txs.iter().map(|t| t.time))
+        .filter(|t| *t > 0);
     let (tmin, tmax) = (times.clone().min(), times.max());
     if a.format == TraceFormat::Json {
         let assets: BTreeMap<&String, serde_json::Value> = per_asset
             .iter()
             .map(|(k, (model, n, v))| {
-                let key = if model == "account" { "movements" } else { "transactions" };
+                let key = if model == "account" {
+                    "movements"
+                } else {
+                    "transactions"
+                };
                 (k, json!({"model": model, key: n, "volume": v.to_string()}))
             })
             .collect();
@@ -289,7 +340,11 @@ pub fn stats(a: &StatsArgs) -> Result<()> {
             .as_ref()
             .map(|i| human_sum(*v, i.symbol.as_deref(), i.decimals, name))
             .unwrap_or_else(|| v.to_string());
-        let unit = if model == "account" { "movements" } else { "transactions" };
+        let unit = if model == "account" {
+            "movements"
+        } else {
+            "transactions"
+        };
         let _ = writeln!(o, "  {name:<44} {model:<8} {n:>9} {unit:<12} volume {vol}");
     }
     let _ = writeln!(o, "records read:");
@@ -298,8 +353,16 @@ pub fn stats(a: &StatsArgs) -> Result<()> {
     }
     let _ = writeln!(o, "duplicates dropped: {}", l.info.duplicates);
     let _ = writeln!(o, "records rejected:   {}", l.info.rejected);
-    let _ = writeln!(o, "fees unknown (no receipt): {} transactions", l.info.unknown_fee_txs);
-    let _ = writeln!(o, "inputs of unknown value:   {}", l.info.unknown_value_inputs);
+    let _ = writeln!(
+        o,
+        "fees unknown (no receipt): {} transactions",
+        l.info.unknown_fee_txs
+    );
+    let _ = writeln!(
+        o,
+        "inputs of unknown value:   {}",
+        l.info.unknown_value_inputs
+    );
     emit(&o, None)
 }
 
@@ -344,7 +407,11 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
         }
         let (dir, other) = if out { ("out", m.to) } else { ("in ", m.from) };
         let other = if other.is_none() {
-            if m.kind == fundtrail::model::MoveKind::Fee { "(fee)".to_string() } else { "(new money)".to_string() }
+            if m.kind == fundtrail::model::MoveKind::Fee {
+                "(fee)".to_string()
+            } else {
+                "(new money)".to_string()
+            }
         } else {
             l.address(other).to_string()
         };
@@ -379,7 +446,11 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
                 human(out.value, info.symbol.as_deref(), info.decimals, &info.name),
                 l.txid(t.txid),
                 k,
-                if spent.contains(&g) { " (spent)" } else { " (unspent)" }
+                if spent.contains(&g) {
+                    " (spent)"
+                } else {
+                    " (unspent)"
+                }
             ));
         }
     }
@@ -387,16 +458,28 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
     for (asset, (inn, out, n)) in &bal {
         let id = l.asset_id(asset);
         let info = id.map(|i| l.asset(i).clone());
-        let h = |v| info.as_ref().map(|i| human_sum(v, i.symbol.as_deref(), i.decimals, asset)).unwrap_or_default();
+        let h = |v| {
+            info.as_ref()
+                .map(|i| human_sum(v, i.symbol.as_deref(), i.decimals, asset))
+                .unwrap_or_default()
+        };
         let model = info.as_ref().map(|i| i.model);
         let net = if inn >= out {
             h(inn - out)
         } else if model == Some(ChainModel::Account) {
-            format!("{} short: held at least that before the sample", h(out - inn))
+            format!(
+                "{} short: held at least that before the sample",
+                h(out - inn)
+            )
         } else {
             String::new()
         };
-        let _ = writeln!(o, "  {asset}: {n} movements, received {}, sent {}, balance {net}", h(*inn), h(*out));
+        let _ = writeln!(
+            o,
+            "  {asset}: {n} movements, received {}, sent {}, balance {net}",
+            h(*inn),
+            h(*out)
+        );
     }
     let total = lines.len();
     let _ = writeln!(o, "movements ({total}):");

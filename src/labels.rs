@@ -81,7 +81,11 @@ impl LabelSet {
                 cols = Some((ai, find(&["category"]), find(&["label", "name", "nametag"])));
                 continue;
             };
-            let get = |k: Option<usize>| k.and_then(|k| fields.get(k)).map(|s| s.trim()).unwrap_or("");
+            let get = |k: Option<usize>| {
+                k.and_then(|k| fields.get(k))
+                    .map(|s| s.trim())
+                    .unwrap_or("")
+            };
             let addr = get(Some(ai));
             if addr.is_empty() {
                 return Err(LabelError::Line {
@@ -108,7 +112,10 @@ impl LabelSet {
     }
 
     pub fn get(&self, address: &str) -> &[Label] {
-        self.by_address.get(address).map(|v| v.as_slice()).unwrap_or(&[])
+        self.by_address
+            .get(address)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
     }
 
     /// Whether any label of the address has one of these categories.

@@ -7,9 +7,9 @@
 
 pub mod amount;
 pub mod ingest;
+pub mod labels;
 pub mod ledger;
 pub mod model;
+pub mod report;
 pub mod store;
 pub mod trace;
-pub mod labels;
-pub mod report;

@@ -12,20 +12,11 @@
 //! - An input's owner and value are known only when the export is enriched
 //!   (`addresses` non-empty, `value` not null).
 //! - Outputs are put in `index` order; the indices must be `0..n` without gaps.
-//!
-//! This file also holds the helpers the Bitcoin RPC and native parsers share:
-//! zero-copy strings ([`Text`]), decoding with a field path ([`decode`]),
-//! address and txid checks and readable amount errors.
 
+use super::fields::{amount, btc_addresses, decode, in_index_order, txid_hex, Text};
 use super::raw::{self, BlockRef, FieldError, Raw, RawInput, RawOutput, RawUtxoTx};
-use crate::amount::{self, AmountError};
-use crate::model::{canonical_address, Amount};
-use serde::de::{Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use std::borrow::Cow;
-use std::fmt;
-use std::marker::PhantomData;
 
 #[derive(Deserialize)]
 struct EtlTx<'a> {
@@ -86,7 +77,7 @@ pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
             raw::owner_of(&refs, &prev_txid, vout)
         });
         let value = match input.value {
-            Some(v) => Some(satoshis(v, || format!("inputs[{i}].value"))?),
+            Some(v) => Some(amount(v, "satoshis", || format!("inputs[{i}].value"))?),
             None => None,
         };
         inputs.push(RawInput {
@@ -103,7 +94,7 @@ pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
             format!("outputs[{j}].addresses[{k}]")
         })?;
         let refs: Vec<&str> = addrs.iter().map(String::as_str).collect();
-        let value = satoshis(o.value, || format!("outputs[{j}].value"))?;
+        let value = amount(o.value, "satoshis", || format!("outputs[{j}].value"))?;
         outputs.push((
             o.index,
             j,
@@ -126,236 +117,6 @@ pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
         outputs,
     }));
     Ok(())
-}
-
-/// An integer satoshi amount (`5000000000`, `"5000000000"`).
-fn satoshis(v: &RawValue, field: impl FnOnce() -> String) -> Result<Amount, FieldError> {
-    amount::parse_integer(v.get())
-        .map_err(|e| FieldError::new(field(), amount_message(v.get(), &e, "satoshis")))
-}
-
-// ---------------------------------------------------------------------------
-// Helpers shared with `bitcoin_rpc` and `native`.
-// ---------------------------------------------------------------------------
-
-/// A JSON string, borrowed from the record's text (owned only when the JSON
-/// string holds escape sequences, so valid JSON is never refused for that).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Text<'a>(pub(super) Cow<'a, str>);
-
-impl std::ops::Deref for Text<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Text<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'a>, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Text<'a>, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Text<'a>, E> {
-                Ok(Text(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V(PhantomData))
-    }
-}
-
-/// Deserialise one record. Only when that fails is the text decoded again,
-/// tracking the path, to name the field that is wrong.
-pub(super) fn decode<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, FieldError> {
-    match serde_json::from_str::<T>(text) {
-        Ok(v) => Ok(v),
-        Err(first) => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            match serde_path_to_error::deserialize::<_, T>(&mut de) {
-                Err(e) => {
-                    let path = e.path().to_string();
-                    Err(serde_field_error(&path, &e.into_inner().to_string()))
-                }
-                // Only the end of the text was wrong (trailing characters).
-                Ok(_) => Err(FieldError::new("", strip_position(&first.to_string()))),
-            }
-        }
-    }
-}
-
-/// Turn a serde error at `path` into a field and a message a user can act on.
-fn serde_field_error(path: &str, message: &str) -> FieldError {
-    let path = if path == "." { "" } else { path };
-    let msg = strip_position(message);
-    let join = |k: &str| {
-        if path.is_empty() {
-            k.to_string()
-        } else {
-            format!("{path}.{k}")
-        }
-    };
-    if let Some(rest) = msg.strip_prefix("missing field `") {
-        let name = rest.split('`').next().unwrap_or("");
-        return FieldError::new(join(name), "required field is missing");
-    }
-    for prefix in ["invalid type: ", "invalid value: "] {
-        if let Some(rest) = msg.strip_prefix(prefix) {
-            if let Some((found, expected)) = rest.rsplit_once(", expected ") {
-                return FieldError::new(
-                    path,
-                    format!(
-                        "expected {}, found {}",
-                        expected_words(expected),
-                        short(&found.replace('`', ""))
-                    ),
-                );
-            }
-        }
-    }
-    FieldError::new(path, short(&msg))
-}
-
-fn expected_words(expected: &str) -> String {
-    match expected {
-        "u64" | "u128" => "a whole number (0 or more)".to_string(),
-        "u32" => "a whole number from 0 to 4294967295".to_string(),
-        "u8" => "a whole number from 0 to 255".to_string(),
-        "a sequence" => "a list".to_string(),
-        e if e.starts_with("struct ") => "an object".to_string(),
-        e => e.to_string(),
-    }
-}
-
-/// serde_json appends ` at line L column C`, which is relative to the record,
-/// not the file: drop it (the reject already names the file line).
-fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) if msg[i..].contains(" column ") => msg[..i].to_string(),
-        _ => msg.to_string(),
-    }
-}
-
-/// Offending text for a message, cut short when long.
-pub(super) fn short(s: &str) -> String {
-    const MAX: usize = 64;
-    if s.chars().count() <= MAX {
-        return s.to_string();
-    }
-    let cut: String = s.chars().take(MAX - 1).collect();
-    format!("{cut}…")
-}
-
-/// What is wrong with an amount's text, in words.
-pub(super) fn amount_message(raw: &str, e: &AmountError, unit: &str) -> String {
-    let shown = short(raw.trim());
-    match e {
-        AmountError::Empty => "empty amount".to_string(),
-        AmountError::Negative(_) => {
-            format!("negative amount {shown}: an amount cannot be below zero")
-        }
-        AmountError::TooLarge(_) => {
-            format!("amount {shown} is too large (the largest supported is 2^128-1 {unit})")
-        }
-        AmountError::TooPrecise(_, d) => format!(
-            "amount {shown} has more than {d} decimal places: it is not a whole number of {unit}"
-        ),
-        AmountError::NotInteger(_) if raw.trim() == "null" => {
-            "the amount is missing (null)".to_string()
-        }
-        AmountError::NotInteger(_) => {
-            format!("not an amount: {shown} (expected a whole number of {unit})")
-        }
-    }
-}
-
-/// Validate a Bitcoin-family address: ASCII letters and digits (base58,
-/// bech32; bech32 is stored lower-case), or a CashAddr with its prefix
-/// (`bitcoincash:q…`, stored lower-case).
-pub(super) fn btc_address(raw: &str, field: impl FnOnce() -> String) -> Result<String, FieldError> {
-    let alnum = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric());
-    if alnum(raw) {
-        return Ok(canonical_address(raw));
-    }
-    if let Some((prefix, payload)) = raw.split_once(':') {
-        if !prefix.is_empty()
-            && prefix.len() <= 16
-            && prefix.bytes().all(|c| c.is_ascii_alphabetic())
-            && alnum(payload)
-        {
-            return Ok(raw.to_ascii_lowercase());
-        }
-    }
-    Err(FieldError::new(
-        field(),
-        format!(
-            "not a valid address: {:?} (a Bitcoin address is letters and digits only)",
-            short(raw)
-        ),
-    ))
-}
-
-/// Validate an address list (absent or null means none).
-pub(super) fn btc_addresses(
-    list: Option<&[Text]>,
-    field: impl Fn(usize) -> String,
-) -> Result<Vec<String>, FieldError> {
-    list.unwrap_or(&[])
-        .iter()
-        .enumerate()
-        .map(|(k, a)| btc_address(a, || field(k)))
-        .collect()
-}
-
-/// A Bitcoin transaction or block hash: 64 hex digits, stored lower-case.
-pub(super) fn txid_hex(raw: &str, field: impl FnOnce() -> String) -> Result<String, FieldError> {
-    if raw.len() == 64 && raw.bytes().all(|c| c.is_ascii_hexdigit()) {
-        Ok(raw.to_ascii_lowercase())
-    } else {
-        Err(FieldError::new(
-            field(),
-            format!(
-                "not a hash: {:?} (expected 64 hexadecimal digits)",
-                short(raw)
-            ),
-        ))
-    }
-}
-
-/// Put outputs given as `(index, position in the list, output)` in index
-/// order, requiring the indices to be exactly `0..n`.
-pub(super) fn in_index_order<T>(
-    mut items: Vec<(u32, usize, T)>,
-    index_field: impl Fn(usize) -> String,
-) -> Result<Vec<T>, FieldError> {
-    items.sort_by_key(|(idx, pos, _)| (*idx, *pos));
-    for (k, (idx, pos, _)) in items.iter().enumerate() {
-        let k = k as u64;
-        let idx64 = *idx as u64;
-        if idx64 < k {
-            return Err(FieldError::new(
-                index_field(*pos),
-                format!("output index {idx} appears more than once"),
-            ));
-        }
-        if idx64 > k {
-            return Err(FieldError::new(
-                index_field(*pos),
-                format!(
-                    "output index {idx} leaves a gap: no output has index {k} \
-                     (indices must run 0, 1, 2, … without gaps)"
-                ),
-            ));
-        }
-    }
-    Ok(items.into_iter().map(|(_, _, t)| t).collect())
 }
 
 #[cfg(test)]

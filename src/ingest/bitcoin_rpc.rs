@@ -19,7 +19,7 @@
 //! `nonstandard:<txid>:<n>`. A `vin` with `coinbase` spends nothing; a `vin`
 //! with `prevout` (verbosity 3) gives the spent output's owner and value.
 
-use super::bitcoin_etl::{
+use super::fields::{
     amount_message, btc_address, btc_addresses, decode, in_index_order, short, txid_hex, Text,
 };
 use super::raw::{self, BlockRef, FieldError, Raw, RawInput, RawOutput, RawUtxoTx};
@@ -116,8 +116,15 @@ pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
             FieldError::new("time", "required field is missing (getblock result)")
         })?;
         let start = out.len();
-        if let Some(c) = rec.confirmations.and_then(|c| u64::try_from(c).ok()).filter(|c| *c > 0) {
-            out.push(Raw::BlockSeen(super::raw::BlockSeen { height, confirmations: c }));
+        if let Some(c) = rec
+            .confirmations
+            .and_then(|c| u64::try_from(c).ok())
+            .filter(|c| *c > 0)
+        {
+            out.push(Raw::BlockSeen(super::raw::BlockSeen {
+                height,
+                confirmations: c,
+            }));
         }
         for (i, tx) in txs.iter().enumerate() {
             let index = u32::try_from(i)

@@ -6,7 +6,9 @@
 //! and lines never changes the result (ids come from sorted tables, duplicates
 //! resolve to the smallest record).
 
-use super::raw::{BlockRef, Raw, RawAccountTx, RawInternal, RawMove, RawTokenTransfer, RawUtxoTx, TraceSource};
+use super::raw::{
+    BlockRef, Raw, RawAccountTx, RawInternal, RawMove, RawTokenTransfer, RawUtxoTx, TraceSource,
+};
 use super::{Loc, Reject};
 use crate::ledger::Ledger;
 use crate::model::{
@@ -52,7 +54,11 @@ struct PendingMove {
 /// Keep the first record of each identity, counting the rest. `v` must be
 /// sorted by identity, then by content (`sort_identity`), so the record kept
 /// does not depend on input order.
-fn dedup_by<T, K: PartialEq>(v: Vec<(T, Loc)>, key: impl Fn(&T) -> K, dups: &mut u64) -> Vec<(T, Loc)> {
+fn dedup_by<T, K: PartialEq>(
+    v: Vec<(T, Loc)>,
+    key: impl Fn(&T) -> K,
+    dups: &mut u64,
+) -> Vec<(T, Loc)> {
     let before = v.len();
     let mut out: Vec<(T, Loc)> = Vec::with_capacity(v.len());
     for item in v {
@@ -99,20 +105,35 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
 
     // --- account model -------------------------------------------------
     // Identity first in each sort so duplicates sit together.
-    let txs = dedup_by(sort_identity(txs, |t: &RawAccountTx| t.hash.clone()), |t| t.hash.clone(), &mut dups);
+    let txs = dedup_by(
+        sort_identity(txs, |t: &RawAccountTx| t.hash.clone()),
+        |t| t.hash.clone(),
+        &mut dups,
+    );
     let tokens = dedup_by(
-        sort_identity(tokens, |t: &RawTokenTransfer| (t.tx_hash.clone(), t.log_index)),
+        sort_identity(tokens, |t: &RawTokenTransfer| {
+            (t.tx_hash.clone(), t.log_index)
+        }),
         |t| (t.tx_hash.clone(), t.log_index),
         &mut dups,
     );
-    let internals = dedup_by(sort_identity(internals, |t: &RawInternal| t.id.clone()), |t| t.id.clone(), &mut dups);
+    let internals = dedup_by(
+        sort_identity(internals, |t: &RawInternal| t.id.clone()),
+        |t| t.id.clone(),
+        &mut dups,
+    );
     let moves = dedup_by(
-        sort_identity(moves, |m: &RawMove| (m.block, m.tx_index, m.seq, m.tx_hash.clone())),
+        sort_identity(moves, |m: &RawMove| {
+            (m.block, m.tx_index, m.seq, m.tx_hash.clone())
+        }),
         |m| (m.block, m.tx_index, m.seq, m.tx_hash.clone()),
         &mut dups,
     );
 
-    let tx_pos: HashMap<&str, (u64, u32)> = txs.iter().map(|(t, _)| (t.hash.as_str(), (t.block, t.tx_index))).collect();
+    let tx_pos: HashMap<&str, (u64, u32)> = txs
+        .iter()
+        .map(|(t, _)| (t.hash.as_str(), (t.block, t.tx_index)))
+        .collect();
     let mut block_time: HashMap<u64, u64> = HashMap::new();
     for (t, _) in &txs {
         block_time.entry(t.block).or_insert(t.time);
@@ -135,7 +156,13 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
         }
         if !t.failed && t.value > 0 && !traced.contains(&(t.block, t.tx_index)) {
             pending.push(PendingMove {
-                key: MoveKey { block: t.block, lane: t.tx_index, phase: 0, sub: vec![], tie: t.hash.clone() },
+                key: MoveKey {
+                    block: t.block,
+                    lane: t.tx_index,
+                    phase: 0,
+                    sub: vec![],
+                    tie: t.hash.clone(),
+                },
                 time: t.time,
                 tx_index: t.tx_index,
                 tx: Some(t.hash.clone()),
@@ -148,7 +175,13 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
         }
         if let Some(fee) = t.fee.filter(|f| *f > 0) {
             pending.push(PendingMove {
-                key: MoveKey { block: t.block, lane: t.tx_index, phase: 1, sub: vec![], tie: t.hash.clone() },
+                key: MoveKey {
+                    block: t.block,
+                    lane: t.tx_index,
+                    phase: 1,
+                    sub: vec![],
+                    tie: t.hash.clone(),
+                },
                 time: t.time,
                 tx_index: t.tx_index,
                 tx: Some(t.hash.clone()),
@@ -164,20 +197,29 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
         if !i.moves || i.value == 0 {
             continue;
         }
-        let resolved = i.tx_index.map(|ix| (i.block, ix)).or_else(|| {
-            i.tx_hash.as_deref().and_then(|h| tx_pos.get(h).copied())
-        });
+        let resolved = i
+            .tx_index
+            .map(|ix| (i.block, ix))
+            .or_else(|| i.tx_hash.as_deref().and_then(|h| tx_pos.get(h).copied()));
         let lane = if i.reward {
             LANE_REWARD
         } else {
             resolved.map(|p| p.1).unwrap_or(LANE_UNKNOWN_TX)
         };
         if !i.reward && i.from.is_none() {
-            rejects.push(reject(*loc, "from_address", "a value-moving trace has no sender".into()));
+            rejects.push(reject(
+                *loc,
+                "from_address",
+                "a value-moving trace has no sender".into(),
+            ));
             continue;
         }
         if i.to.is_none() {
-            rejects.push(reject(*loc, "to_address", "a value-moving trace has no recipient".into()));
+            rejects.push(reject(
+                *loc,
+                "to_address",
+                "a value-moving trace has no recipient".into(),
+            ));
             continue;
         }
         // Etherscan's internal calls come after the transaction's own value,
@@ -187,14 +229,27 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
             sub.insert(0, 1);
         }
         pending.push(PendingMove {
-            key: MoveKey { block: i.block, lane, phase: 0, sub, tie: i.id.clone() },
-            time: i.time.or_else(|| block_time.get(&i.block).copied()).unwrap_or(0),
+            key: MoveKey {
+                block: i.block,
+                lane,
+                phase: 0,
+                sub,
+                tie: i.id.clone(),
+            },
+            time: i
+                .time
+                .or_else(|| block_time.get(&i.block).copied())
+                .unwrap_or(0),
             tx_index: lane,
             tx: i.tx_hash.clone(),
             from: i.from.clone(),
             to: i.to.clone(),
             asset: ETH.into(),
-            kind: if i.reward { MoveKind::Mint } else { MoveKind::Native },
+            kind: if i.reward {
+                MoveKind::Mint
+            } else {
+                MoveKind::Native
+            },
             amount: i.value,
         });
     }
@@ -205,7 +260,10 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
         // Tokens are separate assets: within one token, (block, log_index) is
         // the canonical order, so all token transfers of a block sort after its
         // native movements, by log index.
-        let tx_index = tx_pos.get(t.tx_hash.as_str()).map(|p| p.1).unwrap_or(LANE_UNKNOWN_TX);
+        let tx_index = tx_pos
+            .get(t.tx_hash.as_str())
+            .map(|p| p.1)
+            .unwrap_or(LANE_UNKNOWN_TX);
         pending.push(PendingMove {
             key: MoveKey {
                 block: t.block,
@@ -214,7 +272,10 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
                 sub: vec![(t.log_index >> 32) as u32, t.log_index as u32],
                 tie: t.tx_hash.clone(),
             },
-            time: t.time.or_else(|| block_time.get(&t.block).copied()).unwrap_or(0),
+            time: t
+                .time
+                .or_else(|| block_time.get(&t.block).copied())
+                .unwrap_or(0),
             tx_index,
             tx: Some(t.tx_hash.clone()),
             from: Some(t.from.clone()),
@@ -278,9 +339,17 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
         }
     }
     let addresses: Vec<String> = addr_set.iter().map(|s| s.to_string()).collect();
-    let addr_ids: HashMap<&str, AddrId> = addr_set.iter().enumerate().map(|(i, a)| (*a, AddrId(i as u32))).collect();
+    let addr_ids: HashMap<&str, AddrId> = addr_set
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (*a, AddrId(i as u32)))
+        .collect();
     let txids: Vec<String> = tx_set.iter().map(|s| s.to_string()).collect();
-    let tx_ids: HashMap<&str, TxId> = tx_set.iter().enumerate().map(|(i, t)| (*t, TxId(i as u32))).collect();
+    let tx_ids: HashMap<&str, TxId> = tx_set
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (*t, TxId(i as u32)))
+        .collect();
     let mut meta: BTreeMap<String, (Option<String>, Option<u8>)> = BTreeMap::new();
     asset_meta.sort();
     for a in asset_meta {
@@ -301,10 +370,19 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
                 "BTC" => (Some("BTC".to_string()), Some(8)),
                 _ => (sym, dec),
             };
-            AssetInfo { name: name.to_string(), model: *model, symbol: sym, decimals: dec }
+            AssetInfo {
+                name: name.to_string(),
+                model: *model,
+                symbol: sym,
+                decimals: dec,
+            }
         })
         .collect();
-    let asset_ids: HashMap<&str, AssetId> = asset_set.keys().enumerate().map(|(i, a)| (*a, AssetId(i as u32))).collect();
+    let asset_ids: HashMap<&str, AssetId> = asset_set
+        .keys()
+        .enumerate()
+        .map(|(i, a)| (*a, AssetId(i as u32)))
+        .collect();
     let aid = |a: &Option<String>| a.as_deref().map(|s| addr_ids[s]).unwrap_or(AddrId::NONE);
 
     let movements: Vec<Movement> = pending
@@ -344,7 +422,10 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
                     if i.vout >= count {
                         bad = Some((
                             format!("inputs[{k}].vout"),
-                            format!("spends output {} of {}, which has only {count} outputs", i.vout, i.prev_txid),
+                            format!(
+                                "spends output {} of {}, which has only {count} outputs",
+                                i.vout, i.prev_txid
+                            ),
                         ));
                         break;
                     }
@@ -352,18 +433,29 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
                     if let Some(other) = spent_by.get(&o) {
                         bad = Some((
                             format!("inputs[{k}]"),
-                            format!("spends {}:{} which transaction {} already spent", i.prev_txid, i.vout, utxos[*other].0.txid),
+                            format!(
+                                "spends {}:{} which transaction {} already spent",
+                                i.prev_txid, i.vout, utxos[*other].0.txid
+                            ),
                         ));
                         break;
                     }
                     let out = outputs[o as usize];
-                    TxInput { spent: o, owner: out.owner, value: Some(out.value) }
+                    TxInput {
+                        spent: o,
+                        owner: out.owner,
+                        value: Some(out.value),
+                    }
                 }
                 None => {
                     if i.value.is_none() {
                         unknown_value_inputs += 1;
                     }
-                    TxInput { spent: NO_OUTPUT, owner: aid(&i.owner), value: i.value }
+                    TxInput {
+                        spent: NO_OUTPUT,
+                        owner: aid(&i.owner),
+                        value: i.value,
+                    }
                 }
             };
             tx_inputs.push(input);
@@ -379,7 +471,10 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
         }
         inputs.extend(tx_inputs);
         let out_start = outputs.len() as u32;
-        outputs.extend(u.outputs.iter().map(|o| TxOutput { owner: addr_ids[o.owner.as_str()], value: o.value }));
+        outputs.extend(u.outputs.iter().map(|o| TxOutput {
+            owner: addr_ids[o.owner.as_str()],
+            value: o.value,
+        }));
         created.insert(&u.txid, (out_start, u.outputs.len() as u32));
         utxo_txs.push(UtxoTx {
             block,
@@ -423,7 +518,12 @@ fn sort_identity<T: Ord, K: Ord>(mut v: Vec<(T, Loc)>, key: impl Fn(&T) -> K) ->
 /// `getblock` result's confirmations or from a transaction seen both ways. When no transaction in the sample has a height
 /// at all, heights are relative: the most-confirmed block is height 0.
 type Placed = (Vec<(RawUtxoTx, Loc)>, Vec<Reject>);
-fn place_utxos(utxos: Vec<(RawUtxoTx, Loc)>, mut tips: Vec<u64>, dups: &mut u64, reject: &dyn Fn(Loc, &str, String) -> Reject) -> Placed {
+fn place_utxos(
+    utxos: Vec<(RawUtxoTx, Loc)>,
+    mut tips: Vec<u64>,
+    dups: &mut u64,
+    reject: &dyn Fn(Loc, &str, String) -> Reject,
+) -> Placed {
     let mut rejects = Vec::new();
     let heights: HashMap<String, u64> = utxos
         .iter()
@@ -434,25 +534,33 @@ fn place_utxos(utxos: Vec<(RawUtxoTx, Loc)>, mut tips: Vec<u64>, dups: &mut u64,
         .collect();
     let any_height = !heights.is_empty();
     // the tip height, from getblock results and from transactions given both ways
-    tips.extend(utxos
-        .iter()
-        .filter_map(|(u, _)| match &u.block {
-            BlockRef::Hash { confirmations: Some(c), .. } if *c > 0 => heights.get(&u.txid).map(|h| h + c - 1),
-            _ => None,
-        }));
+    tips.extend(utxos.iter().filter_map(|(u, _)| match &u.block {
+        BlockRef::Hash {
+            confirmations: Some(c),
+            ..
+        } if *c > 0 => heights.get(&u.txid).map(|h| h + c - 1),
+        _ => None,
+    }));
     tips.sort();
     let tip = tips.first().copied();
     let max_conf = utxos
         .iter()
         .filter_map(|(u, _)| match &u.block {
-            BlockRef::Hash { confirmations: Some(c), .. } => Some(*c),
+            BlockRef::Hash {
+                confirmations: Some(c),
+                ..
+            } => Some(*c),
             _ => None,
         })
         .max()
         .unwrap_or(0);
     let mut placed = Vec::with_capacity(utxos.len());
     for (mut u, loc) in utxos {
-        if let BlockRef::Hash { hash, confirmations } = &u.block {
+        if let BlockRef::Hash {
+            hash,
+            confirmations,
+        } = &u.block
+        {
             if heights.contains_key(&u.txid) {
                 *dups += 1;
                 continue;
@@ -477,13 +585,17 @@ fn place_utxos(utxos: Vec<(RawUtxoTx, Loc)>, mut tips: Vec<u64>, dups: &mut u64,
         placed.push((u, loc));
     }
     let key = |u: &RawUtxoTx| {
-        let BlockRef::Height(h) = u.block else { return (0, 0, String::new()) };
+        let BlockRef::Height(h) = u.block else {
+            return (0, 0, String::new());
+        };
         (h, u.index.unwrap_or(u32::MAX), u.txid.clone())
     };
     placed.sort_by(|a, b| key(&a.0).cmp(&key(&b.0)).then_with(|| a.0.cmp(&b.0)));
     let before = placed.len();
     placed.dedup_by(|b, a| {
-        let (BlockRef::Height(ha), BlockRef::Height(hb)) = (&a.0.block, &b.0.block) else { return false };
+        let (BlockRef::Height(ha), BlockRef::Height(hb)) = (&a.0.block, &b.0.block) else {
+            return false;
+        };
         a.0.txid == b.0.txid && ha == hb
     });
     *dups += (before - placed.len()) as u64;

@@ -1,21 +1,20 @@
 //! ethereum-etl records (`transaction`, `token_transfer`, `trace`, `token`),
 //! one JSON record at a time, into normalised [`Raw`] records (SPEC.md §1).
 //!
-//! Owns what ethereum-etl's fields mean, and the field rules the Etherscan
-//! parser shares (exact amounts, EVM addresses, field errors, see the
-//! "Shared field rules" section). It keeps no state between records and does
-//! no IO: ordering, de-duplication and joining traces to their transactions
-//! belong to `build`.
+//! Owns what ethereum-etl's fields mean; the field rules (exact amounts, EVM
+//! addresses, field errors) are in `fields`, shared with the Etherscan
+//! parser. It keeps no state between records and does no IO: ordering,
+//! de-duplication and joining traces to their transactions belong to `build`.
 
+use super::fields::{
+    amount, decode_object, evm_address, fee, given, hash_field, keep_null, lenient_decimals,
+    lenient_symbol, need, need_text, opt_evm_address, opt_text, parse_index_list, short, timestamp,
+    uint, Text,
+};
 use super::raw::{
     FieldError, Raw, RawAccountTx, RawAsset, RawInternal, RawTokenTransfer, TraceSource,
 };
-use crate::amount::{self, AmountError};
-use crate::model::{canonical_address, is_evm_address, Amount};
-use serde::de::{Deserialize, Deserializer, Visitor};
 use serde_json::value::RawValue;
-use std::borrow::Cow;
-use std::fmt;
 
 /// One ethereum-etl record of any kind: the union of the fields fundtrail
 /// reads, so a record is deserialised in one typed pass whatever its kind.
@@ -94,7 +93,7 @@ enum Kind {
 
 /// Parse one ethereum-etl record's JSON text into normalised records.
 pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
-    let r: Record = parse_record(text, "an ethereum-etl record")?;
+    let r: Record = decode_object(text, "an ethereum-etl record")?;
     match kind(&r)? {
         Kind::Transaction => out.push(transaction(&r)?),
         Kind::TokenTransfer => out.push(token_transfer(&r)?),
@@ -148,18 +147,18 @@ fn transaction(r: &Record) -> Result<Raw, FieldError> {
         "transaction_index",
         need("transaction_index", r.transaction_index)?,
     )?;
-    let from = address(
+    let from = evm_address(
         "from_address",
         need_text("from_address", r.from_address.as_ref())?,
     )?;
-    let to = match opt_address("to_address", r.to_address.as_ref())? {
+    let to = match opt_evm_address("to_address", r.to_address.as_ref())? {
         Some(a) => Some(a),
-        None => opt_address(
+        None => opt_evm_address(
             "receipt_contract_address",
             r.receipt_contract_address.as_ref(),
         )?,
     };
-    let value = amount_field("value", need("value", r.value)?)?;
+    let value = amount(need("value", r.value)?, "wei", || "value".into())?;
     // Pre-Byzantium receipts have no status (null): not known to have failed.
     let failed = match given(r.receipt_status) {
         Some(s) => uint::<u64>("receipt_status", s)? == 0,
@@ -175,8 +174,8 @@ fn transaction(r: &Record) -> Result<Raw, FieldError> {
             match price {
                 Some((price_field, p)) => Some(fee(
                     "receipt_gas_used",
-                    amount_field("receipt_gas_used", gas)?,
-                    amount_field(price_field, p)?,
+                    amount(gas, "gas units", || "receipt_gas_used".into())?,
+                    amount(p, "wei", || price_field.into())?,
                 )?),
                 None => None,
             }
@@ -213,16 +212,16 @@ fn token_transfer(r: &Record) -> Result<Raw, FieldError> {
         time: given(r.block_timestamp)
             .map(|t| timestamp("block_timestamp", t))
             .transpose()?,
-        token: address("token_address", need_text("token_address", token_address)?)?,
-        from: address(
+        token: evm_address("token_address", need_text("token_address", token_address)?)?,
+        from: evm_address(
             "from_address",
             need_text("from_address", r.from_address.as_ref())?,
         )?,
-        to: address(
+        to: evm_address(
             "to_address",
             need_text("to_address", r.to_address.as_ref())?,
         )?,
-        value: amount_field("value", need("value", r.value)?)?,
+        value: amount(need("value", r.value)?, "base units", || "value".into())?,
     }))
 }
 
@@ -249,12 +248,12 @@ fn trace(r: &Record) -> Result<Raw, FieldError> {
     let from = if reward {
         None
     } else {
-        opt_address("from_address", r.from_address.as_ref())?
+        opt_evm_address("from_address", r.from_address.as_ref())?
     };
-    let to = opt_address("to_address", r.to_address.as_ref())?;
+    let to = opt_evm_address("to_address", r.to_address.as_ref())?;
     // Geth-derived traces leave `value` null on calls that cannot carry value.
     let value = match given(r.value) {
-        Some(v) => amount_field("value", v)?,
+        Some(v) => amount(v, "wei", || "value".into())?,
         None => 0,
     };
     let ok = match given(r.status) {
@@ -320,7 +319,7 @@ fn trace(r: &Record) -> Result<Raw, FieldError> {
 }
 
 fn token(r: &Record) -> Result<Raw, FieldError> {
-    let asset = address(
+    let asset = evm_address(
         "address",
         need_text("address", r.address.as_ref().and_then(|a| a.as_ref()))?,
     )?;
@@ -343,293 +342,8 @@ fn no_error(error: Option<&RawValue>) -> bool {
     error.map_or(true, |e| e.get().trim() == "\"\"")
 }
 
-// ---------------------------------------------------------------------------
-// Shared field rules (also used by `etherscan`): how a field's JSON text
-// becomes a value, and what the user is told when it cannot.
-// ---------------------------------------------------------------------------
-
-/// A JSON string, borrowed from the record text unless it holds escapes
-/// (Python's `json.dumps` writes non-ASCII token symbols as `\u` escapes).
-pub(super) struct Text<'a>(Cow<'a, str>);
-
-impl Text<'_> {
-    pub(super) fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Cow<'de, str>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Cow::Borrowed(v))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Cow::Owned(v.to_owned()))
-            }
-        }
-        d.deserialize_str(V).map(Text)
-    }
-}
-
-/// For `#[serde(default, deserialize_with = "keep_null")]`: absent is `None`,
-/// `null` is `Some(None)`, so a record's key shape can be read.
-pub(super) fn keep_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// Deserialise one record, `what` naming it for the user; on failure, find
-/// the field's path (a second, slower pass that only failing records pay for).
-pub(super) fn parse_record<'a, T: Deserialize<'a>>(
-    text: &'a str,
-    what: &str,
-) -> Result<T, FieldError> {
-    // serde would also read a struct from a JSON array, by position: refuse.
-    if !text.trim_start().starts_with('{') {
-        return Err(FieldError::new(
-            "",
-            format!(
-                "not a JSON object: expected {what}, found {}",
-                short(text.trim())
-            ),
-        ));
-    }
-    serde_json::from_str(text).map_err(|e| locate::<T>(text, e))
-}
-
-#[cold]
-fn locate<'a, T: Deserialize<'a>>(text: &'a str, first: serde_json::Error) -> FieldError {
-    let mut de = serde_json::Deserializer::from_str(text);
-    match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Err(e) => {
-            let path = e.path().to_string();
-            // `.` is the record itself, `?` a key not yet read (cut-off text).
-            let field = if path == "." || path == "?" {
-                String::new()
-            } else {
-                path
-            };
-            FieldError::new(field, describe_json_error(e.inner()))
-        }
-        // Only trailing text can fail the first pass and not this one.
-        Ok(_) => FieldError::new("", describe_json_error(&first)),
-    }
-}
-
-fn describe_json_error(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let full = e.to_string();
-    // The reject already names file and line; keep the column only for syntax.
-    let msg = match full.rfind(" at line ") {
-        Some(i) => &full[..i],
-        None => full.as_str(),
-    };
-    let msg = match e.classify() {
-        Category::Eof => "the record ends too early: it is cut off or not closed".to_string(),
-        Category::Syntax => format!("not valid JSON: {msg} (column {})", e.column()),
-        Category::Data => match msg.strip_prefix("invalid type: ") {
-            Some(rest) => format!("wrong type: {rest}"),
-            None => msg.to_string(),
-        },
-        Category::Io => msg.to_string(),
-    };
-    short_message(&msg)
-}
-
-/// A present, non-empty value: JSON `null` is already `None`; `""` (how CSV
-/// conversions and Etherscan write "unknown") counts as absent too.
-pub(super) fn given(v: Option<&RawValue>) -> Option<&RawValue> {
-    v.filter(|v| v.get().trim() != "\"\"")
-}
-
-pub(super) fn need<'a>(field: &str, v: Option<&'a RawValue>) -> Result<&'a RawValue, FieldError> {
-    given(v).ok_or_else(|| missing(field))
-}
-
-pub(super) fn opt_text<'a>(v: Option<&'a Text>) -> Option<&'a str> {
-    v.map(|t| t.as_str().trim()).filter(|t| !t.is_empty())
-}
-
-pub(super) fn need_text<'a>(field: &str, v: Option<&'a Text>) -> Result<&'a str, FieldError> {
-    opt_text(v).ok_or_else(|| missing(field))
-}
-
-fn missing(field: &str) -> FieldError {
-    FieldError::new(field, "required field is missing, null or empty")
-}
-
-/// A transaction hash, lower-case.
-pub(super) fn hash_field(field: &str, v: Option<&Text>) -> Result<String, FieldError> {
-    need_text(field, v).map(|h| h.to_ascii_lowercase())
-}
-
 fn opt_hash(v: Option<&Text>) -> Option<String> {
     opt_text(v).map(|h| h.to_ascii_lowercase())
-}
-
-/// An EVM address (`0x` + 40 hex digits, any case), stored lower-case.
-pub(super) fn address(field: &str, s: &str) -> Result<String, FieldError> {
-    let s = s.trim();
-    if is_evm_address(s) {
-        Ok(canonical_address(s))
-    } else {
-        Err(FieldError::new(
-            field,
-            format!("not an EVM address (0x and 40 hex digits): {:?}", short(s)),
-        ))
-    }
-}
-
-/// An address that may be absent, null or empty.
-pub(super) fn opt_address(field: &str, v: Option<&Text>) -> Result<Option<String>, FieldError> {
-    opt_text(v).map(|s| address(field, s)).transpose()
-}
-
-/// An exact amount in base units, from a JSON integer or string.
-pub(super) fn amount_field(field: &str, v: &RawValue) -> Result<Amount, FieldError> {
-    amount::parse_integer(v.get()).map_err(|e| number_error(field, v.get(), &e))
-}
-
-/// A whole number that must fit `T` (block numbers, indexes, flags).
-pub(super) fn uint<T: TryFrom<u128>>(field: &str, v: &RawValue) -> Result<T, FieldError> {
-    let n = amount::parse_integer(v.get()).map_err(|e| number_error(field, v.get(), &e))?;
-    T::try_from(n).map_err(|_| {
-        FieldError::new(
-            field,
-            format!("out of range: {} is too large here", short(v.get().trim())),
-        )
-    })
-}
-
-fn number_error(field: &str, raw: &str, e: &AmountError) -> FieldError {
-    let t = short(raw.trim());
-    let msg = match e {
-        AmountError::Empty => "empty: expected a whole number".to_string(),
-        AmountError::TooLarge(_) => {
-            format!("{t} is above the largest supported amount (2^128-1)")
-        }
-        AmountError::Negative(_) => format!("negative: {t} (expected a whole number)"),
-        AmountError::NotInteger(_) | AmountError::TooPrecise(..) => {
-            format!("not a whole number: {t}")
-        }
-    };
-    FieldError::new(field, msg)
-}
-
-/// `gas_used * price`, exactly; an overflow of 128 bits is refused.
-pub(super) fn fee(field: &str, gas_used: Amount, price: Amount) -> Result<Amount, FieldError> {
-    gas_used.checked_mul(price).ok_or_else(|| {
-        FieldError::new(
-            field,
-            format!("the fee {gas_used} * {price} is above the largest supported amount (2^128-1)"),
-        )
-    })
-}
-
-/// A block time: Unix seconds as a number or digit string, or a UTC date-time
-/// (`2023-05-02 12:19:59 UTC`, `2023-05-02T12:19:59Z`, as BigQuery writes it).
-pub(super) fn timestamp(field: &str, v: &RawValue) -> Result<u64, FieldError> {
-    let raw = v.get().trim();
-    if raw.starts_with('"') {
-        if let Ok(Text(s)) = serde_json::from_str::<Text>(raw) {
-            if s.as_bytes().get(4) == Some(&b'-') {
-                return utc_seconds(&s).ok_or_else(|| {
-                    FieldError::new(
-                        field,
-                        format!(
-                            "not a time fundtrail understands: {:?} (expected Unix seconds \
-                             or a UTC date-time like 2023-05-02 12:19:59 UTC)",
-                            short(&s)
-                        ),
-                    )
-                });
-            }
-        }
-    }
-    uint(field, v)
-}
-
-/// Seconds since 1970 of `YYYY-MM-DD[( |T)HH:MM:SS[.frac]][ UTC|Z|+00:00]`.
-fn utc_seconds(s: &str) -> Option<u64> {
-    let s = s.trim();
-    if !s.is_ascii() {
-        return None;
-    }
-    let num = |a: usize, b: usize| -> Option<u64> {
-        let t = s.get(a..b)?;
-        if t.bytes().all(|c| c.is_ascii_digit()) {
-            t.parse().ok()
-        } else {
-            None
-        }
-    };
-    let b = s.as_bytes();
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    let mut rest = &s[10..];
-    let (mut h, mut mi, mut se) = (0, 0, 0);
-    if rest.len() >= 9 && (rest.starts_with('T') || rest.starts_with(' ')) {
-        let r = rest.as_bytes();
-        if r[3] != b':' || r[6] != b':' {
-            return None;
-        }
-        (h, mi, se) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-        rest = &rest[9..];
-        if let Some(frac) = rest.strip_prefix('.') {
-            let n = frac.bytes().take_while(|c| c.is_ascii_digit()).count();
-            if n == 0 {
-                return None;
-            }
-            rest = &frac[n..];
-        }
-    }
-    if !matches!(rest.trim(), "" | "Z" | "z" | "UTC" | "+00:00" | "+0000") {
-        return None;
-    }
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if y < 1970 || !(1..=12).contains(&mo) || d == 0 || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    if d > month_days[(mo - 1) as usize] {
-        return None;
-    }
-    // Days from 1970-01-01 (Howard Hinnant's days_from_civil, years >= 1970).
-    let (y, mo) = if mo <= 2 {
-        (y - 1, mo + 9)
-    } else {
-        (y, mo - 3)
-    };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * mo + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = (era * 146_097 + doe).checked_sub(719_468)?;
-    Some(days * 86_400 + h * 3_600 + mi * 60 + se)
 }
 
 /// A trace address: a JSON list of numbers, `null` (top level), or a string
@@ -653,7 +367,7 @@ fn trace_address(field: &str, v: Option<&RawValue>) -> Result<Vec<u32>, FieldErr
         return items
             .iter()
             .map(|i| {
-                amount::parse_integer(i.get())
+                crate::amount::parse_integer(i.get())
                     .ok()
                     .and_then(|n| u32::try_from(n).ok())
             })
@@ -666,68 +380,9 @@ fn trace_address(field: &str, v: Option<&RawValue>) -> Result<Vec<u32>, FieldErr
     parse_index_list(&s).ok_or_else(bad)
 }
 
-/// `0,1`, `0_1`, `[0, 1]` or empty, as numbers.
-pub(super) fn parse_index_list(s: &str) -> Option<Vec<u32>> {
-    let s = s.trim();
-    let s = s
-        .strip_prefix('[')
-        .and_then(|t| t.strip_suffix(']'))
-        .unwrap_or(s)
-        .trim();
-    if s.is_empty() {
-        return Some(Vec::new());
-    }
-    s.split([',', '_'])
-        .map(|p| {
-            let p = p.trim();
-            if p.bytes().all(|c| c.is_ascii_digit()) {
-                p.parse::<u32>().ok()
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
-/// A token symbol, trimmed; anything odd reads as unknown.
-pub(super) fn lenient_symbol(v: Option<&RawValue>) -> Option<String> {
-    let Text(s) = serde_json::from_str::<Text>(v?.get()).ok()?;
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_string())
-}
-
-/// Token decimals as 0..=255; anything odd reads as unknown.
-pub(super) fn lenient_decimals(v: Option<&RawValue>) -> Option<u8> {
-    let n = amount::parse_integer(given(v)?.get()).ok()?;
-    u8::try_from(n).ok()
-}
-
-/// Offending text for a message, cut to a readable length.
-pub(super) fn short(s: &str) -> Cow<'_, str> {
-    const MAX: usize = 80;
-    if s.chars().count() <= MAX {
-        return Cow::Borrowed(s);
-    }
-    let head: String = s.chars().take(MAX - 20).collect();
-    let tail_start = s.char_indices().rev().nth(15).map(|(i, _)| i).unwrap_or(0);
-    Cow::Owned(format!(
-        "{head}…{} ({} characters)",
-        &s[tail_start..],
-        s.chars().count()
-    ))
-}
-
-fn short_message(s: &str) -> String {
-    const MAX: usize = 240;
-    if s.chars().count() <= MAX {
-        return s.to_string();
-    }
-    let head: String = s.chars().take(MAX).collect();
-    format!("{head}…")
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::fields::utc_seconds;
     use super::*;
 
     const TRANSACTIONS: &str =

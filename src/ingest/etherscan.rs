@@ -5,13 +5,13 @@
 //!
 //! Owns what Etherscan's fields mean and how a record's kind is told from its
 //! keys (the three endpoints share one shape of envelope). Field rules
-//! (amounts, addresses, errors) are shared with `ethereum_etl`. No IO, no
-//! state between records.
+//! (amounts, addresses, errors) are in `fields`, shared with `ethereum_etl`.
+//! No IO, no state between records.
 
-use super::ethereum_etl::{
-    address, amount_field, fee, given, hash_field, keep_null, lenient_decimals, lenient_symbol,
-    need, need_text, opt_address, opt_text, parse_index_list, parse_record, short, timestamp, uint,
-    Text,
+use super::fields::{
+    amount, decode_object, evm_address, fee, given, hash_field, keep_null, lenient_decimals,
+    lenient_symbol, need, need_text, opt_evm_address, opt_text, parse_index_list, short, timestamp,
+    uint, Text,
 };
 use super::raw::{
     FieldError, Raw, RawAccountTx, RawAsset, RawInternal, RawTokenTransfer, TraceSource,
@@ -69,7 +69,7 @@ struct Record<'a> {
 
 /// Parse one Etherscan `result` element's JSON text into normalised records.
 pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
-    let r: Record = parse_record(text, "an element of an Etherscan result array")?;
+    let r: Record = decode_object(text, "an element of an Etherscan result array")?;
     if r.token_symbol.is_some() || r.token_decimal.is_some() {
         token_transfer(&r, out)
     } else if r.trace_id.is_some() || (r.kind.is_some() && r.nonce.is_none()) {
@@ -88,9 +88,9 @@ fn flag(field: &str, v: Option<&RawValue>) -> Result<Option<u64>, FieldError> {
 
 /// `to`, or the created contract when `to` is empty (a contract creation).
 fn destination(r: &Record) -> Result<Option<String>, FieldError> {
-    match opt_address("to", r.to.as_ref())? {
+    match opt_evm_address("to", r.to.as_ref())? {
         Some(a) => Ok(Some(a)),
-        None => opt_address("contractAddress", r.contract_address.as_ref()),
+        None => opt_evm_address("contractAddress", r.contract_address.as_ref()),
     }
 }
 
@@ -102,17 +102,17 @@ fn transaction(r: &Record) -> Result<Raw, FieldError> {
         "transactionIndex",
         need("transactionIndex", r.transaction_index)?,
     )?;
-    let from = address("from", need_text("from", r.from.as_ref())?)?;
+    let from = evm_address("from", need_text("from", r.from.as_ref())?)?;
     let to = destination(r)?;
-    let value = amount_field("value", need("value", r.value)?)?;
+    let value = amount(need("value", r.value)?, "wei", || "value".into())?;
     // txreceipt_status is empty before Byzantium; isError covers those.
     let failed = flag("isError", r.is_error)? == Some(1)
         || flag("txreceipt_status", r.txreceipt_status)? == Some(0);
     let fee = match (given(r.gas_used), given(r.gas_price)) {
         (Some(g), Some(p)) => Some(fee(
             "gasUsed",
-            amount_field("gasUsed", g)?,
-            amount_field("gasPrice", p)?,
+            amount(g, "gas units", || "gasUsed".into())?,
+            amount(p, "wei", || "gasPrice".into())?,
         )?),
         _ => None,
     };
@@ -175,7 +175,7 @@ fn token_transfer(r: &Record, out: &mut Vec<Raw>) -> Result<(), FieldError> {
                 | (xxhash_rust::xxh3::xxh3_64(key.as_bytes()) & 0x7fff_ffff)
         }
     };
-    let token = address(
+    let token = evm_address(
         "contractAddress",
         need_text("contractAddress", r.contract_address.as_ref())?,
     )?;
@@ -187,9 +187,9 @@ fn token_transfer(r: &Record, out: &mut Vec<Raw>) -> Result<(), FieldError> {
             .map(|t| timestamp("timeStamp", t))
             .transpose()?,
         token: token.clone(),
-        from: address("from", need_text("from", r.from.as_ref())?)?,
-        to: address("to", need_text("to", r.to.as_ref())?)?,
-        value: amount_field("value", need("value", r.value)?)?,
+        from: evm_address("from", need_text("from", r.from.as_ref())?)?,
+        to: evm_address("to", need_text("to", r.to.as_ref())?)?,
+        value: amount(need("value", r.value)?, "base units", || "value".into())?,
     }));
     out.push(Raw::Asset(RawAsset {
         asset: token,
@@ -221,9 +221,9 @@ fn internal(r: &Record) -> Result<Raw, FieldError> {
             )
         })?,
     };
-    let from = opt_address("from", r.from.as_ref())?;
+    let from = opt_evm_address("from", r.from.as_ref())?;
     let to = destination(r)?;
-    let value = amount_field("value", need("value", r.value)?)?;
+    let value = amount(need("value", r.value)?, "wei", || "value".into())?;
     let kind = r
         .kind
         .as_ref()

@@ -9,6 +9,7 @@ pub mod bitcoin_rpc;
 pub mod build;
 pub mod ethereum_etl;
 pub mod etherscan;
+mod fields;
 pub mod native;
 pub mod raw;
 pub mod split;
@@ -187,7 +188,10 @@ pub fn read_text(path: &Path) -> Result<String, IngestError> {
     };
     String::from_utf8(bytes).map_err(|e| IngestError::File {
         path: path.to_path_buf(),
-        message: format!("not UTF-8 text (byte {}): is this a JSON export?", e.utf8_error().valid_up_to()),
+        message: format!(
+            "not UTF-8 text (byte {}): is this a JSON export?",
+            e.utf8_error().valid_up_to()
+        ),
     })
 }
 
@@ -218,7 +222,9 @@ fn detect(v: &serde_json::Value) -> Result<Detected, String> {
         Some("transaction" | "token_transfer" | "trace" | "token") => {
             return Ok(Ledger(Format::EthereumEtl))
         }
-        Some("block" | "log" | "contract" | "receipt") => return Ok(NoValue("ethereum-etl non-value records")),
+        Some("block" | "log" | "contract" | "receipt") => {
+            return Ok(NoValue("ethereum-etl non-value records"))
+        }
         _ => {}
     }
     if has("inputs") && has("outputs") && has("hash") {
@@ -230,7 +236,9 @@ fn detect(v: &serde_json::Value) -> Result<Detected, String> {
     if has("timeStamp") && has("blockNumber") && has("hash") {
         return Ok(Ledger(Format::Etherscan));
     }
-    if has("trace_address") || has("trace_type") || (has("token_address") && has("log_index"))
+    if has("trace_address")
+        || has("trace_type")
+        || (has("token_address") && has("log_index"))
         || (has("from_address") && (has("receipt_status") || has("nonce") || has("gas_price")))
         || (has("symbol") && has("decimals") && has("address"))
     {
@@ -250,7 +258,10 @@ fn detect(v: &serde_json::Value) -> Result<Detected, String> {
 
 /// The record spans of a file, unwrapping envelopes: one entry per record
 /// (or per line that is not JSON).
-fn record_spans(path: &Path, text: &str) -> Result<Vec<Result<Span, split::SplitError>>, IngestError> {
+fn record_spans(
+    path: &Path,
+    text: &str,
+) -> Result<Vec<Result<Span, split::SplitError>>, IngestError> {
     let file_err = |m: String| IngestError::File {
         path: path.to_path_buf(),
         message: m,
@@ -269,7 +280,13 @@ fn record_spans(path: &Path, text: &str) -> Result<Vec<Result<Span, split::Split
         if b == b'[' {
             out.extend(
                 split::array_elements(text, span)
-                    .map_err(|e| file_err(format!("line {}: {}", LineIndex::new(text).line_of(e.offset), e.message)))?
+                    .map_err(|e| {
+                        file_err(format!(
+                            "line {}: {}",
+                            LineIndex::new(text).line_of(e.offset),
+                            e.message
+                        ))
+                    })?
                     .into_iter()
                     .map(Ok),
             );
@@ -290,7 +307,8 @@ fn record_spans(path: &Path, text: &str) -> Result<Vec<Result<Span, split::Split
                     let rb = text.as_bytes()[r.0];
                     if status.map(|s| &text[s.0..s.1]) == Some("\"0\"") && rb != b'[' {
                         let msg = message.map(|s| &text[s.0..s.1]).unwrap_or("");
-                        if msg.contains("No transactions found") || msg.contains("No records found") {
+                        if msg.contains("No transactions found") || msg.contains("No records found")
+                        {
                             continue;
                         }
                         return Err(file_err(format!(
@@ -346,7 +364,10 @@ fn parse_file(idx: u32, path: &Path) -> Result<FileRecords, IngestError> {
         Err(e) => {
             return Err(IngestError::File {
                 path: path.to_path_buf(),
-                message: format!("line {}: the first record is not JSON: {e}", lines.line_of(first.0)),
+                message: format!(
+                    "line {}: the first record is not JSON: {e}",
+                    lines.line_of(first.0)
+                ),
             })
         }
     };
@@ -374,7 +395,10 @@ fn parse_file(idx: u32, path: &Path) -> Result<FileRecords, IngestError> {
                 let line = lines.line_of(span.0);
                 let mut out = Vec::new();
                 match parse(rec, &mut out) {
-                    Ok(()) => Ok(out.into_iter().map(|r| (r, Loc { file: idx, line })).collect()),
+                    Ok(()) => Ok(out
+                        .into_iter()
+                        .map(|r| (r, Loc { file: idx, line }))
+                        .collect()),
                     Err(fe) => Err(Reject {
                         file: path.to_path_buf(),
                         line,
@@ -404,7 +428,10 @@ fn parse_file(idx: u32, path: &Path) -> Result<FileRecords, IngestError> {
 fn split_reject(path: &Path, text: &str, lines: &LineIndex, e: &split::SplitError) -> Reject {
     let line = lines.line_of(e.offset);
     let start = text[..e.offset].rfind('\n').map(|p| p + 1).unwrap_or(0);
-    let end = text[e.offset..].find('\n').map(|p| e.offset + p).unwrap_or(text.len());
+    let end = text[e.offset..]
+        .find('\n')
+        .map(|p| e.offset + p)
+        .unwrap_or(text.len());
     Reject {
         file: path.to_path_buf(),
         line,
@@ -417,7 +444,10 @@ fn split_reject(path: &Path, text: &str, lines: &LineIndex, e: &split::SplitErro
 /// A record's text on one line (JSON allows the whitespace we fold).
 fn one_line(rec: &str) -> String {
     if rec.contains('\n') {
-        rec.split('\n').map(|l| l.trim()).collect::<Vec<_>>().join(" ")
+        rec.split('\n')
+            .map(|l| l.trim())
+            .collect::<Vec<_>>()
+            .join(" ")
     } else {
         rec.to_string()
     }
@@ -496,15 +526,30 @@ mod tests {
     #[test]
     fn detects_each_format_from_its_first_record() {
         let d = |s: &str| detect(&serde_json::from_str(s).unwrap());
-        assert_eq!(d(r#"{"type":"transaction","hash":"0x1"}"#), Ok(Detected::Ledger(Format::EthereumEtl)));
-        assert_eq!(d(r#"{"hash":"a","inputs":[],"outputs":[]}"#), Ok(Detected::Ledger(Format::BitcoinEtl)));
-        assert_eq!(d(r#"{"txid":"a","vin":[],"vout":[]}"#), Ok(Detected::Ledger(Format::BitcoinRpc)));
-        assert_eq!(d(r#"{"hash":"a","tx":[],"height":1}"#), Ok(Detected::Ledger(Format::BitcoinRpc)));
+        assert_eq!(
+            d(r#"{"type":"transaction","hash":"0x1"}"#),
+            Ok(Detected::Ledger(Format::EthereumEtl))
+        );
+        assert_eq!(
+            d(r#"{"hash":"a","inputs":[],"outputs":[]}"#),
+            Ok(Detected::Ledger(Format::BitcoinEtl))
+        );
+        assert_eq!(
+            d(r#"{"txid":"a","vin":[],"vout":[]}"#),
+            Ok(Detected::Ledger(Format::BitcoinRpc))
+        );
+        assert_eq!(
+            d(r#"{"hash":"a","tx":[],"height":1}"#),
+            Ok(Detected::Ledger(Format::BitcoinRpc))
+        );
         assert_eq!(
             d(r#"{"blockNumber":"1","timeStamp":"1","hash":"0x1"}"#),
             Ok(Detected::Ledger(Format::Etherscan))
         );
-        assert_eq!(d(r#"{"kind":"transfer","amount":"1"}"#), Ok(Detected::Ledger(Format::Native)));
+        assert_eq!(
+            d(r#"{"kind":"transfer","amount":"1"}"#),
+            Ok(Detected::Ledger(Format::Native))
+        );
         assert!(d(r#"{"foo":1}"#).unwrap_err().contains("keys: foo"));
     }
 }

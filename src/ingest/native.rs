@@ -51,12 +51,11 @@
 //! - `asset`: metadata for an asset: `asset` (required), `symbol`, `decimals`
 //!   (0 to 255), used to show amounts in whole units.
 
-use super::bitcoin_etl::{amount_message, decode, short, Text};
+use super::fields::{amount, decode, evm_address, short, Text};
 use super::raw::{
     self, BlockRef, FieldError, Raw, RawAsset, RawInput, RawMove, RawOutput, RawUtxoTx,
 };
-use crate::amount;
-use crate::model::{canonical_address, is_evm_address, Amount, MoveKind};
+use crate::model::{canonical_address, is_evm_address, MoveKind};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -163,7 +162,7 @@ fn need<'r, T>(v: &'r Option<T>, field: &str) -> Result<&'r T, FieldError> {
 fn movement(r: &Record, kind: MoveKind, out: &mut Vec<Raw>) -> Result<(), FieldError> {
     let block = *need(&r.block, "block")?;
     let asset = asset_name(need(&r.asset, "asset")?, "asset")?;
-    let amount = base_units(need(&r.amount, "amount")?, || "amount".to_string())?;
+    let amount = amount(need(&r.amount, "amount")?, "base units", || "amount".into())?;
     let (from, to) = match kind {
         MoveKind::Fee => {
             if r.to.is_some() {
@@ -234,7 +233,7 @@ fn utxo(r: &Record, out: &mut Vec<Raw>) -> Result<(), FieldError> {
             raw::owner_of(&refs, &prev_txid, input.vout)
         });
         let value = match input.value {
-            Some(v) => Some(base_units(v, || format!("inputs[{i}].value"))?),
+            Some(v) => Some(amount(v, "base units", || format!("inputs[{i}].value"))?),
             None => None,
         };
         inputs.push(RawInput {
@@ -255,7 +254,7 @@ fn utxo(r: &Record, out: &mut Vec<Raw>) -> Result<(), FieldError> {
         let refs: Vec<&str> = addrs.iter().map(String::as_str).collect();
         outputs.push(RawOutput {
             owner: raw::owner_of(&refs, &txid, n),
-            value: base_units(o.value, || format!("outputs[{j}].value"))?,
+            value: amount(o.value, "base units", || format!("outputs[{j}].value"))?,
         });
     }
 
@@ -313,14 +312,8 @@ fn address(raw: &str, field: impl FnOnce() -> String) -> Result<String, FieldErr
             ),
         ));
     }
-    if (raw.starts_with("0x") || raw.starts_with("0X")) && !is_evm_address(raw) {
-        return Err(FieldError::new(
-            field(),
-            format!(
-                "not a valid EVM address: {:?} (expected 0x and 40 hex digits)",
-                short(raw)
-            ),
-        ));
+    if raw.starts_with("0x") || raw.starts_with("0X") {
+        return evm_address(&field(), raw);
     }
     Ok(canonical_address(raw))
 }
@@ -371,12 +364,6 @@ fn hash(raw: &str, field: impl FnOnce() -> String) -> Result<String, FieldError>
     } else {
         Ok(raw.to_string())
     }
-}
-
-/// A whole number of base units, as a JSON integer or a decimal string.
-fn base_units(v: &RawValue, field: impl FnOnce() -> String) -> Result<Amount, FieldError> {
-    amount::parse_integer(v.get())
-        .map_err(|e| FieldError::new(field(), amount_message(v.get(), &e, "base units")))
 }
 
 #[cfg(test)]

@@ -70,7 +70,9 @@ fn value_end(b: &[u8], i: usize, end: usize) -> Result<usize, SplitError> {
                             return Ok(j + 1);
                         }
                     }
-                    b'\n' if depth == 1 && b[i] == b'{' && looks_like_next_record(b, j + 1, end) => {
+                    b'\n'
+                        if depth == 1 && b[i] == b'{' && looks_like_next_record(b, j + 1, end) =>
+                    {
                         // A JSON-lines record cut short: do not swallow the next line.
                         return Err(err(i, "record is not complete JSON (unbalanced braces)"));
                     }
@@ -244,6 +246,9 @@ mod tests {
         let els = array_elements(t, r).unwrap();
         assert_eq!(els.len(), 2);
         assert_eq!(LineIndex::new(t).line_of(els[1].0), 5);
-        assert_eq!(object_field(t, (0, t.len()), "status").map(|s| &t[s.0..s.1]), Some("\"1\""));
+        assert_eq!(
+            object_field(t, (0, t.len()), "status").map(|s| &t[s.0..s.1]),
+            Some("\"1\"")
+        );
     }
 }

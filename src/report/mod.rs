@@ -8,7 +8,7 @@ use crate::amount::format_units;
 use crate::labels::LabelSet;
 use crate::ledger::Ledger;
 use crate::model::{Amount, AssetId};
-use crate::trace::{EndpointKind, TraceResult, Totals};
+use crate::trace::{EndpointKind, Totals, TraceResult};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -102,8 +102,13 @@ impl TraceReport {
         warnings: Vec<String>,
     ) -> TraceReport {
         let mut totals = BTreeMap::new();
-        let seeded: BTreeMap<AssetId, Amount> = result.totals.iter().map(|(a, t)| (*a, t.seeded)).collect();
-        for (a, t) in result.totals.iter().filter(|(_, t)| **t != Totals::default()) {
+        let seeded: BTreeMap<AssetId, Amount> =
+            result.totals.iter().map(|(a, t)| (*a, t.seeded)).collect();
+        for (a, t) in result
+            .totals
+            .iter()
+            .filter(|(_, t)| **t != Totals::default())
+        {
             let info = ledger.asset(*a);
             totals.insert(
                 info.name.clone(),

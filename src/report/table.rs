@@ -22,8 +22,16 @@ impl Exporter for Table {
             o,
             "fundtrail trace: policy {}, seeds {}{}, min taint {}",
             r.policy,
-            if r.seeds.is_empty() { "-".to_string() } else { r.seeds.join(", ") },
-            if r.seed_txs.is_empty() { String::new() } else { format!(", seed txs {}", r.seed_txs.join(", ")) },
+            if r.seeds.is_empty() {
+                "-".to_string()
+            } else {
+                r.seeds.join(", ")
+            },
+            if r.seed_txs.is_empty() {
+                String::new()
+            } else {
+                format!(", seed txs {}", r.seed_txs.join(", "))
+            },
             r.min_taint
         );
         let _ = writeln!(o);
@@ -37,7 +45,13 @@ impl Exporter for Table {
                     let labels: Vec<String> = e
                         .labels
                         .iter()
-                        .map(|l| if l.label.is_empty() { l.category.clone() } else { format!("{}: {}", l.category, l.label) })
+                        .map(|l| {
+                            if l.label.is_empty() {
+                                l.category.clone()
+                            } else {
+                                format!("{}: {}", l.category, l.label)
+                            }
+                        })
                         .collect();
                     [
                         e.rank.to_string(),
@@ -50,7 +64,9 @@ impl Exporter for Table {
                     ]
                 })
                 .collect();
-            let head = ["rank", "address", "tainted", "share", "hops", "kind", "labels"];
+            let head = [
+                "rank", "address", "tainted", "share", "hops", "kind", "labels",
+            ];
             let mut w = head.map(|h| h.chars().count());
             for row in &rows {
                 for (k, c) in row.iter().enumerate() {
@@ -73,7 +89,10 @@ impl Exporter for Table {
             }
         }
         let _ = writeln!(o);
-        let _ = writeln!(o, "Totals (seeded = held + absorbed + fees + below threshold):");
+        let _ = writeln!(
+            o,
+            "Totals (seeded = held + absorbed + fees + below threshold):"
+        );
         for (asset, t) in &r.totals {
             let h = |v| human(v, t.symbol.as_deref(), t.decimals, asset);
             let _ = writeln!(

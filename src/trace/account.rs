@@ -32,7 +32,11 @@ pub(crate) fn replay<P: TaintPolicy>(
         *index.entry((addr, asset)).or_insert_with(|| {
             slots.push(Slot {
                 st: P::Acct::default(),
-                hops: if roles.seed.contains(&addr) { 0 } else { NO_HOPS },
+                hops: if roles.seed.contains(&addr) {
+                    0
+                } else {
+                    NO_HOPS
+                },
             });
             slots.len() - 1
         })
@@ -81,7 +85,10 @@ pub(crate) fn replay<P: TaintPolicy>(
         if roles.stop.contains(&m.to) {
             if taint > 0 {
                 books.at(asset).absorbed += taint;
-                let a = absorbed.entry((m.to, asset)).or_insert(Absorbed { taint: 0, hops: NO_HOPS });
+                let a = absorbed.entry((m.to, asset)).or_insert(Absorbed {
+                    taint: 0,
+                    hops: NO_HOPS,
+                });
                 a.taint += taint;
                 a.hops = a.hops.min(hops);
             }
@@ -99,11 +106,23 @@ pub(crate) fn replay<P: TaintPolicy>(
         let t = P::taint(&slots[s].st);
         if t > 0 {
             books.at(asset).held += t;
-            out.push(Endpoint { addr, asset, tainted: t, kind: EndpointKind::Holding, hops: slots[s].hops });
+            out.push(Endpoint {
+                addr,
+                asset,
+                tainted: t,
+                kind: EndpointKind::Holding,
+                hops: slots[s].hops,
+            });
         }
     }
     for ((addr, asset), a) in absorbed {
-        out.push(Endpoint { addr, asset, tainted: a.taint, kind: EndpointKind::Service, hops: a.hops });
+        out.push(Endpoint {
+            addr,
+            asset,
+            tainted: a.taint,
+            kind: EndpointKind::Service,
+            hops: a.hops,
+        });
     }
     out
 }

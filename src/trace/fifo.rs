@@ -108,7 +108,14 @@ fn debit<E: End>(a: &mut QueueAcct, x: Amount, missing_tainted: bool) -> (Pieces
     a.balance += shortfall;
     a.balance -= x;
     if a.taint == 0 {
-        return (Pieces { amount: x, taint: 0, chunks: Vec::new() }, shortfall);
+        return (
+            Pieces {
+                amount: x,
+                taint: 0,
+                chunks: Vec::new(),
+            },
+            shortfall,
+        );
     }
     let p = pieces_of(take(&mut a.q, x, E::FRONT));
     a.taint -= p.taint;
@@ -154,17 +161,28 @@ fn split<E: End>(inputs: Vec<Pieces>, outputs: &[Amount]) -> (Vec<Pieces>, Piece
             }
         }
     }
-    let outs = outputs.iter().map(|v| pieces_of(take(&mut pool, *v, E::FRONT))).collect();
+    let outs = outputs
+        .iter()
+        .map(|v| pieces_of(take(&mut pool, *v, E::FRONT)))
+        .collect();
     let fee = pieces_of(pool.into_iter().collect());
     (outs, fee)
 }
 
 fn clean(x: Amount) -> Pieces {
-    Pieces { amount: x, taint: 0, chunks: Vec::new() }
+    Pieces {
+        amount: x,
+        taint: 0,
+        chunks: Vec::new(),
+    }
 }
 
 fn tainted(x: Amount) -> Pieces {
-    Pieces { amount: x, taint: x, chunks: if x > 0 { vec![(x, true)] } else { Vec::new() } }
+    Pieces {
+        amount: x,
+        taint: x,
+        chunks: if x > 0 { vec![(x, true)] } else { Vec::new() },
+    }
 }
 
 pub struct Fifo;

@@ -50,7 +50,13 @@ impl TaintPolicy for Haircut {
         };
         a.balance -= x;
         a.taint -= carried;
-        (Lot { amount: x, taint: carried }, shortfall)
+        (
+            Lot {
+                amount: x,
+                taint: carried,
+            },
+            shortfall,
+        )
     }
     fn credit(a: &mut ShareAcct, p: Lot) {
         a.balance += p.amount;
@@ -63,10 +69,16 @@ impl TaintPolicy for Haircut {
         p.taint
     }
     fn clean(x: Amount) -> Lot {
-        Lot { amount: x, taint: 0 }
+        Lot {
+            amount: x,
+            taint: 0,
+        }
     }
     fn tainted(x: Amount) -> Lot {
-        Lot { amount: x, taint: x }
+        Lot {
+            amount: x,
+            taint: x,
+        }
     }
     fn split(inputs: Vec<Lot>, outputs: &[Amount]) -> (Vec<Lot>, Lot) {
         let total: Amount = inputs.iter().map(|l| l.amount).sum();
@@ -75,12 +87,22 @@ impl TaintPolicy for Haircut {
         let outs: Vec<Lot> = outputs
             .iter()
             .map(|v| {
-                let t = if taint == 0 { 0 } else { mul_div_floor(*v, taint, total).unwrap_or(0) };
+                let t = if taint == 0 {
+                    0
+                } else {
+                    mul_div_floor(*v, taint, total).unwrap_or(0)
+                };
                 given += t;
-                Lot { amount: *v, taint: t }
+                Lot {
+                    amount: *v,
+                    taint: t,
+                }
             })
             .collect();
-        let fee = Lot { amount: total - outputs.iter().sum::<Amount>(), taint: taint - given };
+        let fee = Lot {
+            amount: total - outputs.iter().sum::<Amount>(),
+            taint: taint - given,
+        };
         (outs, fee)
     }
 }

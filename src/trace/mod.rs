@@ -33,7 +33,13 @@ pub enum Policy {
 }
 
 impl Policy {
-    pub const ALL: [Policy; 5] = [Policy::Poison, Policy::Haircut, Policy::Fifo, Policy::Lifo, Policy::Tiho];
+    pub const ALL: [Policy; 5] = [
+        Policy::Poison,
+        Policy::Haircut,
+        Policy::Fifo,
+        Policy::Lifo,
+        Policy::Tiho,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -46,7 +52,9 @@ impl Policy {
     }
 
     pub fn parse(s: &str) -> Option<Policy> {
-        Policy::ALL.into_iter().find(|p| p.name().eq_ignore_ascii_case(s.trim()))
+        Policy::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
     }
 
     /// Whether `seeded = held + absorbed + fees + below_threshold` holds.

@@ -50,16 +50,25 @@ impl TaintPolicy for Poison {
         p.taint
     }
     fn clean(x: Amount) -> Lot {
-        Lot { amount: x, taint: 0 }
+        Lot {
+            amount: x,
+            taint: 0,
+        }
     }
     fn tainted(x: Amount) -> Lot {
-        Lot { amount: x, taint: x }
+        Lot {
+            amount: x,
+            taint: x,
+        }
     }
     fn split(inputs: Vec<Lot>, outputs: &[Amount]) -> (Vec<Lot>, Lot) {
         let total: Amount = inputs.iter().map(|l| l.amount).sum();
         let any = inputs.iter().any(|l| l.taint > 0);
         let fee = total - outputs.iter().sum::<Amount>();
-        let lot = |v: Amount| Lot { amount: v, taint: if any { v } else { 0 } };
+        let lot = |v: Amount| Lot {
+            amount: v,
+            taint: if any { v } else { 0 },
+        };
         (outputs.iter().map(|v| lot(*v)).collect(), lot(fee))
     }
 }

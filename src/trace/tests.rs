@@ -20,20 +20,33 @@ fn mv(block: u64, from: Option<&str>, to: Option<&str>, amount: u128) -> Raw {
         to: to.map(String::from),
         asset: "ETH".into(),
         amount,
-        kind: if to.is_none() { MoveKind::Fee } else { MoveKind::Native },
+        kind: if to.is_none() {
+            MoveKind::Fee
+        } else {
+            MoveKind::Native
+        },
     })
 }
 
 fn ledger(raws: Vec<Raw>) -> Ledger {
-    let raws = raws.into_iter().map(|r| (r, Loc { file: 0, line: 1 })).collect();
+    let raws = raws
+        .into_iter()
+        .map(|r| (r, Loc { file: 0, line: 1 }))
+        .collect();
     build(raws, &[]).map(|b| b.ledger).expect("builds")
 }
 
 fn trace(l: &Ledger, policy: Policy, seeds: &[&str], stops: &[&str], min: u128) -> TraceResult {
     let plan = TracePlan {
         policy: Some(policy),
-        seeds: seeds.iter().map(|s| l.addr_id(s).expect("seed in ledger")).collect(),
-        stops: stops.iter().map(|s| l.addr_id(s).expect("stop in ledger")).collect(),
+        seeds: seeds
+            .iter()
+            .map(|s| l.addr_id(s).expect("seed in ledger"))
+            .collect(),
+        stops: stops
+            .iter()
+            .map(|s| l.addr_id(s).expect("stop in ledger"))
+            .collect(),
         min_taint: min,
         ..Default::default()
     };
@@ -48,7 +61,11 @@ fn trace(l: &Ledger, policy: Policy, seeds: &[&str], stops: &[&str], min: u128) 
 
 fn held(l: &Ledger, r: &TraceResult, addr: &str) -> u128 {
     let id = l.addr_id(addr).unwrap();
-    r.endpoints.iter().filter(|e| e.addr == id).map(|e| e.tainted).sum()
+    r.endpoints
+        .iter()
+        .filter(|e| e.addr == id)
+        .map(|e| e.tainted)
+        .sum()
 }
 
 /// `a` receives 3 stolen coins from the thief, then 7 clean ones, then pays
@@ -164,7 +181,11 @@ fn stop_services_absorb_and_pass_nothing_on() {
     let t = r.totals.values().next().unwrap();
     assert_eq!((t.seeded, t.absorbed, t.held), (5, 5, 0));
     assert_eq!(held(&l, &r, "z"), 0);
-    let e = r.endpoints.iter().find(|e| e.kind == EndpointKind::Service).unwrap();
+    let e = r
+        .endpoints
+        .iter()
+        .find(|e| e.kind == EndpointKind::Service)
+        .unwrap();
     assert_eq!((l.address(e.addr), e.tainted, e.hops), ("exch", 5, 1));
 }
 
@@ -183,7 +204,10 @@ fn taint_below_the_threshold_is_counted_not_followed() {
 
 #[test]
 fn fees_are_paid_from_the_tainted_share() {
-    let l = ledger(vec![mv(1, Some("thief"), Some("a"), 10), mv(2, Some("a"), None, 2)]);
+    let l = ledger(vec![
+        mv(1, Some("thief"), Some("a"), 10),
+        mv(2, Some("a"), None, 2),
+    ]);
     let r = trace(&l, Policy::Haircut, &["thief"], &[], 0);
     let t = r.totals.values().next().unwrap();
     assert_eq!((t.seeded, t.fees, t.held), (10, 2, 8));
@@ -197,7 +221,11 @@ fn hops_count_transfers_from_the_seed() {
         mv(3, Some("b"), Some("c"), 10),
     ]);
     let r = trace(&l, Policy::Poison, &["thief"], &[], 0);
-    let c = r.endpoints.iter().find(|e| l.address(e.addr) == "c").unwrap();
+    let c = r
+        .endpoints
+        .iter()
+        .find(|e| l.address(e.addr) == "c")
+        .unwrap();
     assert_eq!(c.hops, 3);
 }
 
@@ -211,9 +239,20 @@ fn utx(txid: &str, block: u64, inputs: Vec<(&str, u32)>, outputs: Vec<(&str, u12
         asset: "BTC".into(),
         inputs: inputs
             .into_iter()
-            .map(|(t, n)| RawInput { prev_txid: t.into(), vout: n, owner: None, value: None })
+            .map(|(t, n)| RawInput {
+                prev_txid: t.into(),
+                vout: n,
+                owner: None,
+                value: None,
+            })
             .collect(),
-        outputs: outputs.into_iter().map(|(o, v)| RawOutput { owner: o.into(), value: v }).collect(),
+        outputs: outputs
+            .into_iter()
+            .map(|(o, v)| RawOutput {
+                owner: o.into(),
+                value: v,
+            })
+            .collect(),
     })
 }
 
@@ -263,7 +302,12 @@ fn utxo_seed_tx_taints_every_output_and_the_fee() {
 #[test]
 fn utxo_unknown_inputs_balance_the_transaction() {
     // an input spending an output not in the sample, with no value given
-    let l = ledger(vec![utx("s", 3, vec![("gone", 0), ("gone2", 1)], vec![("x", 5)])]);
+    let l = ledger(vec![utx(
+        "s",
+        3,
+        vec![("gone", 0), ("gone2", 1)],
+        vec![("x", 5)],
+    )]);
     assert_eq!(l.info.unknown_value_inputs, 2);
     let r = trace(&l, Policy::Haircut, &["x"], &[], 0);
     let t = r.totals.values().next().unwrap();

@@ -23,7 +23,13 @@ impl TaintPolicy for Tiho {
         let carried = x.min(a.taint);
         a.balance -= x;
         a.taint -= carried;
-        (Lot { amount: x, taint: carried }, shortfall)
+        (
+            Lot {
+                amount: x,
+                taint: carried,
+            },
+            shortfall,
+        )
     }
     fn credit(a: &mut ShareAcct, p: Lot) {
         a.balance += p.amount;
@@ -36,23 +42,38 @@ impl TaintPolicy for Tiho {
         p.taint
     }
     fn clean(x: Amount) -> Lot {
-        Lot { amount: x, taint: 0 }
+        Lot {
+            amount: x,
+            taint: 0,
+        }
     }
     fn tainted(x: Amount) -> Lot {
-        Lot { amount: x, taint: x }
+        Lot {
+            amount: x,
+            taint: x,
+        }
     }
     fn split(inputs: Vec<Lot>, outputs: &[Amount]) -> (Vec<Lot>, Lot) {
         let total: Amount = inputs.iter().map(|l| l.amount).sum();
         let mut left: Amount = inputs.iter().map(|l| l.taint).sum();
         let mut order: Vec<usize> = (0..outputs.len()).collect();
         order.sort_by(|a, b| outputs[*b].cmp(&outputs[*a]).then(a.cmp(b)));
-        let mut outs: Vec<Lot> = outputs.iter().map(|v| Lot { amount: *v, taint: 0 }).collect();
+        let mut outs: Vec<Lot> = outputs
+            .iter()
+            .map(|v| Lot {
+                amount: *v,
+                taint: 0,
+            })
+            .collect();
         for k in order {
             let t = outputs[k].min(left);
             outs[k].taint = t;
             left -= t;
         }
-        let fee = Lot { amount: total - outputs.iter().sum::<Amount>(), taint: left };
+        let fee = Lot {
+            amount: total - outputs.iter().sum::<Amount>(),
+            taint: left,
+        };
         (outs, fee)
     }
 }

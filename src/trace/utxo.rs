@@ -63,7 +63,9 @@ pub(crate) fn replay<P: TaintPolicy>(
                 if parcels[o].as_ref().is_some_and(|p| P::parcel_taint(p) > 0) {
                     tx_hops = tx_hops.min(hops[o]);
                 }
-                parcels[o].take().unwrap_or_else(|| P::clean(ledger.outputs[o].value))
+                parcels[o]
+                    .take()
+                    .unwrap_or_else(|| P::clean(ledger.outputs[o].value))
             } else {
                 match i.value {
                     // Missing history: clean, unless the owner is a seed.
@@ -93,7 +95,8 @@ pub(crate) fn replay<P: TaintPolicy>(
             // grows by what was not tainted already, counted over the whole
             // transaction: a haircut fee bucket can hold rounding dust beyond
             // its own amount, so per bucket the difference can be negative.
-            let before = out_parcels.iter().map(P::parcel_taint).sum::<Amount>() + P::parcel_taint(&fee);
+            let before =
+                out_parcels.iter().map(P::parcel_taint).sum::<Amount>() + P::parcel_taint(&fee);
             for (p, v) in out_parcels.iter_mut().zip(&out_values) {
                 *p = P::tainted(*v);
             }
@@ -144,7 +147,9 @@ pub(crate) fn replay<P: TaintPolicy>(
             if let Some(p) = &parcels[g] {
                 let t = P::parcel_taint(p);
                 if t > 0 {
-                    let e = held.entry((ledger.outputs[g].owner, tx.asset)).or_insert((0, NO_HOPS));
+                    let e = held
+                        .entry((ledger.outputs[g].owner, tx.asset))
+                        .or_insert((0, NO_HOPS));
                     e.0 += t;
                     e.1 = e.1.min(hops[g]);
                 }
@@ -154,10 +159,26 @@ pub(crate) fn replay<P: TaintPolicy>(
     let mut endpoints = Vec::new();
     for ((addr, asset), (t, h)) in held {
         books.at(asset).held += t;
-        endpoints.push(Endpoint { addr, asset, tainted: t, kind: EndpointKind::Holding, hops: h });
+        endpoints.push(Endpoint {
+            addr,
+            asset,
+            tainted: t,
+            kind: EndpointKind::Holding,
+            hops: h,
+        });
     }
     for ((addr, asset), (t, h)) in absorbed {
-        endpoints.push(Endpoint { addr, asset, tainted: t, kind: EndpointKind::Service, hops: h });
+        endpoints.push(Endpoint {
+            addr,
+            asset,
+            tainted: t,
+            kind: EndpointKind::Service,
+            hops: h,
+        });
     }
-    UtxoOutcome { endpoints, unknown_value_inputs, unbalanced_txs }
+    UtxoOutcome {
+        endpoints,
+        unknown_value_inputs,
+        unbalanced_txs,
+    }
 }

@@ -1,0 +1,566 @@
+//! Field rules the record parsers share: how a field's JSON text becomes a
+//! value, and what the user is told when it cannot.
+//!
+//! - Decoding: zero-copy strings ([`Text`]), decoding a record with the path
+//!   of the field that is wrong ([`decode`], [`decode_object`]), null kept
+//!   apart from absent ([`keep_null`]).
+//! - Messages: offending text cut short ([`short`]), amount errors in words
+//!   ([`amount_message`]).
+//! - Bitcoin family (`bitcoin_etl`, `bitcoin_rpc`): addresses, txids, output
+//!   order.
+//! - EVM family (`ethereum_etl`, `etherscan`): present/absent values, EVM
+//!   addresses, whole numbers, fees, block times, token metadata.
+//!
+//! No IO and no state: each function reads one field.
+
+use super::raw::FieldError;
+use crate::amount::{self, AmountError};
+use crate::model::{canonical_address, is_evm_address, Amount};
+use serde::de::{Deserialize, Deserializer, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+// ---------------------------------------------------------------------------
+// Decoding
+// ---------------------------------------------------------------------------
+
+/// A JSON string, borrowed from the record's text (owned only when the JSON
+/// string holds escape sequences, e.g. Python's `json.dumps` writes non-ASCII
+/// token symbols as `\u` escapes, so valid JSON is never refused for that).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Text<'a>(pub(super) Cow<'a, str>);
+
+impl Text<'_> {
+    pub(super) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V(PhantomData))
+    }
+}
+
+/// For `#[serde(default, deserialize_with = "keep_null")]`: absent is `None`,
+/// `null` is `Some(None)`, so a record's key shape can be read.
+pub(super) fn keep_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// How a value of the wrong JSON type is described. Each family's parsers
+/// (and their tests) use their own wording; everything else is common.
+#[derive(Copy, Clone)]
+enum TypeWording {
+    /// `expected a whole number (0 or more), found string "x"`: the Bitcoin
+    /// family and the native format, whose records have typed numbers.
+    ExpectedFound,
+    /// `wrong type: integer `17`, expected a string`: the EVM family.
+    WrongType,
+}
+
+/// Deserialise one record. Only when that fails is the text decoded again,
+/// tracking the path, to name the field that is wrong.
+pub(super) fn decode<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, FieldError> {
+    serde_json::from_str(text).map_err(|e| locate::<T>(text, e, TypeWording::ExpectedFound))
+}
+
+/// [`decode`] a record that must be a JSON object, `what` naming it for the
+/// user.
+pub(super) fn decode_object<'a, T: Deserialize<'a>>(
+    text: &'a str,
+    what: &str,
+) -> Result<T, FieldError> {
+    // serde would also read a struct from a JSON array, by position: refuse.
+    if !text.trim_start().starts_with('{') {
+        return Err(FieldError::new(
+            "",
+            format!(
+                "not a JSON object: expected {what}, found {}",
+                short(text.trim())
+            ),
+        ));
+    }
+    serde_json::from_str(text).map_err(|e| locate::<T>(text, e, TypeWording::WrongType))
+}
+
+/// The second, slower pass that only failing records pay for.
+#[cold]
+fn locate<'a, T: Deserialize<'a>>(
+    text: &'a str,
+    first: serde_json::Error,
+    wording: TypeWording,
+) -> FieldError {
+    let mut de = serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => field_error(&e.path().to_string(), e.inner(), wording),
+        // Only trailing text can fail the first pass and not this one.
+        Ok(_) => field_error("", &first, wording),
+    }
+}
+
+/// Turn a serde error at `path` into a field and a message a user can act on.
+fn field_error(path: &str, e: &serde_json::Error, wording: TypeWording) -> FieldError {
+    use serde_json::error::Category;
+    // `.` is the record itself, `?` a key not yet read (cut-off text).
+    let path = if path == "." || path == "?" { "" } else { path };
+    let full = e.to_string();
+    let msg = strip_position(&full);
+    let message = match e.classify() {
+        Category::Eof => "the record ends too early: it is cut off or not closed".to_string(),
+        Category::Syntax => format!("not valid JSON: {msg} (column {})", e.column()),
+        Category::Io => msg.to_string(),
+        Category::Data => {
+            if let Some(rest) = msg.strip_prefix("missing field `") {
+                let name = rest.split('`').next().unwrap_or("");
+                let field = if path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{path}.{name}")
+                };
+                return FieldError::new(field, "required field is missing");
+            }
+            match wording {
+                TypeWording::ExpectedFound => expected_found(msg),
+                TypeWording::WrongType => match msg.strip_prefix("invalid type: ") {
+                    Some(rest) => format!("wrong type: {rest}"),
+                    None => msg.to_string(),
+                },
+            }
+        }
+    };
+    FieldError::new(path, short_message(&message))
+}
+
+/// `invalid type: string "x", expected u64` as `expected a whole number (0 or
+/// more), found string "x"`.
+fn expected_found(msg: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = msg.strip_prefix(prefix) {
+            if let Some((found, expected)) = rest.rsplit_once(", expected ") {
+                return format!(
+                    "expected {}, found {}",
+                    expected_words(expected),
+                    short(&found.replace('`', ""))
+                );
+            }
+        }
+    }
+    msg.to_string()
+}
+
+fn expected_words(expected: &str) -> String {
+    match expected {
+        "u64" | "u128" => "a whole number (0 or more)".to_string(),
+        "u32" => "a whole number from 0 to 4294967295".to_string(),
+        "u8" => "a whole number from 0 to 255".to_string(),
+        "a sequence" => "a list".to_string(),
+        e if e.starts_with("struct ") => "an object".to_string(),
+        e => e.to_string(),
+    }
+}
+
+/// serde_json appends ` at line L column C`, which is relative to the record,
+/// not the file: drop it (the reject already names the file line).
+fn strip_position(msg: &str) -> &str {
+    match msg.rfind(" at line ") {
+        Some(i) if msg[i..].contains(" column ") => &msg[..i],
+        _ => msg,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------
+
+/// Offending text for a message, cut to a readable length (its start, its
+/// end and how long it is).
+pub(super) fn short(s: &str) -> Cow<'_, str> {
+    const MAX: usize = 80;
+    if s.chars().count() <= MAX {
+        return Cow::Borrowed(s);
+    }
+    let head: String = s.chars().take(MAX - 20).collect();
+    let tail_start = s.char_indices().rev().nth(15).map(|(i, _)| i).unwrap_or(0);
+    Cow::Owned(format!(
+        "{head}…{} ({} characters)",
+        &s[tail_start..],
+        s.chars().count()
+    ))
+}
+
+/// A whole message, cut when very long.
+fn short_message(s: &str) -> String {
+    const MAX: usize = 240;
+    if s.chars().count() <= MAX {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(MAX).collect();
+    format!("{head}…")
+}
+
+/// What is wrong with an amount's text, in words; `unit` names the base unit
+/// (`satoshis`, `wei`).
+pub(super) fn amount_message(raw: &str, e: &AmountError, unit: &str) -> String {
+    let shown = short(raw.trim());
+    match e {
+        AmountError::Empty => "empty amount".to_string(),
+        AmountError::Negative(_) => {
+            format!("negative amount {shown}: an amount cannot be below zero")
+        }
+        AmountError::TooLarge(_) => {
+            format!("amount {shown} is too large (the largest supported is 2^128-1 {unit})")
+        }
+        AmountError::TooPrecise(_, d) => format!(
+            "amount {shown} has more than {d} decimal places: it is not a whole number of {unit}"
+        ),
+        AmountError::NotInteger(_) if raw.trim() == "null" => {
+            "the amount is missing (null)".to_string()
+        }
+        AmountError::NotInteger(_) => {
+            format!("not an amount: {shown} (expected a whole number of {unit})")
+        }
+    }
+}
+
+/// An exact whole number of `unit`, from a JSON integer or string (which may
+/// exceed 2^64).
+pub(super) fn amount(
+    v: &RawValue,
+    unit: &str,
+    field: impl FnOnce() -> String,
+) -> Result<Amount, FieldError> {
+    amount::parse_integer(v.get())
+        .map_err(|e| FieldError::new(field(), amount_message(v.get(), &e, unit)))
+}
+
+// ---------------------------------------------------------------------------
+// Bitcoin family
+// ---------------------------------------------------------------------------
+
+/// Validate a Bitcoin-family address: ASCII letters and digits (base58,
+/// bech32; bech32 is stored lower-case), or a CashAddr with its prefix
+/// (`bitcoincash:q…`, stored lower-case).
+pub(super) fn btc_address(raw: &str, field: impl FnOnce() -> String) -> Result<String, FieldError> {
+    let alnum = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric());
+    if alnum(raw) {
+        return Ok(canonical_address(raw));
+    }
+    if let Some((prefix, payload)) = raw.split_once(':') {
+        if !prefix.is_empty()
+            && prefix.len() <= 16
+            && prefix.bytes().all(|c| c.is_ascii_alphabetic())
+            && alnum(payload)
+        {
+            return Ok(raw.to_ascii_lowercase());
+        }
+    }
+    Err(FieldError::new(
+        field(),
+        format!(
+            "not a valid address: {:?} (a Bitcoin address is letters and digits only)",
+            short(raw)
+        ),
+    ))
+}
+
+/// Validate an address list (absent or null means none).
+pub(super) fn btc_addresses(
+    list: Option<&[Text]>,
+    field: impl Fn(usize) -> String,
+) -> Result<Vec<String>, FieldError> {
+    list.unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(k, a)| btc_address(a, || field(k)))
+        .collect()
+}
+
+/// A Bitcoin transaction or block hash: 64 hex digits, stored lower-case.
+pub(super) fn txid_hex(raw: &str, field: impl FnOnce() -> String) -> Result<String, FieldError> {
+    if raw.len() == 64 && raw.bytes().all(|c| c.is_ascii_hexdigit()) {
+        Ok(raw.to_ascii_lowercase())
+    } else {
+        Err(FieldError::new(
+            field(),
+            format!(
+                "not a hash: {:?} (expected 64 hexadecimal digits)",
+                short(raw)
+            ),
+        ))
+    }
+}
+
+/// Put outputs given as `(index, position in the list, output)` in index
+/// order, requiring the indices to be exactly `0..n`.
+pub(super) fn in_index_order<T>(
+    mut items: Vec<(u32, usize, T)>,
+    index_field: impl Fn(usize) -> String,
+) -> Result<Vec<T>, FieldError> {
+    items.sort_by_key(|(idx, pos, _)| (*idx, *pos));
+    for (k, (idx, pos, _)) in items.iter().enumerate() {
+        let k = k as u64;
+        let idx64 = *idx as u64;
+        if idx64 < k {
+            return Err(FieldError::new(
+                index_field(*pos),
+                format!("output index {idx} appears more than once"),
+            ));
+        }
+        if idx64 > k {
+            return Err(FieldError::new(
+                index_field(*pos),
+                format!(
+                    "output index {idx} leaves a gap: no output has index {k} \
+                     (indices must run 0, 1, 2, … without gaps)"
+                ),
+            ));
+        }
+    }
+    Ok(items.into_iter().map(|(_, _, t)| t).collect())
+}
+
+// ---------------------------------------------------------------------------
+// EVM family
+// ---------------------------------------------------------------------------
+
+/// A present, non-empty value: JSON `null` is already `None`; `""` (how CSV
+/// conversions and Etherscan write "unknown") counts as absent too.
+pub(super) fn given(v: Option<&RawValue>) -> Option<&RawValue> {
+    v.filter(|v| v.get().trim() != "\"\"")
+}
+
+pub(super) fn need<'a>(field: &str, v: Option<&'a RawValue>) -> Result<&'a RawValue, FieldError> {
+    given(v).ok_or_else(|| missing(field))
+}
+
+pub(super) fn opt_text<'a>(v: Option<&'a Text>) -> Option<&'a str> {
+    v.map(|t| t.as_str().trim()).filter(|t| !t.is_empty())
+}
+
+pub(super) fn need_text<'a>(field: &str, v: Option<&'a Text>) -> Result<&'a str, FieldError> {
+    opt_text(v).ok_or_else(|| missing(field))
+}
+
+fn missing(field: &str) -> FieldError {
+    FieldError::new(field, "required field is missing, null or empty")
+}
+
+/// A transaction hash, lower-case.
+pub(super) fn hash_field(field: &str, v: Option<&Text>) -> Result<String, FieldError> {
+    need_text(field, v).map(|h| h.to_ascii_lowercase())
+}
+
+/// An EVM address (`0x` + 40 hex digits, any case), stored lower-case.
+pub(super) fn evm_address(field: &str, s: &str) -> Result<String, FieldError> {
+    let s = s.trim();
+    if is_evm_address(s) {
+        Ok(canonical_address(s))
+    } else {
+        Err(FieldError::new(
+            field,
+            format!(
+                "not a valid EVM address: {:?} (expected 0x and 40 hex digits)",
+                short(s)
+            ),
+        ))
+    }
+}
+
+/// An EVM address that may be absent, null or empty.
+pub(super) fn opt_evm_address(field: &str, v: Option<&Text>) -> Result<Option<String>, FieldError> {
+    opt_text(v).map(|s| evm_address(field, s)).transpose()
+}
+
+/// A whole number that must fit `T` (block numbers, indexes, flags).
+pub(super) fn uint<T: TryFrom<u128>>(field: &str, v: &RawValue) -> Result<T, FieldError> {
+    let shown = || short(v.get().trim());
+    let message = match amount::parse_integer(v.get()).map(T::try_from) {
+        Ok(Ok(n)) => return Ok(n),
+        Ok(Err(_)) => format!("out of range: {} is too large here", shown()),
+        Err(AmountError::Empty) => "empty: expected a whole number".to_string(),
+        Err(AmountError::TooLarge(_)) => {
+            format!(
+                "{} is above the largest supported amount (2^128-1)",
+                shown()
+            )
+        }
+        Err(AmountError::Negative(_)) => format!("negative: {} (expected a whole number)", shown()),
+        Err(AmountError::NotInteger(_) | AmountError::TooPrecise(..)) => {
+            format!("not a whole number: {}", shown())
+        }
+    };
+    Err(FieldError::new(field, message))
+}
+
+/// `gas_used * price`, exactly; an overflow of 128 bits is refused.
+pub(super) fn fee(field: &str, gas_used: Amount, price: Amount) -> Result<Amount, FieldError> {
+    gas_used.checked_mul(price).ok_or_else(|| {
+        FieldError::new(
+            field,
+            format!("the fee {gas_used} * {price} is above the largest supported amount (2^128-1)"),
+        )
+    })
+}
+
+/// A block time: Unix seconds as a number or digit string, or a UTC date-time
+/// (`2023-05-02 12:19:59 UTC`, `2023-05-02T12:19:59Z`, as BigQuery writes it).
+pub(super) fn timestamp(field: &str, v: &RawValue) -> Result<u64, FieldError> {
+    let raw = v.get().trim();
+    if raw.starts_with('"') {
+        if let Ok(Text(s)) = serde_json::from_str::<Text>(raw) {
+            if s.as_bytes().get(4) == Some(&b'-') {
+                return utc_seconds(&s).ok_or_else(|| {
+                    FieldError::new(
+                        field,
+                        format!(
+                            "not a time fundtrail understands: {:?} (expected Unix seconds \
+                             or a UTC date-time like 2023-05-02 12:19:59 UTC)",
+                            short(&s)
+                        ),
+                    )
+                });
+            }
+        }
+    }
+    uint(field, v)
+}
+
+/// Seconds since 1970 of `YYYY-MM-DD[( |T)HH:MM:SS[.frac]][ UTC|Z|+00:00]`.
+pub(super) fn utc_seconds(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if !s.is_ascii() {
+        return None;
+    }
+    let num = |a: usize, b: usize| -> Option<u64> {
+        let t = s.get(a..b)?;
+        if t.bytes().all(|c| c.is_ascii_digit()) {
+            t.parse().ok()
+        } else {
+            None
+        }
+    };
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let mut rest = &s[10..];
+    let (mut h, mut mi, mut se) = (0, 0, 0);
+    if rest.len() >= 9 && (rest.starts_with('T') || rest.starts_with(' ')) {
+        let r = rest.as_bytes();
+        if r[3] != b':' || r[6] != b':' {
+            return None;
+        }
+        (h, mi, se) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+        rest = &rest[9..];
+        if let Some(frac) = rest.strip_prefix('.') {
+            let n = frac.bytes().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 {
+                return None;
+            }
+            rest = &frac[n..];
+        }
+    }
+    if !matches!(rest.trim(), "" | "Z" | "z" | "UTC" | "+00:00" | "+0000") {
+        return None;
+    }
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if y < 1970 || !(1..=12).contains(&mo) || d == 0 || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    if d > month_days[(mo - 1) as usize] {
+        return None;
+    }
+    // Days from 1970-01-01 (Howard Hinnant's days_from_civil, years >= 1970).
+    let (y, mo) = if mo <= 2 {
+        (y - 1, mo + 9)
+    } else {
+        (y, mo - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * mo + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(days * 86_400 + h * 3_600 + mi * 60 + se)
+}
+
+/// `0,1`, `0_1`, `[0, 1]` or empty, as numbers.
+pub(super) fn parse_index_list(s: &str) -> Option<Vec<u32>> {
+    let s = s.trim();
+    let s = s
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(s)
+        .trim();
+    if s.is_empty() {
+        return Some(Vec::new());
+    }
+    s.split([',', '_'])
+        .map(|p| {
+            let p = p.trim();
+            if p.bytes().all(|c| c.is_ascii_digit()) {
+                p.parse::<u32>().ok()
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// A token symbol, trimmed; anything odd reads as unknown.
+pub(super) fn lenient_symbol(v: Option<&RawValue>) -> Option<String> {
+    let Text(s) = serde_json::from_str::<Text>(v?.get()).ok()?;
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// Token decimals as 0..=255; anything odd reads as unknown.
+pub(super) fn lenient_decimals(v: Option<&RawValue>) -> Option<u8> {
+    let n = amount::parse_integer(given(v)?.get()).ok()?;
+    u8::try_from(n).ok()
+}
