@@ -9,7 +9,7 @@
 //! An account or parcel with no taint keeps no chunks at all (it is one clean
 //! chunk), so the common clean case allocates nothing.
 
-use super::TaintPolicy;
+use super::{Parcel, TaintPolicy};
 use crate::model::Amount;
 use std::collections::VecDeque;
 
@@ -148,8 +148,8 @@ fn split<E: End>(inputs: Vec<Pieces>, outputs: &[Amount]) -> (Vec<Pieces>, Piece
     let out_total: Amount = outputs.iter().sum();
     let taint: Amount = inputs.iter().map(|p| p.taint).sum();
     if taint == 0 {
-        let outs = outputs.iter().map(|v| clean(*v)).collect();
-        return (outs, clean(total - out_total));
+        let outs = outputs.iter().map(|v| Pieces::clean(*v)).collect();
+        return (outs, Pieces::clean(total - out_total));
     }
     let mut pool: VecDeque<(Amount, bool)> = VecDeque::new();
     for p in inputs {
@@ -169,19 +169,27 @@ fn split<E: End>(inputs: Vec<Pieces>, outputs: &[Amount]) -> (Vec<Pieces>, Piece
     (outs, fee)
 }
 
-fn clean(x: Amount) -> Pieces {
-    Pieces {
-        amount: x,
-        taint: 0,
-        chunks: Vec::new(),
+impl Parcel for Pieces {
+    fn amount(&self) -> Amount {
+        self.amount
     }
-}
-
-fn tainted(x: Amount) -> Pieces {
-    Pieces {
-        amount: x,
-        taint: x,
-        chunks: if x > 0 { vec![(x, true)] } else { Vec::new() },
+    fn taint(&self) -> Amount {
+        self.taint
+    }
+    fn clean(x: Amount) -> Pieces {
+        Pieces {
+            amount: x,
+            taint: 0,
+            chunks: Vec::new(),
+        }
+    }
+    fn tainted(x: Amount) -> Pieces {
+        let chunks = if x > 0 { vec![(x, true)] } else { Vec::new() };
+        Pieces {
+            amount: x,
+            taint: x,
+            chunks,
+        }
     }
 }
 
@@ -211,18 +219,6 @@ macro_rules! queue_policy {
             }
             fn credit(a: &mut QueueAcct, p: Pieces) {
                 credit(a, p)
-            }
-            fn parcel_amount(p: &Pieces) -> Amount {
-                p.amount
-            }
-            fn parcel_taint(p: &Pieces) -> Amount {
-                p.taint
-            }
-            fn clean(x: Amount) -> Pieces {
-                clean(x)
-            }
-            fn tainted(x: Amount) -> Pieces {
-                tainted(x)
             }
             fn split(inputs: Vec<Pieces>, outputs: &[Amount]) -> (Vec<Pieces>, Pieces) {
                 split::<$t>(inputs, outputs)

@@ -26,6 +26,11 @@ impl ShareAcct {
         }
         shortfall
     }
+
+    pub(super) fn credit(&mut self, p: Lot) {
+        self.balance += p.amount;
+        self.taint += p.taint;
+    }
 }
 
 impl TaintPolicy for Haircut {
@@ -59,26 +64,7 @@ impl TaintPolicy for Haircut {
         )
     }
     fn credit(a: &mut ShareAcct, p: Lot) {
-        a.balance += p.amount;
-        a.taint += p.taint;
-    }
-    fn parcel_amount(p: &Lot) -> Amount {
-        p.amount
-    }
-    fn parcel_taint(p: &Lot) -> Amount {
-        p.taint
-    }
-    fn clean(x: Amount) -> Lot {
-        Lot {
-            amount: x,
-            taint: 0,
-        }
-    }
-    fn tainted(x: Amount) -> Lot {
-        Lot {
-            amount: x,
-            taint: x,
-        }
+        a.credit(p)
     }
     fn split(inputs: Vec<Lot>, outputs: &[Amount]) -> (Vec<Lot>, Lot) {
         let total: Amount = inputs.iter().map(|l| l.amount).sum();

@@ -148,13 +148,42 @@ pub struct Lot {
     pub taint: Amount,
 }
 
+/// What a debit or a UTXO input carries: an amount and its tainted part.
+pub trait Parcel: Clone {
+    fn amount(&self) -> Amount;
+    fn taint(&self) -> Amount;
+    fn clean(x: Amount) -> Self;
+    fn tainted(x: Amount) -> Self;
+}
+
+impl Parcel for Lot {
+    fn amount(&self) -> Amount {
+        self.amount
+    }
+    fn taint(&self) -> Amount {
+        self.taint
+    }
+    fn clean(x: Amount) -> Lot {
+        Lot {
+            amount: x,
+            taint: 0,
+        }
+    }
+    fn tainted(x: Amount) -> Lot {
+        Lot {
+            amount: x,
+            taint: x,
+        }
+    }
+}
+
 /// A taint policy: the account state machine (debit/credit) and the UTXO
 /// split, over one parcel type (what a debit or an input carries).
 pub trait TaintPolicy {
     /// Per-account state.
     type Acct: Default + Clone;
     /// What moves: an amount with its taint (and, for FIFO/LIFO, its pieces).
-    type Parcel: Clone;
+    type Parcel: Parcel;
 
     fn balance(a: &Self::Acct) -> Amount;
     fn taint(a: &Self::Acct) -> Amount;
@@ -164,10 +193,18 @@ pub trait TaintPolicy {
     fn debit(a: &mut Self::Acct, x: Amount, missing_tainted: bool) -> (Self::Parcel, Amount);
     fn credit(a: &mut Self::Acct, p: Self::Parcel);
 
-    fn parcel_amount(p: &Self::Parcel) -> Amount;
-    fn parcel_taint(p: &Self::Parcel) -> Amount;
-    fn clean(x: Amount) -> Self::Parcel;
-    fn tainted(x: Amount) -> Self::Parcel;
+    fn parcel_amount(p: &Self::Parcel) -> Amount {
+        p.amount()
+    }
+    fn parcel_taint(p: &Self::Parcel) -> Amount {
+        p.taint()
+    }
+    fn clean(x: Amount) -> Self::Parcel {
+        Self::Parcel::clean(x)
+    }
+    fn tainted(x: Amount) -> Self::Parcel {
+        Self::Parcel::tainted(x)
+    }
 
     /// UTXO: split the inputs' parcels (in input order) over the outputs'
     /// values; the fee takes what is left. `sum(outputs) <= sum(inputs)`.

@@ -43,24 +43,6 @@ impl TaintPolicy for Poison {
             a.poisoned = true;
         }
     }
-    fn parcel_amount(p: &Lot) -> Amount {
-        p.amount
-    }
-    fn parcel_taint(p: &Lot) -> Amount {
-        p.taint
-    }
-    fn clean(x: Amount) -> Lot {
-        Lot {
-            amount: x,
-            taint: 0,
-        }
-    }
-    fn tainted(x: Amount) -> Lot {
-        Lot {
-            amount: x,
-            taint: x,
-        }
-    }
     fn split(inputs: Vec<Lot>, outputs: &[Amount]) -> (Vec<Lot>, Lot) {
         let total: Amount = inputs.iter().map(|l| l.amount).sum();
         let any = inputs.iter().any(|l| l.taint > 0);

@@ -32,26 +32,7 @@ impl TaintPolicy for Tiho {
         )
     }
     fn credit(a: &mut ShareAcct, p: Lot) {
-        a.balance += p.amount;
-        a.taint += p.taint;
-    }
-    fn parcel_amount(p: &Lot) -> Amount {
-        p.amount
-    }
-    fn parcel_taint(p: &Lot) -> Amount {
-        p.taint
-    }
-    fn clean(x: Amount) -> Lot {
-        Lot {
-            amount: x,
-            taint: 0,
-        }
-    }
-    fn tainted(x: Amount) -> Lot {
-        Lot {
-            amount: x,
-            taint: x,
-        }
+        a.credit(p)
     }
     fn split(inputs: Vec<Lot>, outputs: &[Amount]) -> (Vec<Lot>, Lot) {
         let total: Amount = inputs.iter().map(|l| l.amount).sum();
