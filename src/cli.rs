@@ -30,6 +30,28 @@ pub enum Command {
     Stats(StatsArgs),
     /// Show one address: its movements, balances in the sample, and labels.
     Inspect(InspectArgs),
+    /// Generate a synthetic ledger (deterministic for the same arguments).
+    Gen(GenArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GenArgs {
+    /// The scenario to generate. `background`: an economy of users with
+    /// heavy-tailed activity paying each other ETH, every payment with its fee.
+    #[arg(long, default_value = "background")]
+    pub scenario: String,
+    /// Random seed: the same seed and arguments give the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of movements to write.
+    #[arg(long, default_value_t = 100_000)]
+    pub scale: u64,
+    /// Output format (fundtrail's native JSON lines).
+    #[arg(long, default_value = "native")]
+    pub format: String,
+    /// Directory to write the ledger into (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug, Clone)]

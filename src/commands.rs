@@ -1,7 +1,8 @@
 //! The commands: each reads its inputs, calls the library, and renders.
 
 use crate::cli::{
-    IngestArgs, InputArgs, InspectArgs, OnErrorArg, PolicyArg, StatsArgs, TraceArgs, TraceFormat,
+    GenArgs, IngestArgs, InputArgs, InspectArgs, OnErrorArg, PolicyArg, StatsArgs, TraceArgs,
+    TraceFormat,
 };
 use anyhow::{bail, Context, Result};
 use fundtrail::ingest::{self, IngestOptions, OnError};
@@ -259,7 +260,7 @@ pub fn stats(a: &StatsArgs) -> Result<()> {
             Sum::ZERO,
         ));
         e.1 += 1;
-        e.2 += Sum::from(m.amount);
+        e.2 += Sum::from(m.amount());
     }
     for t in &l.utxo_txs {
         let e =
@@ -270,7 +271,7 @@ pub fn stats(a: &StatsArgs) -> Result<()> {
         e.2 += l
             .tx_outputs(t)
             .iter()
-            .map(|o| Sum::from(o.value))
+            .map(|o| Sum::from(o.value()))
             .sum::<Sum>();
     }
     let blocks = l
@@ -280,9 +281,9 @@ pub fn stats(a: &StatsArgs) -> Result<()> {
         .chain(l.utxo_txs.iter().map(|t| t.block));
     let (bmin, bmax) = (blocks.clone().min(), blocks.max());
     let times = l
-        .movements
+        .block_times
         .iter()
-        .map(|m| m.time)
+        .map(|b| b.time)
         .chain(l.utxo_txs.iter().map(|t| t.time))
         .filter(|t| *t > 0);
     let (tmin, tmax) = (times.clone().min(), times.max());
@@ -375,7 +376,7 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
         .addresses
         .iter()
         .enumerate()
-        .filter(|(_, s)| **s == canon || (s.contains(',') && s.split(',').any(|p| p == canon)))
+        .filter(|(_, s)| *s == canon || (s.contains(',') && s.split(',').any(|p| p == canon)))
         .map(|(i, _)| AddrId(i as u32))
         .collect();
     if ids.is_empty() {
@@ -391,8 +392,8 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
     let mut bal: BTreeMap<String, (Sum, Sum, u64)> = BTreeMap::new();
     let mut lines = Vec::new();
     for m in &l.movements {
-        let out = ids.contains(&m.from);
-        let inn = ids.contains(&m.to);
+        let out = ids.contains(&l.account_addr(m.from));
+        let inn = ids.contains(&l.account_addr(m.to));
         if !out && !inn {
             continue;
         }
@@ -400,26 +401,31 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
         let e = bal.entry(info.name.clone()).or_default();
         e.2 += 1;
         if out {
-            e.1 += Sum::from(m.amount);
+            e.1 += Sum::from(m.amount());
         }
         if inn {
-            e.0 += Sum::from(m.amount);
+            e.0 += Sum::from(m.amount());
         }
         let (dir, other) = if out { ("out", m.to) } else { ("in ", m.from) };
         let other = if other.is_none() {
-            if m.kind == fundtrail::model::MoveKind::Fee {
+            if m.kind() == fundtrail::model::MoveKind::Fee {
                 "(fee)".to_string()
             } else {
                 "(new money)".to_string()
             }
         } else {
-            l.address(other).to_string()
+            l.address(l.account_addr(other)).to_string()
         };
         lines.push(format!(
             "  {}  block {:>9}  {dir} {:>28}  {} {}  tx {}",
-            utc(m.time),
+            utc(l.time_of(m.block)),
             m.block,
-            human(m.amount, info.symbol.as_deref(), info.decimals, &info.name),
+            human(
+                m.amount(),
+                info.symbol.as_deref(),
+                info.decimals,
+                &info.name
+            ),
             if out { "to" } else { "from" },
             other,
             l.txid(m.tx)
@@ -432,18 +438,23 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
             if !ids.contains(&out.owner) {
                 continue;
             }
-            let g = t.outputs.0 + k as u32;
+            let g = t.outputs[0] + k as u32;
             let e = bal.entry(info.name.clone()).or_default();
-            e.0 += Sum::from(out.value);
+            e.0 += Sum::from(out.value());
             e.2 += 1;
             if spent.contains(&g) {
-                e.1 += Sum::from(out.value);
+                e.1 += Sum::from(out.value());
             }
             lines.push(format!(
                 "  {}  block {:>9}  in  {:>28}  output {}:{}{}",
                 utc(t.time),
                 t.block,
-                human(out.value, info.symbol.as_deref(), info.decimals, &info.name),
+                human(
+                    out.value(),
+                    info.symbol.as_deref(),
+                    info.decimals,
+                    &info.name
+                ),
                 l.txid(t.txid),
                 k,
                 if spent.contains(&g) {
@@ -490,4 +501,29 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
         let _ = writeln!(o, "  ... {} more (use --limit)", total - a.limit);
     }
     emit(&o, None)
+}
+
+pub fn gen(a: &GenArgs) -> Result<()> {
+    if a.scenario != "background" {
+        bail!(
+            "unknown scenario {:?}: the scenarios are: background",
+            a.scenario
+        );
+    }
+    if a.format != "native" {
+        bail!(
+            "unknown format {:?}: generated ledgers are written in the native format",
+            a.format
+        );
+    }
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let path = a.out.join("ledger.jsonl");
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let n = fundtrail::synth::background_native(a.seed, a.scale, &mut w)
+        .and_then(|n| w.flush().map(|_| n))
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("fundtrail: wrote {n} movements to {}", path.display());
+    Ok(())
 }

@@ -6,10 +6,12 @@
 //! under a taint policy, and [`report`] renders the result.
 
 pub mod amount;
+pub mod column;
 pub mod ingest;
 pub mod labels;
 pub mod ledger;
 pub mod model;
 pub mod report;
 pub mod store;
+pub mod synth;
 pub mod trace;

@@ -14,6 +14,7 @@ fn main() {
         Command::Trace(a) => commands::trace(a),
         Command::Stats(a) => commands::stats(a),
         Command::Inspect(a) => commands::inspect(a),
+        Command::Gen(a) => commands::gen(a),
     };
     if let Err(e) = result {
         eprintln!("fundtrail: error: {e:#}");

@@ -33,7 +33,7 @@ fn bitcoin_blocks_50001_50002_are_one_ledger_from_bitcoin_etl_and_from_core_rpc(
     assert_eq!(etl, rpc);
     // two 50 BTC coinbases, 7940cdde.. paying 100 BTC and f8476145.. paying
     // 50 BTC (both spend coinbases from before the sample), to the satoshi
-    let total: u128 = etl.outputs.iter().map(|o| o.value).sum();
+    let total: u128 = etl.outputs.iter().map(|o| o.value()).sum();
     assert_eq!(total, 25_000_000_000);
     assert_eq!(etl.info.unknown_value_inputs, 3);
 }

@@ -843,11 +843,11 @@ mod common {
         let mut h: BTreeMap<(AddrId, AssetId), Amount> = BTreeMap::new();
         for m in &ledger.movements {
             if !m.from.is_none() {
-                let b = h.entry((m.from, m.asset)).or_default();
-                *b = b.saturating_sub(m.amount);
+                let b = h.entry((ledger.account_addr(m.from), m.asset)).or_default();
+                *b = b.saturating_sub(m.amount());
             }
             if !m.to.is_none() {
-                *h.entry((m.to, m.asset)).or_default() += m.amount;
+                *h.entry((ledger.account_addr(m.to), m.asset)).or_default() += m.amount();
             }
         }
         let spent: BTreeSet<u32> = ledger
@@ -857,10 +857,10 @@ mod common {
             .filter(|s| *s != NO_OUTPUT)
             .collect();
         for tx in &ledger.utxo_txs {
-            for g in tx.outputs.0..tx.outputs.1 {
+            for g in tx.outputs[0]..tx.outputs[1] {
                 if !spent.contains(&g) {
                     let o = ledger.outputs[g as usize];
-                    *h.entry((o.owner, tx.asset)).or_default() += o.value;
+                    *h.entry((o.owner, tx.asset)).or_default() += o.value();
                 }
             }
         }

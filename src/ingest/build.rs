@@ -1,21 +1,25 @@
 //! Build a `Ledger` from parsed records: place every record in canonical
 //! order (SPEC.md §1), drop and count duplicates, intern addresses, assets and
-//! hashes, and link UTXO inputs to the outputs they spend.
+//! hashes, number the accounts, and link UTXO inputs to the outputs they
+//! spend.
 //!
 //! Everything here is a function of the *set* of records: the order of files
-//! and lines never changes the result (ids come from sorted tables, duplicates
-//! resolve to the smallest record).
+//! and lines and the thread count never change the result (ids are ranks in
+//! sorted tables; duplicates resolve to the smallest record).
 
-use super::raw::{
-    BlockRef, Raw, RawAccountTx, RawInternal, RawMove, RawTokenTransfer, RawUtxoTx, TraceSource,
-};
+use super::lower::{Interners, LInternal, LMove, LToken, LTx, LUtxo, Lowered, NONE};
+use super::raw::{BlockRef, Raw, TraceSource};
 use super::{Loc, Reject};
-use crate::ledger::Ledger;
+use crate::column::StringTable;
+use crate::ledger::{Csr, Ledger};
 use crate::model::{
-    AddrId, Amount, AssetId, AssetInfo, ChainModel, MoveKind, Movement, TxId, TxInput, TxOutput,
-    UtxoTx, LANE_REWARD, LANE_UNKNOWN_TX, NO_OUTPUT,
+    Account, AcctId, AddrId, Amount, Amt, AssetId, AssetInfo, BlockTime, ChainModel, MoveKind,
+    Movement, TxId, TxInput, TxOutput, UtxoTx, LANE_REWARD, LANE_UNKNOWN_TX, NO_OUTPUT,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+use smallvec::SmallVec;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub struct Built {
@@ -27,70 +31,51 @@ pub struct Built {
 pub const ETH: &str = "ETH";
 
 /// Sort key of an account movement: block, transaction lane, phase inside
-/// the transaction (0 native value, 1 fee, 2 tokens), position (trace address
-/// or log index), then a content tie-break so equal keys sort the same way
-/// whatever the input order.
+/// the transaction (0 native value, 1 fee, 2 tokens), position (trace address,
+/// log index or sequence number), then a content tie-break so equal keys sort
+/// the same way whatever the input order.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct MoveKey {
     block: u64,
     lane: u32,
     phase: u8,
-    sub: Vec<u32>,
-    tie: String,
+    sub: SmallVec<[u32; 4]>,
+    tie: (u32, u32, u32, Amount),
 }
 
-struct PendingMove {
+struct Pending {
     key: MoveKey,
     time: u64,
-    tx_index: u32,
-    tx: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    asset: String,
+    tx: u32,
+    from: u32,
+    to: u32,
+    /// Temporary asset id (after remap: final).
+    asset: u32,
     kind: MoveKind,
     amount: Amount,
 }
 
-/// Keep the first record of each identity, counting the rest. `v` must be
-/// sorted by identity, then by content (`sort_identity`), so the record kept
-/// does not depend on input order.
-fn dedup_by<T, K: PartialEq>(
-    v: Vec<(T, Loc)>,
-    key: impl Fn(&T) -> K,
-    dups: &mut u64,
-) -> Vec<(T, Loc)> {
-    let before = v.len();
-    let mut out: Vec<(T, Loc)> = Vec::with_capacity(v.len());
-    for item in v {
-        if out.last().is_some_and(|l| key(&l.0) == key(&item.0)) {
-            continue;
-        }
-        out.push(item);
+/// Ingest records already in memory (tests, tools): lower and build.
+pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> {
+    let ints = Interners::default();
+    let mut low = Lowered::default();
+    for (r, loc) in raws {
+        low.push(r, loc, &ints);
     }
-    *dups += (before - out.len()) as u64;
-    out
+    finish(low, ints, paths)
 }
 
-pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> {
-    let mut txs = Vec::new();
-    let mut tokens = Vec::new();
-    let mut internals = Vec::new();
-    let mut utxos = Vec::new();
-    let mut moves = Vec::new();
-    let mut asset_meta = Vec::new();
-    let mut seen_tips = Vec::new();
-    for (r, loc) in raws {
-        match r {
-            Raw::AccountTx(t) => txs.push((t, loc)),
-            Raw::Token(t) => tokens.push((t, loc)),
-            Raw::Internal(t) => internals.push((t, loc)),
-            Raw::Utxo(t) => utxos.push((t, loc)),
-            Raw::Move(t) => moves.push((t, loc)),
-            Raw::Asset(a) => asset_meta.push(a),
-            Raw::BlockSeen(b) => seen_tips.push(b.height + b.confirmations - 1),
-        }
-    }
-    let mut dups = 0u64;
+/// Keep the first record of each identity, counting the rest. `v` must be
+/// sorted by identity, then by content, so the record kept does not depend on
+/// input order.
+fn dedup_sorted<T, K: PartialEq>(v: &mut Vec<T>, key: impl Fn(&T) -> K, dups: &mut u64) {
+    let before = v.len();
+    v.dedup_by(|b, a| key(a) == key(b));
+    *dups += (before - v.len()) as u64;
+}
+
+/// Build the ledger from lowered records and their interners.
+pub fn finish(mut low: Lowered, ints: Interners, paths: &[PathBuf]) -> Result<Built, Reject> {
     let mut rejects = Vec::new();
     let reject = |loc: Loc, field: &str, message: String| Reject {
         file: paths.get(loc.file as usize).cloned().unwrap_or_default(),
@@ -103,120 +88,149 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
             .unwrap_or_default(),
     };
 
-    // --- account model -------------------------------------------------
-    // Identity first in each sort so duplicates sit together.
-    let txs = dedup_by(
-        sort_identity(txs, |t: &RawAccountTx| t.hash.clone()),
-        |t| t.hash.clone(),
-        &mut dups,
-    );
-    let tokens = dedup_by(
-        sort_identity(tokens, |t: &RawTokenTransfer| {
-            (t.tx_hash.clone(), t.log_index)
-        }),
-        |t| (t.tx_hash.clone(), t.log_index),
-        &mut dups,
-    );
-    let internals = dedup_by(
-        sort_identity(internals, |t: &RawInternal| t.id.clone()),
-        |t| t.id.clone(),
-        &mut dups,
-    );
-    let moves = dedup_by(
-        sort_identity(moves, |m: &RawMove| {
-            (m.block, m.tx_index, m.seq, m.tx_hash.clone())
-        }),
-        |m| (m.block, m.tx_index, m.seq, m.tx_hash.clone()),
+    // --- final ids: ranks in sorted string order -------------------------
+    let n_tx = ints.tx.len();
+    let mut used_tx = vec![false; n_tx];
+    for id in low
+        .txs
+        .iter()
+        .map(|t| t.hash)
+        .chain(low.tokens.iter().map(|t| t.tx))
+        .chain(low.internals.iter().map(|t| t.tx))
+        .chain(low.moves.iter().map(|t| t.tx))
+        .chain(low.utxos.iter().map(|t| t.txid))
+    {
+        if id != NONE {
+            used_tx[id as usize] = true;
+        }
+    }
+    let (addr_strs, addr_map) = ints.addr.finish(|_| true);
+    let (tx_strs, tx_map) = ints.tx.finish(|id| used_tx[id as usize]);
+    let (asset_strs, asset_map) = ints.asset.finish(|_| true);
+    low.remap(&addr_map, &tx_map, &asset_map);
+    drop((addr_map, tx_map, asset_map, used_tx));
+
+    let mut dups = 0u64;
+    // --- account model ---------------------------------------------------
+    let Lowered {
+        mut txs,
+        mut tokens,
+        mut internals,
+        utxos,
+        mut moves,
+        mut assets,
+        tips,
+        ..
+    } = low;
+    txs.par_sort_unstable();
+    dedup_sorted(&mut txs, |t| t.hash, &mut dups);
+    tokens.par_sort_unstable_by(|a, b| {
+        (a.tx, a.log_index)
+            .cmp(&(b.tx, b.log_index))
+            .then_with(|| a.cmp(b))
+    });
+    dedup_sorted(&mut tokens, |t| (t.tx, t.log_index), &mut dups);
+    internals.par_sort_unstable();
+    dedup_sorted(&mut internals, |t| t.id, &mut dups);
+    moves.par_sort_unstable_by(|a, b| {
+        (a.block, a.tx_index, a.seq, a.tx)
+            .cmp(&(b.block, b.tx_index, b.seq, b.tx))
+            .then_with(|| a.cmp(b))
+    });
+    dedup_sorted(
+        &mut moves,
+        |m| (m.block, m.tx_index, m.seq, m.tx),
         &mut dups,
     );
 
-    let tx_pos: HashMap<&str, (u64, u32)> = txs
+    let tx_pos: FxHashMap<u32, (u64, u32)> = txs
         .iter()
-        .map(|(t, _)| (t.hash.as_str(), (t.block, t.tx_index)))
+        .map(|t| (t.hash, (t.block, t.tx_index)))
         .collect();
-    let mut block_time: HashMap<u64, u64> = HashMap::new();
-    for (t, _) in &txs {
+    let mut block_time: FxHashMap<u64, u64> = FxHashMap::default();
+    for t in &txs {
         block_time.entry(t.block).or_insert(t.time);
     }
-    let traced: HashSet<(u64, u32)> = internals
+    let resolve = |tx_index: Option<u32>, block: u64, tx: u32| {
+        tx_index
+            .map(|ix| (block, ix))
+            .or_else(|| tx_pos.get(&tx).copied())
+    };
+    let traced: FxHashSet<(u64, u32)> = internals
         .iter()
-        .filter(|(i, _)| i.source == TraceSource::EthereumEtl && !i.reward)
-        .filter_map(|(i, _)| {
-            i.tx_index
-                .map(|ix| (i.block, ix))
-                .or_else(|| i.tx_hash.as_deref().and_then(|h| tx_pos.get(h).copied()))
-        })
+        .filter(|i| i.source == TraceSource::EthereumEtl && !i.reward)
+        .filter_map(|i| resolve(i.tx_index, i.block, i.tx))
         .collect();
+    let eth_asset = asset_strs
+        .binary_search_by(|s| (**s).cmp(ETH))
+        .ok()
+        .map(|i| i as u32);
+    let eth = eth_asset.unwrap_or(NONE); // set below if ETH is only implied
 
-    let mut pending: Vec<PendingMove> = Vec::new();
+    let mut pending: Vec<Pending> =
+        Vec::with_capacity(txs.len() * 2 + tokens.len() + moves.len() + internals.len());
+    let mut needs_eth = false;
     let mut unknown_fee = 0u64;
-    for (t, _) in &txs {
+    for t in &txs {
         if t.fee.is_none() {
             unknown_fee += 1;
         }
+        let key = |phase: u8| MoveKey {
+            block: t.block,
+            lane: t.tx_index,
+            phase,
+            sub: SmallVec::new(),
+            tie: (t.hash, 0, 0, 0),
+        };
         if !t.failed && t.value > 0 && !traced.contains(&(t.block, t.tx_index)) {
-            pending.push(PendingMove {
-                key: MoveKey {
-                    block: t.block,
-                    lane: t.tx_index,
-                    phase: 0,
-                    sub: vec![],
-                    tie: t.hash.clone(),
-                },
+            needs_eth = true;
+            pending.push(Pending {
+                key: key(0),
                 time: t.time,
-                tx_index: t.tx_index,
-                tx: Some(t.hash.clone()),
-                from: Some(t.from.clone()),
-                to: t.to.clone(),
-                asset: ETH.into(),
+                tx: t.hash,
+                from: t.from,
+                to: t.to,
+                asset: eth,
                 kind: MoveKind::Native,
                 amount: t.value,
             });
         }
         if let Some(fee) = t.fee.filter(|f| *f > 0) {
-            pending.push(PendingMove {
-                key: MoveKey {
-                    block: t.block,
-                    lane: t.tx_index,
-                    phase: 1,
-                    sub: vec![],
-                    tie: t.hash.clone(),
-                },
+            needs_eth = true;
+            pending.push(Pending {
+                key: key(1),
                 time: t.time,
-                tx_index: t.tx_index,
-                tx: Some(t.hash.clone()),
-                from: Some(t.from.clone()),
-                to: None,
-                asset: ETH.into(),
+                tx: t.hash,
+                from: t.from,
+                to: NONE,
+                asset: eth,
                 kind: MoveKind::Fee,
                 amount: fee,
             });
         }
     }
-    for (i, loc) in &internals {
+    for i in &internals {
         if !i.moves || i.value == 0 {
             continue;
         }
-        let resolved = i
-            .tx_index
-            .map(|ix| (i.block, ix))
-            .or_else(|| i.tx_hash.as_deref().and_then(|h| tx_pos.get(h).copied()));
         let lane = if i.reward {
             LANE_REWARD
         } else {
-            resolved.map(|p| p.1).unwrap_or(LANE_UNKNOWN_TX)
+            resolve(i.tx_index, i.block, i.tx)
+                .map(|p| p.1)
+                .unwrap_or(LANE_UNKNOWN_TX)
         };
-        if !i.reward && i.from.is_none() {
+        if !i.reward && i.from == NONE {
             rejects.push(reject(
-                *loc,
+                i.loc,
                 "from_address",
                 "a value-moving trace has no sender".into(),
             ));
             continue;
         }
-        if i.to.is_none() {
+        if i.to == NONE {
             rejects.push(reject(
-                *loc,
+                i.loc,
                 "to_address",
                 "a value-moving trace has no recipient".into(),
             ));
@@ -224,27 +238,28 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
         }
         // Etherscan's internal calls come after the transaction's own value,
         // whose key has the empty trace address.
-        let mut sub = i.trace_address.clone();
+        let mut sub: SmallVec<[u32; 4]> = SmallVec::new();
         if i.source == TraceSource::Etherscan {
-            sub.insert(0, 1);
+            sub.push(1);
         }
-        pending.push(PendingMove {
+        sub.extend_from_slice(&i.trace_address);
+        needs_eth = true;
+        pending.push(Pending {
             key: MoveKey {
                 block: i.block,
                 lane,
                 phase: 0,
                 sub,
-                tie: i.id.clone(),
+                tie: (i.tx, (i.id >> 96) as u32, (i.id >> 64) as u32, i.id),
             },
             time: i
                 .time
                 .or_else(|| block_time.get(&i.block).copied())
                 .unwrap_or(0),
-            tx_index: lane,
-            tx: i.tx_hash.clone(),
-            from: i.from.clone(),
-            to: i.to.clone(),
-            asset: ETH.into(),
+            tx: i.tx,
+            from: if i.reward { NONE } else { i.from },
+            to: i.to,
+            asset: eth,
             kind: if i.reward {
                 MoveKind::Mint
             } else {
@@ -253,106 +268,109 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
             amount: i.value,
         });
     }
-    for (t, _) in &tokens {
+    for t in &tokens {
         if t.value == 0 {
             continue;
         }
         // Tokens are separate assets: within one token, (block, log_index) is
-        // the canonical order, so all token transfers of a block sort after its
+        // the canonical order, so a block's token transfers sort after its
         // native movements, by log index.
-        let tx_index = tx_pos
-            .get(t.tx_hash.as_str())
-            .map(|p| p.1)
-            .unwrap_or(LANE_UNKNOWN_TX);
-        pending.push(PendingMove {
+        pending.push(Pending {
             key: MoveKey {
                 block: t.block,
                 lane: LANE_UNKNOWN_TX,
                 phase: 2,
-                sub: vec![(t.log_index >> 32) as u32, t.log_index as u32],
-                tie: t.tx_hash.clone(),
+                sub: SmallVec::from_slice(&[(t.log_index >> 32) as u32, t.log_index as u32]),
+                tie: (t.tx, t.from, t.to, t.value),
             },
             time: t
                 .time
                 .or_else(|| block_time.get(&t.block).copied())
                 .unwrap_or(0),
-            tx_index,
-            tx: Some(t.tx_hash.clone()),
-            from: Some(t.from.clone()),
-            to: Some(t.to.clone()),
-            asset: t.token.clone(),
+            tx: t.tx,
+            from: t.from,
+            to: t.to,
+            asset: t.token,
             kind: MoveKind::Token,
             amount: t.value,
         });
     }
-    for (m, _) in &moves {
+    for m in &moves {
         if m.amount == 0 {
             continue;
         }
-        pending.push(PendingMove {
+        pending.push(Pending {
             key: MoveKey {
                 block: m.block,
                 lane: m.tx_index,
                 phase: 0,
-                sub: vec![m.seq],
-                tie: m.tx_hash.clone().unwrap_or_default(),
+                sub: SmallVec::from_slice(&[m.seq]),
+                tie: (m.tx, m.from, m.to, m.amount),
             },
             time: m.time,
-            tx_index: m.tx_index,
-            tx: m.tx_hash.clone(),
-            from: m.from.clone(),
-            to: m.to.clone(),
-            asset: m.asset.clone(),
+            tx: m.tx,
+            from: m.from,
+            to: m.to,
+            asset: m.asset,
             kind: m.kind,
             amount: m.amount,
         });
     }
-    pending.sort_by(|a, b| a.key.cmp(&b.key));
-
-    // --- UTXO model ----------------------------------------------------
-    let (utxos, utxo_rejects) = place_utxos(utxos, seen_tips, &mut dups, &reject);
-    rejects.extend(utxo_rejects);
-
-    // --- interning -----------------------------------------------------
-    let mut addr_set: BTreeSet<&str> = BTreeSet::new();
-    let mut tx_set: BTreeSet<&str> = BTreeSet::new();
-    let mut asset_set: BTreeMap<&str, ChainModel> = BTreeMap::new();
     for p in &pending {
-        for a in [&p.from, &p.to].into_iter().flatten() {
-            addr_set.insert(a);
+        if p.key.block > u32::MAX as u64 {
+            rejects.push(reject(
+                Loc::default(),
+                "block",
+                format!("block number {} is above 4294967295", p.key.block),
+            ));
+            return Err(rejects.swap_remove(0));
         }
-        if let Some(h) = &p.tx {
-            tx_set.insert(h);
-        }
-        asset_set.entry(&p.asset).or_insert(ChainModel::Account);
     }
-    for (u, _) in &utxos {
-        tx_set.insert(&u.txid);
-        asset_set.entry(&u.asset).or_insert(ChainModel::Utxo);
-        for o in &u.outputs {
-            addr_set.insert(&o.owner);
-        }
-        for i in &u.inputs {
-            if let Some(o) = &i.owner {
-                addr_set.insert(o);
+    pending.par_sort_unstable_by(|a, b| a.key.cmp(&b.key));
+
+    // --- assets: ETH may only be implied by transactions ----------------
+    let mut asset_names: Vec<String> = asset_strs.iter().map(|s| s.to_string()).collect();
+    let mut asset_shift: Vec<u32> = (0..asset_names.len() as u32).collect();
+    if needs_eth && eth_asset.is_none() {
+        let pos = asset_names.partition_point(|n| n.as_str() < ETH);
+        asset_names.insert(pos, ETH.to_string());
+        for s in asset_shift.iter_mut() {
+            if *s as usize >= pos {
+                *s += 1;
             }
         }
+        for p in pending.iter_mut() {
+            p.asset = if p.asset == NONE {
+                pos as u32
+            } else {
+                asset_shift[p.asset as usize]
+            };
+        }
     }
-    let addresses: Vec<String> = addr_set.iter().map(|s| s.to_string()).collect();
-    let addr_ids: HashMap<&str, AddrId> = addr_set
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (*a, AddrId(i as u32)))
-        .collect();
-    let txids: Vec<String> = tx_set.iter().map(|s| s.to_string()).collect();
-    let tx_ids: HashMap<&str, TxId> = tx_set
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (*t, TxId(i as u32)))
-        .collect();
+    let asset_of = |temp: u32| AssetId(if temp == NONE { 0 } else { temp });
+
+    // --- UTXO model --------------------------------------------------------
+    let (utxos, utxo_rejects) = place_utxos(utxos, tips, &mut dups, &reject);
+    rejects.extend(utxo_rejects);
+    let utxo_asset = |a: u32| {
+        if needs_eth && eth_asset.is_none() {
+            asset_shift[a as usize]
+        } else {
+            a
+        }
+    };
+
+    // --- asset table -------------------------------------------------------
+    let mut models = vec![None; asset_names.len()];
+    for p in &pending {
+        models[asset_of(p.asset).index()].get_or_insert(ChainModel::Account);
+    }
+    for u in &utxos {
+        models[utxo_asset(u.asset) as usize].get_or_insert(ChainModel::Utxo);
+    }
     let mut meta: BTreeMap<String, (Option<String>, Option<u8>)> = BTreeMap::new();
-    asset_meta.sort();
-    for a in asset_meta {
+    assets.sort();
+    for a in assets {
         let e = meta.entry(a.asset).or_default();
         if e.0.is_none() {
             e.0 = a.symbol;
@@ -361,62 +379,99 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
             e.1 = a.decimals;
         }
     }
-    let assets: Vec<AssetInfo> = asset_set
+    let asset_table: Vec<AssetInfo> = asset_names
         .iter()
+        .zip(&models)
         .map(|(name, model)| {
-            let (sym, dec) = meta.get(*name).cloned().unwrap_or_default();
-            let (sym, dec) = match *name {
+            let (sym, dec) = meta.get(name).cloned().unwrap_or_default();
+            let (sym, dec) = match name.as_str() {
                 "ETH" => (Some("ETH".to_string()), Some(18)),
                 "BTC" => (Some("BTC".to_string()), Some(8)),
                 _ => (sym, dec),
             };
             AssetInfo {
-                name: name.to_string(),
-                model: *model,
+                name: name.clone(),
+                model: model.unwrap_or(ChainModel::Account),
                 symbol: sym,
                 decimals: dec,
             }
         })
         .collect();
-    let asset_ids: HashMap<&str, AssetId> = asset_set
-        .keys()
-        .enumerate()
-        .map(|(i, a)| (*a, AssetId(i as u32)))
-        .collect();
-    let aid = |a: &Option<String>| a.as_deref().map(|s| addr_ids[s]).unwrap_or(AddrId::NONE);
 
-    let movements: Vec<Movement> = pending
+    // --- accounts and movements ------------------------------------------
+    let mut accounts: Vec<Account> = pending
         .iter()
-        .map(|p| Movement {
-            block: p.key.block,
-            time: p.time,
-            tx_index: p.tx_index,
-            tx: p.tx.as_deref().map(|h| tx_ids[h]).unwrap_or(TxId::NONE),
-            from: aid(&p.from),
-            to: aid(&p.to),
-            asset: asset_ids[p.asset.as_str()],
-            kind: p.kind,
-            amount: p.amount,
+        .flat_map(|p| [(p.from, p.asset), (p.to, p.asset)])
+        .filter(|(a, _)| *a != NONE)
+        .map(|(a, s)| Account {
+            addr: AddrId(a),
+            asset: asset_of(s),
         })
         .collect();
+    accounts.par_sort_unstable();
+    accounts.dedup();
+    let acct = |addr: u32, asset: AssetId| {
+        if addr == NONE {
+            AcctId::NONE
+        } else {
+            accounts
+                .binary_search(&Account {
+                    addr: AddrId(addr),
+                    asset,
+                })
+                .map(|i| AcctId(i as u32))
+                .unwrap_or(AcctId::NONE)
+        }
+    };
+    let movements: Vec<Movement> = pending
+        .par_iter()
+        .map(|p| {
+            let asset = asset_of(p.asset);
+            Movement {
+                amount: Amt::new(p.amount),
+                block: p.key.block as u32,
+                tx: if p.tx == NONE { TxId::NONE } else { TxId(p.tx) },
+                from: acct(p.from, asset),
+                to: acct(p.to, asset),
+                asset,
+                kind: p.kind as u32,
+            }
+        })
+        .collect();
+    let mut block_times: Vec<BlockTime> = pending
+        .iter()
+        .map(|p| BlockTime {
+            block: p.key.block,
+            time: p.time,
+        })
+        .collect();
+    block_times.sort_unstable();
+    block_times.dedup_by_key(|b| b.block); // the earliest time given for the block
+    drop(pending);
+    let by_source = Csr::build(accounts.len(), movements.iter().map(|m| m.from));
+    let by_dest = Csr::build(accounts.len(), movements.iter().map(|m| m.to));
 
-    // UTXO arrays with spend links.
+    // --- UTXO arrays with spend links -------------------------------------
     let mut utxo_txs = Vec::with_capacity(utxos.len());
-    let mut inputs = Vec::new();
+    let mut inputs: Vec<TxInput> = Vec::new();
     let mut outputs: Vec<TxOutput> = Vec::new();
     // txid -> (first output index, count) of the latest transaction with it
-    let mut created: HashMap<&str, (u32, u32)> = HashMap::new();
-    let mut spent_by: HashMap<u32, usize> = HashMap::new();
+    let mut created: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
+    let mut spent_by: FxHashMap<u32, u32> = FxHashMap::default();
     let mut unknown_value_inputs = 0u64;
-    for (pos, (u, loc)) in utxos.iter().enumerate() {
+    let addr = |a: u32| if a == NONE { AddrId::NONE } else { AddrId(a) };
+    for u in &utxos {
         let BlockRef::Height(block) = u.block else {
             continue; // place_utxos resolved every block to a height
         };
-        let in_start = inputs.len() as u32;
         let mut tx_inputs = Vec::with_capacity(u.inputs.len());
         let mut bad = None;
         for (k, i) in u.inputs.iter().enumerate() {
-            let link = created.get(i.prev_txid.as_str()).copied();
+            let link = if i.prev == NONE {
+                None
+            } else {
+                created.get(&i.prev).copied()
+            };
             let input = match link {
                 Some((start, count)) => {
                     if i.vout >= count {
@@ -424,7 +479,7 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
                             format!("inputs[{k}].vout"),
                             format!(
                                 "spends output {} of {}, which has only {count} outputs",
-                                i.vout, i.prev_txid
+                                i.vout, tx_strs[i.prev as usize]
                             ),
                         ));
                         break;
@@ -435,67 +490,70 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
                             format!("inputs[{k}]"),
                             format!(
                                 "spends {}:{} which transaction {} already spent",
-                                i.prev_txid, i.vout, utxos[*other].0.txid
+                                tx_strs[i.prev as usize], i.vout, tx_strs[*other as usize]
                             ),
                         ));
                         break;
                     }
                     let out = outputs[o as usize];
-                    TxInput {
-                        spent: o,
-                        owner: out.owner,
-                        value: Some(out.value),
-                    }
+                    TxInput::new(o, out.owner, Some(out.value()))
                 }
                 None => {
                     if i.value.is_none() {
                         unknown_value_inputs += 1;
                     }
-                    TxInput {
-                        spent: NO_OUTPUT,
-                        owner: aid(&i.owner),
-                        value: i.value,
-                    }
+                    TxInput::new(NO_OUTPUT, addr(i.owner), i.value)
                 }
             };
             tx_inputs.push(input);
         }
         if let Some((field, message)) = bad {
-            rejects.push(reject(*loc, &field, message));
+            rejects.push(reject(u.loc, &field, message));
+            continue;
+        }
+        if block > u32::MAX as u64 {
+            rejects.push(reject(
+                u.loc,
+                "block",
+                format!("block number {block} is above 4294967295"),
+            ));
             continue;
         }
         for t in &tx_inputs {
             if t.spent != NO_OUTPUT {
-                spent_by.insert(t.spent, pos);
+                spent_by.insert(t.spent, u.txid);
             }
         }
+        let in_start = inputs.len() as u32;
         inputs.extend(tx_inputs);
         let out_start = outputs.len() as u32;
-        outputs.extend(u.outputs.iter().map(|o| TxOutput {
-            owner: addr_ids[o.owner.as_str()],
-            value: o.value,
-        }));
-        created.insert(&u.txid, (out_start, u.outputs.len() as u32));
+        outputs.extend(u.outputs.iter().map(|(o, v)| TxOutput::new(AddrId(*o), *v)));
+        created.insert(u.txid, (out_start, u.outputs.len() as u32));
         utxo_txs.push(UtxoTx {
-            block,
             time: u.time,
+            block: block as u32,
             index: u.index.unwrap_or(u32::MAX),
-            txid: tx_ids[u.txid.as_str()],
-            asset: asset_ids[u.asset.as_str()],
-            coinbase: u.coinbase,
-            inputs: (in_start, inputs.len() as u32),
-            outputs: (out_start, outputs.len() as u32),
+            txid: TxId(u.txid),
+            asset: AssetId(utxo_asset(u.asset)),
+            coinbase: u.coinbase as u32,
+            inputs: [in_start, inputs.len() as u32],
+            outputs: [out_start, outputs.len() as u32],
+            _pad: 0,
         });
     }
 
     let mut ledger = Ledger {
-        addresses,
-        assets,
-        txids,
-        movements,
-        utxo_txs,
-        inputs,
-        outputs,
+        addresses: StringTable::from_strings(&addr_strs),
+        assets: asset_table,
+        txids: StringTable::from_strings(&tx_strs),
+        accounts: accounts.into(),
+        movements: movements.into(),
+        by_source,
+        by_dest,
+        block_times: block_times.into(),
+        utxo_txs: utxo_txs.into(),
+        inputs: inputs.into(),
+        outputs: outputs.into(),
         ..Default::default()
     };
     ledger.info.duplicates = dups;
@@ -504,48 +562,42 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
     Ok(Built { ledger, rejects })
 }
 
-fn sort_identity<T: Ord, K: Ord>(mut v: Vec<(T, Loc)>, key: impl Fn(&T) -> K) -> Vec<(T, Loc)> {
-    v.sort_by(|a, b| key(&a.0).cmp(&key(&b.0)).then_with(|| a.0.cmp(&b.0)));
-    v
-}
-
 /// Resolve every UTXO transaction's block to a height, drop duplicates
 /// (identity: txid and block), and sort into canonical order.
 ///
 /// `getrawtransaction` names its block only by hash and a confirmation count.
 /// Such a transaction that also appears with a height is a duplicate; the
 /// others are placed at `tip - confirmations + 1`, with the tip learnt from a
-/// `getblock` result's confirmations or from a transaction seen both ways. When no transaction in the sample has a height
-/// at all, heights are relative: the most-confirmed block is height 0.
-type Placed = (Vec<(RawUtxoTx, Loc)>, Vec<Reject>);
+/// `getblock` result's confirmations or from a transaction seen both ways.
+/// When no transaction in the sample has a height at all, heights are
+/// relative: the most-confirmed block is height 0.
 fn place_utxos(
-    utxos: Vec<(RawUtxoTx, Loc)>,
+    utxos: Vec<LUtxo>,
     mut tips: Vec<u64>,
     dups: &mut u64,
     reject: &dyn Fn(Loc, &str, String) -> Reject,
-) -> Placed {
+) -> (Vec<LUtxo>, Vec<Reject>) {
     let mut rejects = Vec::new();
-    let heights: HashMap<String, u64> = utxos
+    let heights: FxHashMap<u32, u64> = utxos
         .iter()
-        .filter_map(|(u, _)| match u.block {
-            BlockRef::Height(h) => Some((u.txid.clone(), h)),
+        .filter_map(|u| match u.block {
+            BlockRef::Height(h) => Some((u.txid, h)),
             _ => None,
         })
         .collect();
     let any_height = !heights.is_empty();
-    // the tip height, from getblock results and from transactions given both ways
-    tips.extend(utxos.iter().filter_map(|(u, _)| match &u.block {
+    tips.extend(utxos.iter().filter_map(|u| match &u.block {
         BlockRef::Hash {
             confirmations: Some(c),
             ..
         } if *c > 0 => heights.get(&u.txid).map(|h| h + c - 1),
         _ => None,
     }));
-    tips.sort();
+    tips.sort_unstable();
     let tip = tips.first().copied();
     let max_conf = utxos
         .iter()
-        .filter_map(|(u, _)| match &u.block {
+        .filter_map(|u| match &u.block {
             BlockRef::Hash {
                 confirmations: Some(c),
                 ..
@@ -555,7 +607,7 @@ fn place_utxos(
         .max()
         .unwrap_or(0);
     let mut placed = Vec::with_capacity(utxos.len());
-    for (mut u, loc) in utxos {
+    for mut u in utxos {
         if let BlockRef::Hash {
             hash,
             confirmations,
@@ -570,7 +622,7 @@ fn place_utxos(
                 (Some(c), None, false) => max_conf - c,
                 _ => {
                     rejects.push(reject(
-                        loc,
+                        u.loc,
                         "blockhash",
                         format!(
                             "cannot place this transaction in block order: block {hash} is not in the sample; \
@@ -582,22 +634,22 @@ fn place_utxos(
             };
             u.block = BlockRef::Height(h);
         }
-        placed.push((u, loc));
+        placed.push(u);
     }
-    let key = |u: &RawUtxoTx| {
-        let BlockRef::Height(h) = u.block else {
-            return (0, 0, String::new());
+    let key = |u: &LUtxo| {
+        let h = match u.block {
+            BlockRef::Height(h) => h,
+            BlockRef::Hash { .. } => 0,
         };
-        (h, u.index.unwrap_or(u32::MAX), u.txid.clone())
+        (h, u.index.unwrap_or(u32::MAX), u.txid)
     };
-    placed.sort_by(|a, b| key(&a.0).cmp(&key(&b.0)).then_with(|| a.0.cmp(&b.0)));
+    placed.par_sort_unstable_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.cmp(b)));
     let before = placed.len();
-    placed.dedup_by(|b, a| {
-        let (BlockRef::Height(ha), BlockRef::Height(hb)) = (&a.0.block, &b.0.block) else {
-            return false;
-        };
-        a.0.txid == b.0.txid && ha == hb
-    });
+    placed.dedup_by(|b, a| key(a).0 == key(b).0 && a.txid == b.txid);
     *dups += (before - placed.len()) as u64;
     (placed, rejects)
 }
+
+// `LTx`, `LToken`, `LInternal`, `LMove` are matched by field above.
+#[allow(dead_code)]
+fn _types(_: &LTx, _: &LToken, _: &LInternal, _: &LMove) {}

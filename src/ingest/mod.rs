@@ -10,11 +10,13 @@ pub mod build;
 pub mod ethereum_etl;
 pub mod etherscan;
 mod fields;
+pub mod lower;
 pub mod native;
 pub mod raw;
 pub mod split;
 
 use crate::ledger::Ledger;
+use lower::{Interners, Lowered};
 use raw::{FieldError, Raw};
 use rayon::prelude::*;
 use split::{LineIndex, Span};
@@ -69,7 +71,7 @@ pub struct IngestOptions {
 }
 
 /// Where a record came from: index into the list of files, 1-based line.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Loc {
     pub file: u32,
     pub line: u64,
@@ -266,6 +268,10 @@ fn record_spans(
         path: path.to_path_buf(),
         message: m,
     };
+    if let Some(lines) = split::json_lines(text) {
+        // one object per line: no envelopes to unwrap
+        return Ok(lines);
+    }
     let tops = split::top_level_values(text, (0, text.len()));
     let mut out = Vec::new();
     for t in tops {
@@ -334,30 +340,36 @@ fn record_spans(
     Ok(out)
 }
 
-/// Records parsed from one file, with where each came from.
+/// Records parsed from one file, lowered to numeric form.
 struct FileRecords {
     format: Option<Format>,
-    raws: Vec<(Raw, Loc)>,
+    lowered: Lowered,
     rejects: Vec<Reject>,
     records: u64,
 }
 
-fn parse_file(idx: u32, path: &Path) -> Result<FileRecords, IngestError> {
+/// Records per parallel work unit: large enough to amortise the chunk's
+/// buffers, small enough to balance two cores on one file.
+const CHUNK: usize = 2048;
+
+fn parse_file(idx: u32, path: &Path, ints: &Interners) -> Result<FileRecords, IngestError> {
     let text = read_text(path)?;
     let spans = record_spans(path, &text)?;
     let lines = LineIndex::new(&text);
-    let first = spans.iter().find_map(|s| s.as_ref().ok().copied());
-    let Some(first) = first else {
-        return Ok(FileRecords {
-            format: None,
-            raws: Vec::new(),
-            rejects: spans
+    let empty = |rejects| FileRecords {
+        format: None,
+        lowered: Lowered::default(),
+        rejects,
+        records: 0,
+    };
+    let Some(first) = spans.iter().find_map(|s| s.as_ref().ok().copied()) else {
+        return Ok(empty(
+            spans
                 .iter()
                 .filter_map(|s| s.as_ref().err())
                 .map(|e| split_reject(path, &text, &lines, e))
                 .collect(),
-            records: 0,
-        });
+        ));
     };
     let first_value: serde_json::Value = match serde_json::from_str(&text[first.0..first.1]) {
         Ok(v) => v,
@@ -376,51 +388,51 @@ fn parse_file(idx: u32, path: &Path) -> Result<FileRecords, IngestError> {
         message: m,
     })? {
         Detected::Ledger(f) => f,
-        Detected::NoValue(_) => {
-            return Ok(FileRecords {
-                format: None,
-                raws: Vec::new(),
-                rejects: Vec::new(),
-                records: 0,
-            })
-        }
+        Detected::NoValue(_) => return Ok(empty(Vec::new())),
     };
     let parse = format.parser();
-    let results: Vec<Result<Vec<(Raw, Loc)>, Reject>> = spans
-        .par_iter()
-        .map(|s| match s {
-            Err(e) => Err(split_reject(path, &text, &lines, e)),
-            Ok(span) => {
-                let rec = &text[span.0..span.1];
-                let line = lines.line_of(span.0);
-                let mut out = Vec::new();
-                match parse(rec, &mut out) {
-                    Ok(()) => Ok(out
-                        .into_iter()
-                        .map(|r| (r, Loc { file: idx, line }))
-                        .collect()),
-                    Err(fe) => Err(Reject {
-                        file: path.to_path_buf(),
-                        line,
-                        field: fe.field,
-                        message: fe.message,
-                        text: one_line(rec),
-                    }),
+    let chunks: Vec<(Lowered, Vec<Reject>)> = spans
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let mut low = Lowered::default();
+            let mut rejects = Vec::new();
+            let mut out = Vec::new();
+            for s in chunk {
+                match s {
+                    Err(e) => rejects.push(split_reject(path, &text, &lines, e)),
+                    Ok(span) => {
+                        let rec = &text[span.0..span.1];
+                        let line = lines.line_of(span.0);
+                        out.clear();
+                        match parse(rec, &mut out) {
+                            Ok(()) => {
+                                for r in out.drain(..) {
+                                    low.push(r, Loc { file: idx, line }, ints);
+                                }
+                            }
+                            Err(fe) => rejects.push(Reject {
+                                file: path.to_path_buf(),
+                                line,
+                                field: fe.field,
+                                message: fe.message,
+                                text: one_line(rec),
+                            }),
+                        }
+                    }
                 }
             }
+            (low, rejects)
         })
         .collect();
     let mut fr = FileRecords {
         format: Some(format),
-        raws: Vec::new(),
+        lowered: Lowered::default(),
         rejects: Vec::new(),
-        records: results.len() as u64,
+        records: spans.len() as u64,
     };
-    for r in results {
-        match r {
-            Ok(v) => fr.raws.extend(v),
-            Err(rej) => fr.rejects.push(rej),
-        }
+    for (low, rej) in chunks {
+        fr.lowered.append(low);
+        fr.rejects.extend(rej);
     }
     Ok(fr)
 }
@@ -455,12 +467,13 @@ fn one_line(rec: &str) -> String {
 
 /// Ingest files (already expanded) into a ledger.
 pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested, IngestError> {
+    let ints = Interners::default();
     let parsed: Vec<Result<FileRecords, IngestError>> = paths
         .par_iter()
         .enumerate()
-        .map(|(i, p)| parse_file(i as u32, p))
+        .map(|(i, p)| parse_file(i as u32, p, &ints))
         .collect();
-    let mut raws = Vec::new();
+    let mut lowered = Lowered::default();
     let mut rejects = Vec::new();
     let mut files = Vec::new();
     let mut per_format: std::collections::BTreeMap<String, u64> = Default::default();
@@ -473,7 +486,7 @@ pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested,
             format: fmt.to_string(),
             records: fr.records,
         });
-        raws.extend(fr.raws);
+        lowered.append(fr.lowered);
         rejects.extend(fr.rejects);
     }
     if opts.on_error == OnError::Fail {
@@ -481,7 +494,7 @@ pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested,
             return Err(IngestError::Record(r.clone()));
         }
     }
-    let built = build::build(raws, paths);
+    let built = build::finish(lowered, ints, paths);
     let mut ledger = match built {
         Ok(b) => {
             rejects.extend(b.rejects);

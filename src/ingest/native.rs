@@ -296,9 +296,13 @@ fn address_list(
 /// characters.
 fn plain_name(s: &str) -> bool {
     !s.is_empty()
-        && !s
-            .chars()
-            .any(|c| c.is_whitespace() || c == ',' || c.is_control())
+        && if s.is_ascii() {
+            !s.bytes()
+                .any(|c| c.is_ascii_whitespace() || c == b',' || c.is_ascii_control())
+        } else {
+            !s.chars()
+                .any(|c| c.is_whitespace() || c == ',' || c.is_control())
+        }
 }
 
 /// An address of any chain, canonicalised.
@@ -313,7 +317,8 @@ fn address(raw: &str, field: impl FnOnce() -> String) -> Result<String, FieldErr
         ));
     }
     if raw.starts_with("0x") || raw.starts_with("0X") {
-        return evm_address(&field(), raw);
+        // name the field only when there is an error to report
+        return evm_address("", raw).map_err(|e| FieldError::new(field(), e.message));
     }
     Ok(canonical_address(raw))
 }

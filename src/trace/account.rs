@@ -1,23 +1,18 @@
-//! The account-model replay: movements in canonical order, each a debit of
-//! the sender (revealing missing history) and a credit of the receiver,
-//! under one `TaintPolicy`.
+//! The account-model replay: the movements of the seeds' forward cone in
+//! canonical order, each a debit of the sender (revealing missing history)
+//! and a credit of the receiver, under one `TaintPolicy`. State is kept for
+//! cone accounts only, in dense arrays; an account outside the cone never
+//! holds taint, so its debits are clean and its credits need no state.
 
+use super::cone::account_cone;
 use super::{Books, Endpoint, EndpointKind, Roles, TaintPolicy, TracePlan, NO_HOPS};
 use crate::ledger::Ledger;
-use crate::model::{AddrId, Amount, AssetId};
-use std::collections::HashMap;
+use crate::model::Amount;
+use rustc_hash::FxHashMap;
 
-struct Slot<A> {
-    st: A,
-    hops: u32,
-}
-
-/// Absorbed taint at a stop service, with the fewest hops it came by.
-#[derive(Default)]
-struct Absorbed {
-    taint: Amount,
-    hops: u32,
-}
+const SEED: u8 = 1;
+const STOP: u8 = 2;
+const OUT: u32 = u32::MAX;
 
 pub(crate) fn replay<P: TaintPolicy>(
     ledger: &Ledger,
@@ -25,103 +20,123 @@ pub(crate) fn replay<P: TaintPolicy>(
     roles: &Roles,
     books: &mut Books,
 ) -> Vec<Endpoint> {
-    let mut index: HashMap<(AddrId, AssetId), usize> = HashMap::new();
-    let mut slots: Vec<Slot<P::Acct>> = Vec::new();
-    let mut absorbed: HashMap<(AddrId, AssetId), Absorbed> = HashMap::new();
-    let mut slot_of = |addr: AddrId, asset: AssetId, slots: &mut Vec<Slot<P::Acct>>| -> usize {
-        *index.entry((addr, asset)).or_insert_with(|| {
-            slots.push(Slot {
-                st: P::Acct::default(),
-                hops: if roles.seed.contains(&addr) {
-                    0
-                } else {
-                    NO_HOPS
-                },
-            });
-            slots.len() - 1
+    let cone = account_cone(ledger, roles);
+    // account -> its slot in the cone's arrays (OUT: not in the cone)
+    let mut local = vec![OUT; ledger.accounts.len()];
+    for (k, a) in cone.accounts.iter().enumerate() {
+        local[*a as usize] = k as u32;
+    }
+    let role: Vec<u8> = cone
+        .accounts
+        .iter()
+        .map(|a| {
+            let addr = ledger.accounts[*a as usize].addr;
+            if roles.seed.contains(&addr) {
+                SEED
+            } else if roles.stop.contains(&addr) {
+                STOP
+            } else {
+                0
+            }
         })
-    };
+        .collect();
+    let mut st: Vec<P::Acct> = vec![P::Acct::default(); cone.accounts.len()];
+    let mut hops: Vec<u32> = role
+        .iter()
+        .map(|r| if *r == SEED { 0 } else { NO_HOPS })
+        .collect();
+    // stop service slot -> (absorbed taint, fewest hops)
+    let mut absorbed: FxHashMap<u32, (Amount, u32)> = FxHashMap::default();
 
-    for m in &ledger.movements {
+    for &i in &cone.moves {
+        let m = &ledger.movements[i as usize];
         let asset = m.asset;
-        let seed_tx = roles.seed_tx.contains(&m.tx);
+        let amount = m.amount();
         // Debit.
-        let (mut parcel, from_hops) = if m.from.is_none() || roles.stop.contains(&m.from) {
-            // Newly created money, or a custodial service: nothing tainted leaves.
-            (P::clean(m.amount), NO_HOPS)
+        let from = if m.from.is_none() {
+            OUT
         } else {
-            let is_seed = roles.seed.contains(&m.from);
-            let s = slot_of(m.from, asset, &mut slots);
-            let (p, shortfall) = P::debit(&mut slots[s].st, m.amount, is_seed);
+            local[m.from.index()]
+        } as usize;
+        let (mut parcel, from_hops) = if from == OUT as usize || role[from] == STOP {
+            // New money, an account taint never reaches, or a custodial
+            // service: nothing tainted leaves.
+            (P::clean(amount), NO_HOPS)
+        } else {
+            let is_seed = role[from] == SEED;
+            let (p, shortfall) = P::debit(&mut st[from], amount, is_seed);
             if is_seed && shortfall > 0 {
                 books.at(asset).seeded += shortfall;
             }
-            (p, slots[s].hops)
+            (p, hops[from])
         };
-        let mut hops = from_hops.saturating_add(1);
-        if seed_tx {
+        let mut next_hops = from_hops.saturating_add(1);
+        if !roles.seed_tx.is_empty() && roles.seed_tx.contains(&m.tx) {
             let t = P::parcel_taint(&parcel);
-            books.at(asset).seeded += m.amount - t;
-            parcel = P::tainted(m.amount);
-            hops = hops.min(1);
+            books.at(asset).seeded += amount - t;
+            parcel = P::tainted(amount);
+            next_hops = next_hops.min(1);
         }
         // Credit.
         let taint = P::parcel_taint(&parcel);
         if m.to.is_none() {
-            books.at(asset).fees += taint;
+            if taint > 0 {
+                books.at(asset).fees += taint;
+            }
             continue;
         }
-        if roles.seed.contains(&m.to) {
-            books.at(asset).seeded += m.amount - taint;
-            let s = slot_of(m.to, asset, &mut slots);
-            P::credit(&mut slots[s].st, P::tainted(m.amount));
+        let to = local[m.to.index()] as usize;
+        if to == OUT as usize {
+            continue; // outside the cone: it never receives taint
+        }
+        if role[to] == SEED {
+            books.at(asset).seeded += amount - taint;
+            P::credit(&mut st[to], P::tainted(amount));
             continue;
         }
         if taint > 0 && taint < plan.min_taint {
             books.at(asset).below_threshold += taint;
-            parcel = P::clean(m.amount);
+            parcel = P::clean(amount);
         }
         let taint = P::parcel_taint(&parcel);
-        if roles.stop.contains(&m.to) {
+        if role[to] == STOP {
             if taint > 0 {
                 books.at(asset).absorbed += taint;
-                let a = absorbed.entry((m.to, asset)).or_insert(Absorbed {
-                    taint: 0,
-                    hops: NO_HOPS,
-                });
-                a.taint += taint;
-                a.hops = a.hops.min(hops);
+                let a = absorbed.entry(to as u32).or_insert((0, NO_HOPS));
+                a.0 += taint;
+                a.1 = a.1.min(next_hops);
             }
             continue;
         }
-        let s = slot_of(m.to, asset, &mut slots);
         if taint > 0 {
-            slots[s].hops = slots[s].hops.min(hops);
+            hops[to] = hops[to].min(next_hops);
         }
-        P::credit(&mut slots[s].st, parcel);
+        P::credit(&mut st[to], parcel);
     }
 
     let mut out = Vec::new();
-    for ((addr, asset), s) in index {
-        let t = P::taint(&slots[s].st);
+    for (k, s) in st.iter().enumerate() {
+        let t = P::taint(s);
         if t > 0 {
-            books.at(asset).held += t;
+            let a = ledger.accounts[cone.accounts[k] as usize];
+            books.at(a.asset).held += t;
             out.push(Endpoint {
-                addr,
-                asset,
+                addr: a.addr,
+                asset: a.asset,
                 tainted: t,
                 kind: EndpointKind::Holding,
-                hops: slots[s].hops,
+                hops: hops[k],
             });
         }
     }
-    for ((addr, asset), a) in absorbed {
+    for (k, (t, h)) in absorbed {
+        let a = ledger.accounts[cone.accounts[k as usize] as usize];
         out.push(Endpoint {
-            addr,
-            asset,
-            tainted: a.taint,
+            addr: a.addr,
+            asset: a.asset,
+            tainted: t,
             kind: EndpointKind::Service,
-            hops: a.hops,
+            hops: h,
         });
     }
     out

@@ -42,14 +42,14 @@ pub(crate) fn replay<P: TaintPolicy>(
     let mut unknown_value_inputs = 0u64;
     let mut unbalanced_txs = 0u64;
 
-    for tx in &ledger.utxo_txs {
+    for tx in ledger.utxo_txs.iter() {
         let asset = tx.asset;
         let ins = ledger.tx_inputs(tx);
         let outs = ledger.tx_outputs(tx);
-        let out_values: Vec<Amount> = outs.iter().map(|o| o.value).collect();
+        let out_values: Vec<Amount> = outs.iter().map(|o| o.value()).collect();
         let out_total: Amount = out_values.iter().sum();
-        let known: Amount = ins.iter().filter_map(|i| i.value).sum();
-        let n_unknown = ins.iter().filter(|i| i.value.is_none()).count();
+        let known: Amount = ins.iter().filter_map(|i| i.value()).sum();
+        let n_unknown = ins.iter().filter(|i| i.value().is_none()).count();
         unknown_value_inputs += n_unknown as u64;
         let mut guessed = unknown_input_values(known, out_total, n_unknown).into_iter();
 
@@ -65,9 +65,9 @@ pub(crate) fn replay<P: TaintPolicy>(
                 }
                 parcels[o]
                     .take()
-                    .unwrap_or_else(|| P::clean(ledger.outputs[o].value))
+                    .unwrap_or_else(|| P::clean(ledger.outputs[o].value()))
             } else {
-                match i.value {
+                match i.value() {
                     // Missing history: clean, unless the owner is a seed.
                     Some(v) if roles.seed.contains(&i.owner) => {
                         books.at(asset).seeded += v;
@@ -81,11 +81,11 @@ pub(crate) fn replay<P: TaintPolicy>(
             in_total += P::parcel_amount(&p);
             in_parcels.push(p);
         }
-        if !tx.coinbase && in_total < out_total {
+        if !tx.is_coinbase() && in_total < out_total {
             // Value from outside the sample (e.g. a shielded pool): clean.
             unbalanced_txs += 1;
             in_parcels.push(P::clean(out_total - in_total));
-        } else if tx.coinbase && in_total < out_total {
+        } else if tx.is_coinbase() && in_total < out_total {
             in_parcels.push(P::clean(out_total - in_total));
         }
         let (mut out_parcels, mut fee) = P::split(in_parcels, &out_values);
@@ -108,17 +108,17 @@ pub(crate) fn replay<P: TaintPolicy>(
         books.at(asset).fees += P::parcel_taint(&fee);
 
         for (k, (mut p, o)) in out_parcels.into_iter().zip(outs).enumerate() {
-            let g = tx.outputs.0 as usize + k;
+            let g = tx.outputs[0] as usize + k;
             let taint = P::parcel_taint(&p);
             if roles.seed.contains(&o.owner) {
-                books.at(asset).seeded += o.value - taint;
-                parcels[g] = Some(P::tainted(o.value));
+                books.at(asset).seeded += o.value() - taint;
+                parcels[g] = Some(P::tainted(o.value()));
                 hops[g] = 0;
                 continue;
             }
             if taint > 0 && taint < plan.min_taint {
                 books.at(asset).below_threshold += taint;
-                p = P::clean(o.value);
+                p = P::clean(o.value());
             }
             let taint = P::parcel_taint(&p);
             if roles.stop.contains(&o.owner) {
@@ -139,8 +139,8 @@ pub(crate) fn replay<P: TaintPolicy>(
     }
 
     let mut held: BTreeMap<(AddrId, AssetId), (Amount, u32)> = BTreeMap::new();
-    for tx in &ledger.utxo_txs {
-        for g in tx.outputs.0 as usize..tx.outputs.1 as usize {
+    for tx in ledger.utxo_txs.iter() {
+        for g in tx.outputs[0] as usize..tx.outputs[1] as usize {
             if spent[g] {
                 continue;
             }

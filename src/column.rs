@@ -1,0 +1,184 @@
+//! Columns: a slice of plain-old-data values that is either owned (built by
+//! ingest) or borrowed from a memory-mapped store file (opened without a
+//! parse step). Both deref to `&[T]`, so no reader knows the difference.
+
+use bytemuck::Pod;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// A shared read-only memory map of a store file.
+pub type Map = Arc<memmap2::Mmap>;
+
+pub enum Column<T: Pod> {
+    Owned(Vec<T>),
+    /// `len` values of `T` at byte `offset` of the map; alignment and bounds
+    /// are checked when the column is made (`Column::mapped`).
+    Mapped {
+        map: Map,
+        offset: usize,
+        len: usize,
+    },
+}
+
+impl<T: Pod> Column<T> {
+    /// A column over `len` values at `offset` of `map`, or `None` when they do
+    /// not fit or are misaligned.
+    pub fn mapped(map: &Map, offset: usize, len: usize) -> Option<Column<T>> {
+        let bytes = len.checked_mul(std::mem::size_of::<T>())?;
+        let end = offset.checked_add(bytes)?;
+        let slice = map.get(offset..end)?;
+        bytemuck::try_cast_slice::<u8, T>(slice).ok()?;
+        Some(Column::Mapped {
+            map: map.clone(),
+            offset,
+            len,
+        })
+    }
+
+    pub fn as_slice(&self) -> &[T] {
+        match self {
+            Column::Owned(v) => v,
+            Column::Mapped { map, offset, len } => {
+                let bytes = &map[*offset..*offset + *len * std::mem::size_of::<T>()];
+                // checked in `mapped`: in bounds and aligned
+                bytemuck::cast_slice(bytes)
+            }
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        bytemuck::cast_slice(self.as_slice())
+    }
+}
+
+impl<T: Pod> Default for Column<T> {
+    fn default() -> Self {
+        Column::Owned(Vec::new())
+    }
+}
+
+impl<T: Pod> Deref for Column<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+impl<T: Pod> From<Vec<T>> for Column<T> {
+    fn from(v: Vec<T>) -> Self {
+        Column::Owned(v)
+    }
+}
+
+impl<T: Pod> Clone for Column<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Column::Owned(v) => Column::Owned(v.clone()),
+            Column::Mapped { map, offset, len } => Column::Mapped {
+                map: map.clone(),
+                offset: *offset,
+                len: *len,
+            },
+        }
+    }
+}
+
+impl<T: Pod + PartialEq> PartialEq for Column<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl<T: Pod + Eq> Eq for Column<T> {}
+
+impl<T: Pod + fmt::Debug> fmt::Debug for Column<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_slice(), f)
+    }
+}
+
+/// A table of strings: `offsets` (one more than the count, starting at 0)
+/// into the concatenated UTF-8 `bytes`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StringTable {
+    pub offsets: Column<u64>,
+    pub bytes: Column<u8>,
+}
+
+impl Default for StringTable {
+    fn default() -> Self {
+        StringTable {
+            offsets: Column::Owned(vec![0]),
+            bytes: Column::default(),
+        }
+    }
+}
+
+impl StringTable {
+    pub fn from_strings<S: AsRef<str>>(items: &[S]) -> StringTable {
+        let mut offsets = Vec::with_capacity(items.len() + 1);
+        let mut bytes = Vec::new();
+        offsets.push(0u64);
+        for s in items {
+            bytes.extend_from_slice(s.as_ref().as_bytes());
+            offsets.push(bytes.len() as u64);
+        }
+        StringTable {
+            offsets: offsets.into(),
+            bytes: bytes.into(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `i`th string; `""` when `i` is out of range or the bytes are not
+    /// UTF-8 (a store's tables are validated when it is opened).
+    pub fn get(&self, i: usize) -> &str {
+        let (Some(a), Some(b)) = (self.offsets.get(i), self.offsets.get(i + 1)) else {
+            return "";
+        };
+        self.bytes
+            .get(*a as usize..*b as usize)
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .unwrap_or("")
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// Index of `s` in a table sorted in byte order.
+    pub fn binary_search(&self, s: &str) -> Result<usize, usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.get(mid).cmp(s) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(lo)
+    }
+}
+
+impl fmt::Debug for StringTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a, T: Pod> IntoIterator for &'a Column<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}

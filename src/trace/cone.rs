@@ -1,0 +1,98 @@
+//! The forward cone of the seeds in the account model: the accounts taint
+//! can reach, and from which movement on, respecting time (a movement can
+//! carry taint only if it comes after taint could arrive at its sender).
+//!
+//! Computed frontier by frontier in parallel over the ledger's CSR by
+//! source: each reached account's later outgoing movements reach their
+//! receivers, with an atomic minimum of the arrival position. Stop services
+//! are reached but never expanded. The replay then visits only movements
+//! that touch a cone account: earlier movements of a cone account still
+//! count for its balance (haircut, FIFO and LIFO need it).
+
+use super::Roles;
+use crate::ledger::Ledger;
+use crate::model::AcctId;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Not reached.
+pub const UNREACHED: u32 = u32::MAX;
+
+pub struct Cone {
+    /// Cone accounts, ascending.
+    pub accounts: Vec<u32>,
+    /// Movements touching a cone account, in canonical order.
+    pub moves: Vec<u32>,
+}
+
+pub fn account_cone(ledger: &Ledger, roles: &Roles) -> Cone {
+    let n = ledger.accounts.len();
+    let reach: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(UNREACHED)).collect();
+    let stop = |a: AcctId| roles.stop.contains(&ledger.account_addr(a));
+    let mut frontier: Vec<u32> = Vec::new();
+    for s in &roles.seed {
+        for a in ledger.accounts_of(*s) {
+            reach[a.index()].store(0, Ordering::Relaxed);
+            frontier.push(a.0);
+        }
+    }
+    if !roles.seed_tx.is_empty() {
+        let landings: Vec<(u32, u32)> = ledger
+            .movements
+            .par_iter()
+            .enumerate()
+            .filter(|(_, m)| !m.to.is_none() && roles.seed_tx.contains(&m.tx))
+            .map(|(i, m)| (m.to.0, i as u32 + 1))
+            .collect();
+        for (to, at) in landings {
+            if reach[to as usize].fetch_min(at, Ordering::Relaxed) > at {
+                frontier.push(to);
+            }
+        }
+    }
+    frontier.retain(|a| !stop(AcctId(*a)));
+    frontier.sort_unstable();
+    frontier.dedup();
+    while !frontier.is_empty() {
+        let mut next: Vec<u32> = frontier
+            .par_iter()
+            .flat_map_iter(|a| {
+                let from = reach[*a as usize].load(Ordering::Relaxed);
+                let out = ledger.by_source.of(AcctId(*a));
+                let start = out.partition_point(|i| *i < from);
+                let reach = &reach;
+                out[start..].iter().filter_map(move |i| {
+                    let to = ledger.movements[*i as usize].to;
+                    if to.is_none() {
+                        return None;
+                    }
+                    let at = i + 1;
+                    (reach[to.index()].fetch_min(at, Ordering::Relaxed) > at).then_some(to.0)
+                })
+            })
+            .collect();
+        next.retain(|a| !stop(AcctId(*a)));
+        next.par_sort_unstable();
+        next.dedup();
+        frontier = next;
+    }
+    let accounts: Vec<u32> = (0..n as u32)
+        .into_par_iter()
+        .filter(|a| reach[*a as usize].load(Ordering::Relaxed) != UNREACHED)
+        .collect();
+    let mut moves: Vec<u32> = accounts
+        .par_iter()
+        .flat_map_iter(|a| {
+            let a = AcctId(*a);
+            ledger
+                .by_source
+                .of(a)
+                .iter()
+                .chain(ledger.by_dest.of(a))
+                .copied()
+        })
+        .collect();
+    moves.par_sort_unstable();
+    moves.dedup();
+    Cone { accounts, moves }
+}
