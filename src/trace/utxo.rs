@@ -1,10 +1,16 @@
 //! The UTXO-model replay: transactions in canonical order; each spends whole
 //! outputs, and the policy splits the inputs' taint over the new outputs and
 //! the fee.
+//!
+//! Only tainted unspent outputs are kept (a map from output to parcel), so
+//! the state grows with the seeds' forward cone, not with the ledger; a
+//! transaction that spends nothing tainted, pays no seed and is no seed
+//! transaction is passed over after one look at its inputs and outputs.
 
 use super::{Books, Endpoint, EndpointKind, Roles, TaintPolicy, TracePlan, NO_HOPS};
 use crate::ledger::Ledger;
 use crate::model::{AddrId, Amount, AssetId, NO_OUTPUT};
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 pub(crate) struct UtxoOutcome {
@@ -34,10 +40,8 @@ pub(crate) fn replay<P: TaintPolicy>(
     roles: &Roles,
     books: &mut Books,
 ) -> UtxoOutcome {
-    let n_out = ledger.outputs.len();
-    let mut parcels: Vec<Option<P::Parcel>> = vec![None; n_out];
-    let mut hops: Vec<u32> = vec![NO_HOPS; n_out];
-    let mut spent = vec![false; n_out];
+    // tainted unspent outputs: output -> (parcel, fewest hops)
+    let mut live: FxHashMap<u32, (P::Parcel, u32)> = FxHashMap::default();
     let mut absorbed: BTreeMap<(AddrId, AssetId), (Amount, u32)> = BTreeMap::new();
     let mut unknown_value_inputs = 0u64;
     let mut unbalanced_txs = 0u64;
@@ -46,26 +50,38 @@ pub(crate) fn replay<P: TaintPolicy>(
         let asset = tx.asset;
         let ins = ledger.tx_inputs(tx);
         let outs = ledger.tx_outputs(tx);
+        let n_unknown = ins.iter().filter(|i| i.value().is_none()).count();
+        unknown_value_inputs += n_unknown as u64;
+        let seed_tx = !roles.seed_tx.is_empty() && roles.seed_tx.contains(&tx.txid);
+        let touched = seed_tx
+            || ins.iter().any(|i| {
+                if i.spent != NO_OUTPUT {
+                    live.contains_key(&i.spent)
+                } else {
+                    i.value().is_some() && roles.seed.contains(&i.owner)
+                }
+            })
+            || outs.iter().any(|o| roles.seed.contains(&o.owner));
+        if !touched {
+            continue; // nothing tainted goes in or comes out
+        }
+
         let out_values: Vec<Amount> = outs.iter().map(|o| o.value()).collect();
         let out_total: Amount = out_values.iter().sum();
         let known: Amount = ins.iter().filter_map(|i| i.value()).sum();
-        let n_unknown = ins.iter().filter(|i| i.value().is_none()).count();
-        unknown_value_inputs += n_unknown as u64;
         let mut guessed = unknown_input_values(known, out_total, n_unknown).into_iter();
-
         let mut in_parcels = Vec::with_capacity(ins.len() + 1);
         let mut tx_hops = NO_HOPS;
         let mut in_total: Amount = 0;
         for i in ins {
             let p = if i.spent != NO_OUTPUT {
-                let o = i.spent as usize;
-                spent[o] = true;
-                if parcels[o].as_ref().is_some_and(|p| P::parcel_taint(p) > 0) {
-                    tx_hops = tx_hops.min(hops[o]);
+                match live.remove(&i.spent) {
+                    Some((p, h)) => {
+                        tx_hops = tx_hops.min(h);
+                        p
+                    }
+                    None => P::clean(ledger.outputs[i.spent as usize].value()),
                 }
-                parcels[o]
-                    .take()
-                    .unwrap_or_else(|| P::clean(ledger.outputs[o].value()))
             } else {
                 match i.value() {
                     // Missing history: clean, unless the owner is a seed.
@@ -81,16 +97,17 @@ pub(crate) fn replay<P: TaintPolicy>(
             in_total += P::parcel_amount(&p);
             in_parcels.push(p);
         }
-        if !tx.is_coinbase() && in_total < out_total {
-            // Value from outside the sample (e.g. a shielded pool): clean.
-            unbalanced_txs += 1;
-            in_parcels.push(P::clean(out_total - in_total));
-        } else if tx.is_coinbase() && in_total < out_total {
+        if in_total < out_total {
+            // Value from outside the sample (a coinbase's new coins, a
+            // shielded pool): clean.
+            if !tx.is_coinbase() {
+                unbalanced_txs += 1;
+            }
             in_parcels.push(P::clean(out_total - in_total));
         }
         let (mut out_parcels, mut fee) = P::split(in_parcels, &out_values);
         let mut next_hops = tx_hops.saturating_add(1);
-        if roles.seed_tx.contains(&tx.txid) {
+        if seed_tx {
             // Everything the transaction moves turns tainted; the seeded total
             // grows by what was not tainted already, counted over the whole
             // transaction: a haircut fee bucket can hold rounding dust beyond
@@ -105,15 +122,17 @@ pub(crate) fn replay<P: TaintPolicy>(
             books.at(asset).seeded += out_total + f - before;
             next_hops = next_hops.min(1);
         }
-        books.at(asset).fees += P::parcel_taint(&fee);
+        let fee_taint = P::parcel_taint(&fee);
+        if fee_taint > 0 {
+            books.at(asset).fees += fee_taint;
+        }
 
         for (k, (mut p, o)) in out_parcels.into_iter().zip(outs).enumerate() {
-            let g = tx.outputs[0] as usize + k;
+            let g = tx.outputs[0] + k as u32;
             let taint = P::parcel_taint(&p);
             if roles.seed.contains(&o.owner) {
                 books.at(asset).seeded += o.value() - taint;
-                parcels[g] = Some(P::tainted(o.value()));
-                hops[g] = 0;
+                live.insert(g, (P::tainted(o.value()), 0));
                 continue;
             }
             if taint > 0 && taint < plan.min_taint {
@@ -121,39 +140,30 @@ pub(crate) fn replay<P: TaintPolicy>(
                 p = P::clean(o.value());
             }
             let taint = P::parcel_taint(&p);
-            if roles.stop.contains(&o.owner) {
-                if taint > 0 {
-                    books.at(asset).absorbed += taint;
-                    let a = absorbed.entry((o.owner, asset)).or_insert((0, NO_HOPS));
-                    a.0 += taint;
-                    a.1 = a.1.min(next_hops);
-                }
-                spent[g] = true; // a service's outputs never carry taint on
+            if taint == 0 {
                 continue;
             }
-            if taint > 0 {
-                hops[g] = next_hops;
-                parcels[g] = Some(p);
+            if roles.stop.contains(&o.owner) {
+                // a service's outputs never carry taint on
+                books.at(asset).absorbed += taint;
+                let a = absorbed.entry((o.owner, asset)).or_insert((0, NO_HOPS));
+                a.0 += taint;
+                a.1 = a.1.min(next_hops);
+                continue;
             }
+            live.insert(g, (p, next_hops));
         }
     }
 
     let mut held: BTreeMap<(AddrId, AssetId), (Amount, u32)> = BTreeMap::new();
-    for tx in ledger.utxo_txs.iter() {
-        for g in tx.outputs[0] as usize..tx.outputs[1] as usize {
-            if spent[g] {
-                continue;
-            }
-            if let Some(p) = &parcels[g] {
-                let t = P::parcel_taint(p);
-                if t > 0 {
-                    let e = held
-                        .entry((ledger.outputs[g].owner, tx.asset))
-                        .or_insert((0, NO_HOPS));
-                    e.0 += t;
-                    e.1 = e.1.min(hops[g]);
-                }
-            }
+    for (g, (p, h)) in &live {
+        let t = P::parcel_taint(p);
+        if t > 0 {
+            let o = ledger.outputs[*g as usize];
+            let asset = ledger_output_asset(ledger, *g);
+            let e = held.entry((o.owner, asset)).or_insert((0, NO_HOPS));
+            e.0 += t;
+            e.1 = e.1.min(*h);
         }
     }
     let mut endpoints = Vec::new();
@@ -181,4 +191,12 @@ pub(crate) fn replay<P: TaintPolicy>(
         unknown_value_inputs,
         unbalanced_txs,
     }
+}
+
+/// The asset of global output `g`: its transaction's (found by binary
+/// search over the transactions' output ranges).
+fn ledger_output_asset(ledger: &Ledger, g: u32) -> AssetId {
+    let txs = &ledger.utxo_txs;
+    let k = txs.partition_point(|t| t.outputs[1] <= g);
+    txs.get(k).map(|t| t.asset).unwrap_or(AssetId(0))
 }
