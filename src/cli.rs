@@ -18,6 +18,9 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No progress bars (they are shown only when standard error is a terminal).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -134,6 +137,12 @@ pub struct TraceArgs {
     /// Write the result to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Trace many independent thefts at once, in parallel: a JSON-lines file,
+    /// each line `{"name": .., "seeds": [..]}` with optional `seed_txs`,
+    /// `policy` and `min_taint` (default: the flags). Writes one result per
+    /// case, in the file's order (`--format json`: one JSON line per case).
+    #[arg(long, value_name = "FILE")]
+    pub cases: Option<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
 }

@@ -25,7 +25,7 @@ fn said(e: impl std::fmt::Display) -> anyhow::Error {
 }
 
 /// Open a store, or ingest export files, reporting rejects.
-pub fn load(inputs: &[PathBuf], ia: &InputArgs) -> Result<Ledger> {
+pub fn load(inputs: &[PathBuf], ia: &InputArgs, quiet: bool) -> Result<Ledger> {
     let stores: Vec<&PathBuf> = inputs
         .iter()
         .filter(|p| p.is_file() && store::is_store(p))
@@ -40,13 +40,18 @@ pub fn load(inputs: &[PathBuf], ia: &InputArgs) -> Result<Ledger> {
         return store::open(&inputs[0]).map_err(said);
     }
     let paths = ingest::expand_paths(inputs).map_err(said)?;
+    let bar = crate::progress::bytes(ingest::total_bytes(&paths), "reading", quiet);
+    let tick = bar.clone();
     let opts = IngestOptions {
         on_error: match ia.on_error {
             OnErrorArg::Fail => OnError::Fail,
             OnErrorArg::Skip => OnError::Skip,
         },
+        progress: Some(std::sync::Arc::new(move |n| tick.inc(n))),
     };
-    let ing = ingest::ingest_files(&paths, &opts).map_err(said)?;
+    let ing = ingest::ingest_files(&paths, &opts).map_err(said);
+    bar.finish_and_clear();
+    let ing = ing?;
     if !ing.rejects.is_empty() {
         write_rejects(&ia.rejects, &ing.rejects)?;
         eprintln!(
@@ -75,8 +80,8 @@ fn write_rejects(path: &Path, rejects: &[ingest::Reject]) -> Result<()> {
         .with_context(|| format!("writing the rejects file {}", path.display()))
 }
 
-pub fn ingest(a: &IngestArgs) -> Result<()> {
-    let ledger = load(&a.files, &a.input)?;
+pub fn ingest(a: &IngestArgs, quiet: bool) -> Result<()> {
+    let ledger = load(&a.files, &a.input, quiet)?;
     store::write(&ledger, &a.output).map_err(said)?;
     eprintln!(
         "fundtrail: wrote {} ({} account movements, {} UTXO transactions, {} addresses, {} duplicates dropped)",
@@ -107,32 +112,95 @@ pub fn stop_categories(s: &str) -> Vec<String> {
         .collect()
 }
 
-pub fn trace(a: &TraceArgs) -> Result<()> {
-    if a.seeds.is_empty() && a.seed_txs.is_empty() {
-        bail!("nothing to trace: give the thief's address with --seed ADDR or a theft transaction with --seed-tx HASH");
-    }
-    let min_taint = fundtrail::amount::parse_integer(&a.min_taint)
-        .map_err(|e| anyhow::anyhow!("--min-taint: {e} (give an integer amount in base units)"))?;
-    let ledger = load(&a.inputs, &a.input)?;
-    let labels = LabelSet::load(&a.labels).map_err(said)?;
-    let policy = policy_of(a.policy);
-    let cats = stop_categories(&a.stop_at);
-    let mut warnings = Vec::new();
+/// One theft to trace: from the command line, or a line of `--cases`.
+struct Case {
+    name: String,
+    seeds: Vec<String>,
+    seed_txs: Vec<String>,
+    policy: Policy,
+    min_taint: u128,
+}
 
+/// A line of a `--cases` file.
+#[derive(serde::Deserialize)]
+struct CaseLine {
+    name: String,
+    #[serde(default)]
+    seeds: Vec<String>,
+    #[serde(default)]
+    seed_txs: Vec<String>,
+    policy: Option<String>,
+    min_taint: Option<serde_json::Value>,
+}
+
+fn read_cases(path: &Path, policy: Policy, min_taint: u128) -> Result<Vec<Case>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut cases = Vec::new();
+    let mut names = HashSet::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = || format!("{}:{}", path.display(), n + 1);
+        let c: CaseLine = serde_json::from_str(line).map_err(|e| {
+            anyhow::anyhow!("{}: {e} (each line is {{\"name\": .., \"seeds\": [..]}}, optionally \"seed_txs\", \"policy\", \"min_taint\")", at())
+        })?;
+        if c.seeds.is_empty() && c.seed_txs.is_empty() {
+            bail!(
+                "{}: case {:?} has no seeds: give \"seeds\" or \"seed_txs\"",
+                at(),
+                c.name
+            );
+        }
+        if !names.insert(c.name.clone()) {
+            bail!("{}: a case named {:?} is already in the file", at(), c.name);
+        }
+        let policy = match &c.policy {
+            Some(p) => Policy::parse(p).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: field `policy`: {p:?} is not one of poison, haircut, fifo, lifo, tiho",
+                    at()
+                )
+            })?,
+            None => policy,
+        };
+        let min_taint = match &c.min_taint {
+            Some(v) => fundtrail::amount::parse_integer(&v.to_string())
+                .map_err(|e| anyhow::anyhow!("{}: field `min_taint`: {e}", at()))?,
+            None => min_taint,
+        };
+        cases.push(Case {
+            name: c.name,
+            seeds: c.seeds,
+            seed_txs: c.seed_txs,
+            policy,
+            min_taint,
+        });
+    }
+    if cases.is_empty() {
+        bail!("{}: no cases in the file", path.display());
+    }
+    Ok(cases)
+}
+
+/// Resolve a case against the ledger and trace it.
+fn run_case(
+    ledger: &Ledger,
+    labels: &LabelSet,
+    stops: &HashSet<AddrId>,
+    cats: &[String],
+    case: &Case,
+) -> Result<TraceReport> {
+    let mut warnings = Vec::new();
     let mut plan = TracePlan {
-        policy: Some(policy),
-        min_taint,
+        policy: Some(case.policy),
+        min_taint: case.min_taint,
+        stops: stops.clone(),
         ..Default::default()
     };
-    for (addr, ls) in &labels.by_address {
-        if ls.iter().any(|l| cats.contains(&l.category)) {
-            if let Some(id) = ledger.addr_id(addr) {
-                plan.stops.insert(id);
-            }
-        }
-    }
     let mut seen = HashSet::new();
-    for s in &a.seeds {
+    for s in &case.seeds {
         match ledger.addr_id(s) {
             Some(id) => {
                 if plan.stops.contains(&id) {
@@ -148,7 +216,7 @@ pub fn trace(a: &TraceArgs) -> Result<()> {
             None => warnings.push(format!("seed {s} does not appear in the ledger")),
         }
     }
-    for h in &a.seed_txs {
+    for h in &case.seed_txs {
         match ledger
             .tx_id(h)
             .or_else(|| ledger.tx_id(&format!("0x{}", h.trim_start_matches("0x"))))
@@ -162,10 +230,10 @@ pub fn trace(a: &TraceArgs) -> Result<()> {
     if plan.seeds.is_empty() && plan.seed_txs.is_empty() {
         bail!(
             "none of the seeds appear in the ledger ({}); check the address (EVM addresses match in any case) and the input files",
-            a.seeds.iter().chain(&a.seed_txs).cloned().collect::<Vec<_>>().join(", ")
+            case.seeds.iter().chain(&case.seed_txs).cloned().collect::<Vec<_>>().join(", ")
         );
     }
-    let result = trace::run(&ledger, &plan);
+    let result = trace::run(ledger, &plan);
     if result.unknown_value_inputs > 0 {
         warnings.push(format!(
             "{} UTXO inputs of unknown value (spent outputs not in the sample) were taken as clean",
@@ -179,28 +247,133 @@ pub fn trace(a: &TraceArgs) -> Result<()> {
         ));
     }
     let params = TraceParams {
-        policy: policy.name().to_string(),
-        seeds: a.seeds.clone(),
-        seed_txs: a.seed_txs.clone(),
-        stop_at: cats,
-        min_taint,
+        policy: case.policy.name().to_string(),
+        seeds: case.seeds.clone(),
+        seed_txs: case.seed_txs.clone(),
+        stop_at: cats.to_vec(),
+        min_taint: case.min_taint,
     };
-    let rep = TraceReport::new(
-        &ledger,
+    Ok(TraceReport::new(
+        ledger,
         &result,
-        &labels,
+        labels,
         &params,
-        policy.conserves(),
+        case.policy.conserves(),
         warnings,
-    );
+    ))
+}
+
+/// A case that could not be traced, in `--cases` JSON lines.
+#[derive(serde::Serialize)]
+struct CaseError<'a> {
+    name: &'a str,
+    error: &'a str,
+}
+
+/// One case's result in `--cases` JSON lines.
+#[derive(serde::Serialize)]
+struct CaseResult<'a> {
+    name: &'a str,
+    #[serde(flatten)]
+    report: &'a TraceReport,
+}
+
+pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
+    let policy = policy_of(a.policy);
+    let min_taint = fundtrail::amount::parse_integer(&a.min_taint)
+        .map_err(|e| anyhow::anyhow!("--min-taint: {e} (give an integer amount in base units)"))?;
+    let cases = match &a.cases {
+        Some(path) => {
+            if !a.seeds.is_empty() || !a.seed_txs.is_empty() {
+                bail!("give seeds either with --seed/--seed-tx or in the --cases file, not both");
+            }
+            Some(read_cases(path, policy, min_taint)?)
+        }
+        None => {
+            if a.seeds.is_empty() && a.seed_txs.is_empty() {
+                bail!("nothing to trace: give the thief's address with --seed ADDR or a theft transaction with --seed-tx HASH (or many thefts with --cases FILE)");
+            }
+            None
+        }
+    };
+    let ledger = load(&a.inputs, &a.input, quiet)?;
+    let labels = LabelSet::load(&a.labels).map_err(said)?;
+    let cats = stop_categories(&a.stop_at);
+    let mut stops = HashSet::new();
+    for (addr, ls) in &labels.by_address {
+        if ls.iter().any(|l| cats.contains(&l.category)) {
+            if let Some(id) = ledger.addr_id(addr) {
+                stops.insert(id);
+            }
+        }
+    }
     let fmt = match a.format {
         TraceFormat::Table => "table",
         TraceFormat::Json => "json",
     };
-    let text = report::exporter(fmt)
-        .map(|e| e.render(&rep))
-        .unwrap_or_default();
-    emit(&text, a.out.as_deref())
+    let exporter = report::exporter(fmt).context("unknown format")?;
+    let Some(cases) = cases else {
+        let case = Case {
+            name: String::new(),
+            seeds: a.seeds.clone(),
+            seed_txs: a.seed_txs.clone(),
+            policy,
+            min_taint,
+        };
+        let rep = run_case(&ledger, &labels, &stops, &cats, &case)?;
+        return emit(&exporter.render(&rep), a.out.as_deref());
+    };
+    // Many thefts: traced in parallel, written in the file's order.
+    use rayon::prelude::*;
+    let bar = crate::progress::bar(cases.len() as u64, "tracing cases", quiet);
+    let results: Vec<Result<TraceReport>> = cases
+        .par_iter()
+        .map(|c| {
+            let r = run_case(&ledger, &labels, &stops, &cats, c);
+            bar.inc(1);
+            r
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut out = String::new();
+    let mut failed = 0;
+    for (c, r) in cases.iter().zip(&results) {
+        match (r, a.format) {
+            (Ok(rep), TraceFormat::Json) => {
+                out.push_str(&serde_json::to_string(&CaseResult {
+                    name: &c.name,
+                    report: rep,
+                })?);
+                out.push('\n');
+            }
+            (Ok(rep), TraceFormat::Table) => {
+                out.push_str(&format!("== case {} ==\n", c.name));
+                out.push_str(&exporter.render(rep));
+                out.push('\n');
+            }
+            (Err(e), TraceFormat::Json) => {
+                failed += 1;
+                let error = format!("{e:#}");
+                out.push_str(&serde_json::to_string(&CaseError {
+                    name: &c.name,
+                    error: &error,
+                })?);
+                out.push('\n');
+            }
+            (Err(e), TraceFormat::Table) => {
+                failed += 1;
+                out.push_str(&format!("== case {} ==\nerror: {e:#}\n\n", c.name));
+            }
+        }
+    }
+    emit(&out, a.out.as_deref())?;
+    if failed > 0 {
+        bail!(
+            "{failed} of {} cases could not be traced (see their `error`)",
+            cases.len()
+        );
+    }
+    Ok(())
 }
 
 fn emit(text: &str, out: Option<&Path>) -> Result<()> {
@@ -250,8 +423,8 @@ fn human_sum(v: Sum, symbol: Option<&str>, decimals: Option<u8>, asset: &str) ->
     }
 }
 
-pub fn stats(a: &StatsArgs) -> Result<()> {
-    let l = load(&a.inputs, &a.input)?;
+pub fn stats(a: &StatsArgs, quiet: bool) -> Result<()> {
+    let l = load(&a.inputs, &a.input, quiet)?;
     let mut per_asset: BTreeMap<String, (String, u64, Sum)> = BTreeMap::new();
     for m in &l.movements {
         let e = per_asset.entry(l.asset(m.asset).name.clone()).or_insert((
@@ -367,8 +540,8 @@ pub fn stats(a: &StatsArgs) -> Result<()> {
     emit(&o, None)
 }
 
-pub fn inspect(a: &InspectArgs) -> Result<()> {
-    let l = load(std::slice::from_ref(&a.store), &a.input)?;
+pub fn inspect(a: &InspectArgs, quiet: bool) -> Result<()> {
+    let l = load(std::slice::from_ref(&a.store), &a.input, quiet)?;
     let labels = LabelSet::load(&a.labels).map_err(said)?;
     let canon = fundtrail::model::canonical_address(&a.address);
     // UTXO owners may list several addresses: match any of them.

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod progress;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -10,10 +11,10 @@ use cli::{Cli, Command};
 fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Ingest(a) => commands::ingest(a),
-        Command::Trace(a) => commands::trace(a),
-        Command::Stats(a) => commands::stats(a),
-        Command::Inspect(a) => commands::inspect(a),
+        Command::Ingest(a) => commands::ingest(a, cli.quiet),
+        Command::Trace(a) => commands::trace(a, cli.quiet),
+        Command::Stats(a) => commands::stats(a, cli.quiet),
+        Command::Inspect(a) => commands::inspect(a, cli.quiet),
         Command::Gen(a) => commands::gen(a),
     };
     if let Err(e) = result {

@@ -65,9 +65,32 @@ pub enum OnError {
     Skip,
 }
 
-#[derive(Clone, Debug, Default)]
+/// Called with the number of input bytes each parsed chunk covered, from
+/// the worker threads (for a progress bar).
+pub type ProgressFn = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
+
+#[derive(Clone, Default)]
 pub struct IngestOptions {
     pub on_error: OnError,
+    pub progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for IngestOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestOptions")
+            .field("on_error", &self.on_error)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// Total size in bytes of the files (for a progress bar's length).
+pub fn total_bytes(paths: &[PathBuf]) -> u64 {
+    paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// Where a record came from: index into the list of files, 1-based line.
@@ -352,8 +375,16 @@ struct FileRecords {
 /// buffers, small enough to balance two cores on one file.
 const CHUNK: usize = 2048;
 
-fn parse_file(idx: u32, path: &Path, ints: &Interners) -> Result<FileRecords, IngestError> {
+fn parse_file(
+    idx: u32,
+    path: &Path,
+    ints: &Interners,
+    progress: Option<&ProgressFn>,
+) -> Result<FileRecords, IngestError> {
     let text = read_text(path)?;
+    let on_disk = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    // progress is counted in bytes on disk, so a gzipped file scales down
+    let scale = |b: usize| (b as u128 * on_disk as u128 / text.len().max(1) as u128) as u64;
     let spans = record_spans(path, &text)?;
     let lines = LineIndex::new(&text);
     let empty = |rejects| FileRecords {
@@ -421,6 +452,11 @@ fn parse_file(idx: u32, path: &Path, ints: &Interners) -> Result<FileRecords, In
                     }
                 }
             }
+            if let (Some(p), Some(first), Some(last)) = (progress, chunk.first(), chunk.last()) {
+                let a = first.as_ref().map(|s| s.0).unwrap_or_else(|e| e.offset);
+                let b = last.as_ref().map(|s| s.1).unwrap_or_else(|e| e.offset);
+                p(scale(b.saturating_sub(a)));
+            }
             (low, rejects)
         })
         .collect();
@@ -471,7 +507,7 @@ pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested,
     let parsed: Vec<Result<FileRecords, IngestError>> = paths
         .par_iter()
         .enumerate()
-        .map(|(i, p)| parse_file(i as u32, p, &ints))
+        .map(|(i, p)| parse_file(i as u32, p, &ints, opts.progress.as_ref()))
         .collect();
     let mut lowered = Lowered::default();
     let mut rejects = Vec::new();
