@@ -37,7 +37,8 @@ impl Default for Interner {
 
 impl Interner {
     pub fn intern(&self, s: &str) -> u32 {
-        let shard = (rustc_hash::FxBuildHasher.hash_one(s) >> 58) as usize % SHARDS;
+        // not the top bits: the shard's own table uses those for its tags
+        let shard = (rustc_hash::FxBuildHasher.hash_one(s) >> 32) as usize % SHARDS;
         let mut m = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
         if let Some(id) = m.get(s) {
             return *id;

@@ -195,6 +195,55 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
     Ok(())
 }
 
+/// A file's bytes: memory-mapped, or (gzipped files) decompressed in memory.
+enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Owned(v) => v,
+        }
+    }
+}
+
+fn read_bytes(path: &Path) -> Result<FileBytes, IngestError> {
+    let io = |e| IngestError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len == 0 {
+        return Ok(FileBytes::Owned(Vec::new()));
+    }
+    // SAFETY: the map is read-only and lives while the file is parsed; like
+    // every reader of a file, we assume nobody truncates it meanwhile.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+    if map.starts_with(&[0x1f, 0x8b]) {
+        let mut s = Vec::new();
+        flate2::read::MultiGzDecoder::new(&map[..])
+            .read_to_end(&mut s)
+            .map_err(io)?;
+        return Ok(FileBytes::Owned(s));
+    }
+    Ok(FileBytes::Mapped(map))
+}
+
+fn not_utf8(path: &Path, e: std::str::Utf8Error) -> IngestError {
+    IngestError::File {
+        path: path.to_path_buf(),
+        message: format!(
+            "not UTF-8 text (byte {}): is this a JSON export?",
+            e.valid_up_to()
+        ),
+    }
+}
+
 /// Read a file's text, gunzipping when it starts with the gzip magic.
 pub fn read_text(path: &Path) -> Result<String, IngestError> {
     let io = |e| IngestError::Io {
@@ -291,10 +340,6 @@ fn record_spans(
         path: path.to_path_buf(),
         message: m,
     };
-    if let Some(lines) = split::json_lines(text) {
-        // one object per line: no envelopes to unwrap
-        return Ok(lines);
-    }
     let tops = split::top_level_values(text, (0, text.len()));
     let mut out = Vec::new();
     for t in tops {
@@ -381,12 +426,16 @@ fn parse_file(
     ints: &Interners,
     progress: Option<&ProgressFn>,
 ) -> Result<FileRecords, IngestError> {
-    let text = read_text(path)?;
+    let data = read_bytes(path)?;
     let on_disk = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     // progress is counted in bytes on disk, so a gzipped file scales down
-    let scale = |b: usize| (b as u128 * on_disk as u128 / text.len().max(1) as u128) as u64;
-    let spans = record_spans(path, &text)?;
-    let lines = LineIndex::new(&text);
+    let scale = |b: usize| (b as u128 * on_disk as u128 / data.len().max(1) as u128) as u64;
+    if split::first_line_is_object(&data) {
+        return parse_json_lines(idx, path, &data, ints, progress, &scale);
+    }
+    let text = std::str::from_utf8(&data).map_err(|e| not_utf8(path, e))?;
+    let spans = record_spans(path, text)?;
+    let lines = LineIndex::new(text);
     let empty = |rejects| FileRecords {
         format: None,
         lowered: Lowered::default(),
@@ -398,7 +447,7 @@ fn parse_file(
             spans
                 .iter()
                 .filter_map(|s| s.as_ref().err())
-                .map(|e| split_reject(path, &text, &lines, e))
+                .map(|e| split_reject(path, text, &lines, e))
                 .collect(),
         ));
     };
@@ -430,7 +479,7 @@ fn parse_file(
             let mut out = Vec::new();
             for s in chunk {
                 match s {
-                    Err(e) => rejects.push(split_reject(path, &text, &lines, e)),
+                    Err(e) => rejects.push(split_reject(path, text, &lines, e)),
                     Ok(span) => {
                         let rec = &text[span.0..span.1];
                         let line = lines.line_of(span.0);
@@ -471,6 +520,162 @@ fn parse_file(
         fr.rejects.extend(rej);
     }
     Ok(fr)
+}
+
+/// Bytes per parallel chunk of a JSON-lines file (cut after a newline).
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// A parse function of a format.
+type ParseFn = fn(&str, &mut Vec<Raw>) -> Result<(), FieldError>;
+
+/// A JSON-lines file: cut into newline-aligned chunks that are checked as
+/// UTF-8, split into lines, parsed and lowered in parallel; line numbers come
+/// from counting newlines per chunk. The file is never copied.
+fn parse_json_lines(
+    idx: u32,
+    path: &Path,
+    data: &[u8],
+    ints: &Interners,
+    progress: Option<&ProgressFn>,
+    scale: &(dyn Fn(usize) -> u64 + Sync),
+) -> Result<FileRecords, IngestError> {
+    // the format, from the first record
+    let s0 = data.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(0);
+    let first_end = memchr::memchr(b'\n', &data[s0..]).map(|p| s0 + p).unwrap_or(data.len());
+    let first = std::str::from_utf8(&data[s0..first_end]).map_err(|e| not_utf8(path, e))?;
+    let first_value: serde_json::Value = serde_json::from_str(first).map_err(|e| IngestError::File {
+        path: path.to_path_buf(),
+        message: format!("line 1: the first record is not JSON: {e}"),
+    })?;
+    let format = match detect(&first_value).map_err(|m| IngestError::File {
+        path: path.to_path_buf(),
+        message: m,
+    })? {
+        Detected::Ledger(f) => f,
+        Detected::NoValue(_) => {
+            return Ok(FileRecords {
+                format: None,
+                lowered: Lowered::default(),
+                rejects: Vec::new(),
+                records: 0,
+            })
+        }
+    };
+    let mut bounds = vec![0usize];
+    let mut pos = CHUNK_BYTES;
+    while pos < data.len() {
+        match memchr::memchr(b'\n', &data[pos..]) {
+            Some(p) => {
+                bounds.push(pos + p + 1);
+                pos += p + 1 + CHUNK_BYTES;
+            }
+            None => break,
+        }
+    }
+    if *bounds.last().unwrap_or(&0) < data.len() {
+        bounds.push(data.len());
+    }
+    let chunks: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
+    let newlines: Vec<u64> = chunks
+        .par_iter()
+        .map(|(a, b)| memchr::memchr_iter(b'\n', &data[*a..*b]).count() as u64)
+        .collect();
+    let mut first_line = Vec::with_capacity(chunks.len());
+    let mut line = 1u64;
+    for n in &newlines {
+        first_line.push(line);
+        line += n;
+    }
+    let parse = format.parser();
+    let results: Vec<(Lowered, Vec<Reject>, u64)> = chunks
+        .par_iter()
+        .zip(first_line)
+        .map(|(&(a, b), line)| {
+            let r = parse_lines(idx, path, &data[a..b], line, parse, ints);
+            if let Some(p) = progress {
+                p(scale(b - a));
+            }
+            r
+        })
+        .collect();
+    let mut fr = FileRecords {
+        format: Some(format),
+        lowered: Lowered::default(),
+        rejects: Vec::new(),
+        records: 0,
+    };
+    for (low, rej, n) in results {
+        fr.lowered.append(low);
+        fr.rejects.extend(rej);
+        fr.records += n;
+    }
+    Ok(fr)
+}
+
+/// Parse and lower the lines of one chunk, whose first line is `line`.
+fn parse_lines(
+    idx: u32,
+    path: &Path,
+    chunk: &[u8],
+    mut line: u64,
+    parse: ParseFn,
+    ints: &Interners,
+) -> (Lowered, Vec<Reject>, u64) {
+    let mut low = Lowered::default();
+    let mut rejects = Vec::new();
+    let mut records = 0u64;
+    let mut out = Vec::new();
+    let reject = |line: u64, field: String, message: String, text: &str| Reject {
+        file: path.to_path_buf(),
+        line,
+        field,
+        message,
+        text: text.to_string(),
+    };
+    let mut start = 0;
+    while start < chunk.len() {
+        let end = memchr::memchr(b'\n', &chunk[start..]).map(|p| start + p).unwrap_or(chunk.len());
+        let raw = trim_ascii(&chunk[start..end]);
+        if !raw.is_empty() {
+            records += 1;
+            match std::str::from_utf8(raw) {
+                Err(e) => rejects.push(reject(
+                    line,
+                    String::new(),
+                    format!("not UTF-8 text (byte {} of the line)", e.valid_up_to()),
+                    &String::from_utf8_lossy(raw),
+                )),
+                Ok(rec) if rec.starts_with('{') && rec.ends_with('}') => {
+                    out.clear();
+                    match parse(rec, &mut out) {
+                        Ok(()) => {
+                            for r in out.drain(..) {
+                                low.push(r, Loc { file: idx, line }, ints);
+                            }
+                        }
+                        Err(fe) => rejects.push(reject(line, fe.field, fe.message, rec)),
+                    }
+                }
+                Ok(rec) => {
+                    // not one object: say what is wrong with the line
+                    let message = match split::top_level_values(rec, (0, rec.len())).first() {
+                        Some(Err(e)) => format!("not valid JSON: {}", e.message),
+                        _ => "not a JSON object (a JSON-lines record is one object per line)".to_string(),
+                    };
+                    rejects.push(reject(line, String::new(), message, rec));
+                }
+            }
+        }
+        line += 1;
+        start = end + 1;
+    }
+    (low, rejects, records)
+}
+
+fn trim_ascii(b: &[u8]) -> &[u8] {
+    let s = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let e = b.iter().rposition(|c| !c.is_ascii_whitespace()).map(|p| p + 1).unwrap_or(s);
+    &b[s..e.max(s)]
 }
 
 fn split_reject(path: &Path, text: &str, lines: &LineIndex, e: &split::SplitError) -> Reject {

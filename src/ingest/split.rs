@@ -250,73 +250,27 @@ mod tests {
     }
 }
 
-/// Fast path for JSON lines: when the first record is a whole object on its
-/// own line, every line is taken as one record (found with `memchr`, no
-/// byte-by-byte scan of ours); a line that is not `{...}` is checked with the
-/// full scanner, confined to that line. `None` when the text is not shaped
-/// like JSON lines.
-pub fn json_lines(text: &str) -> Option<Vec<Result<Span, SplitError>>> {
-    let b = text.as_bytes();
+/// Whether the text starts with a whole JSON object alone on its first line
+/// (so it is JSON lines, not a pretty-printed object or an array).
+pub fn first_line_is_object(b: &[u8]) -> bool {
     let first = skip_ws(b, 0, b.len());
     if b.get(first) != Some(&b'{') {
-        return None;
+        return false;
     }
-    let first_end = memchr::memchr(b'\n', &b[first..])
-        .map(|p| first + p)
-        .unwrap_or(b.len());
-    match value_end(b, first, first_end) {
-        Ok(j) if skip_ws(b, j, first_end) == first_end => {}
-        _ => return None,
-    }
-    let mut out = Vec::with_capacity(b.len() / 256 + 1);
-    let mut start = 0;
-    while start < b.len() {
-        let end = memchr::memchr(b'\n', &b[start..])
-            .map(|p| start + p)
-            .unwrap_or(b.len());
-        let mut s = start;
-        let mut e = end;
-        while s < e && matches!(b[s], b' ' | b'\t' | b'\r') {
-            s += 1;
-        }
-        while e > s && matches!(b[e - 1], b' ' | b'\t' | b'\r') {
-            e -= 1;
-        }
-        if s < e {
-            if b[s] == b'{' && b[e - 1] == b'}' {
-                out.push(Ok((s, e)));
-            } else {
-                out.extend(top_level_values(text, (s, e)));
-            }
-        }
-        start = end + 1;
-    }
-    Some(out)
+    let end = memchr::memchr(b'\n', &b[first..]).map(|p| first + p).unwrap_or(b.len());
+    matches!(value_end(b, first, end), Ok(j) if skip_ws(b, j, end) == end)
 }
 
 #[cfg(test)]
-mod json_lines_tests {
+mod first_line_tests {
     use super::*;
 
     #[test]
-    fn lines_mode_matches_the_scanner_on_json_lines() {
-        let t = "{\"a\":1}\n\n  {\"b\":\"}\"}\r\n{\"c\":[1,2]}";
-        let fast: Vec<_> = json_lines(t).unwrap();
-        let slow = top_level_values(t, (0, t.len()));
-        assert_eq!(fast, slow);
-    }
-
-    #[test]
-    fn a_cut_line_is_an_error_confined_to_its_line() {
-        let t = "{\"a\":1}\n{\"b\":2\n{\"c\":3}\n";
-        let v = json_lines(t).unwrap();
-        assert_eq!(v.len(), 3);
-        assert!(v[0].is_ok() && v[1].is_err() && v[2].is_ok());
-    }
-
-    #[test]
-    fn pretty_printed_objects_are_not_json_lines() {
-        assert!(json_lines("{\n  \"a\": 1\n}\n").is_none());
-        assert!(json_lines("[{\"a\":1}]").is_none());
+    fn json_lines_are_told_from_pretty_objects_and_arrays() {
+        assert!(first_line_is_object(b"{\"a\":1}\n{\"b\":2}\n"));
+        assert!(first_line_is_object(b"\n  {\"a\":{\"x\":[1]}}\r\n"));
+        assert!(!first_line_is_object(b"{\n  \"a\": 1\n}\n"));
+        assert!(!first_line_is_object(b"[{\"a\":1}]"));
+        assert!(!first_line_is_object(b"{\"a\":1"));
     }
 }
