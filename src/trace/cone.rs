@@ -21,9 +21,14 @@ pub const UNREACHED: u32 = u32::MAX;
 pub struct Cone {
     /// Cone accounts, ascending.
     pub accounts: Vec<u32>,
-    /// Movements touching a cone account, in canonical order.
-    pub moves: Vec<u32>,
+    /// Movements touching a cone account, in canonical order; `None` when the
+    /// cone is a large part of the ledger and every movement is replayed
+    /// (cheaper than gathering and sorting nearly all of them).
+    pub moves: Option<Vec<u32>>,
 }
+
+/// Past this share of the accounts, replay everything.
+const DENSE: usize = 8;
 
 pub fn account_cone(ledger: &Ledger, roles: &Roles) -> Cone {
     let n = ledger.accounts.len();
@@ -80,6 +85,9 @@ pub fn account_cone(ledger: &Ledger, roles: &Roles) -> Cone {
         .into_par_iter()
         .filter(|a| reach[*a as usize].load(Ordering::Relaxed) != UNREACHED)
         .collect();
+    if accounts.len() * DENSE > n {
+        return Cone { accounts, moves: None };
+    }
     let mut moves: Vec<u32> = accounts
         .par_iter()
         .flat_map_iter(|a| {
@@ -94,5 +102,5 @@ pub fn account_cone(ledger: &Ledger, roles: &Roles) -> Cone {
         .collect();
     moves.par_sort_unstable();
     moves.dedup();
-    Cone { accounts, moves }
+    Cone { accounts, moves: Some(moves) }
 }
