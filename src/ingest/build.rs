@@ -74,6 +74,41 @@ fn dedup_sorted<T, K: PartialEq>(v: &mut Vec<T>, key: impl Fn(&T) -> K, dups: &m
     *dups += (before - v.len()) as u64;
 }
 
+/// The order that sorts `v` by `primary`, then `tie`, as indices: sorting
+/// 16-byte keys moves far less memory than sorting records of a hundred
+/// bytes. `primary` must agree with the full order (a < b implies
+/// primary(a) <= primary(b)).
+fn sorted_order<T: Sync>(
+    v: &[T],
+    primary: impl Fn(&T) -> u128 + Sync,
+    tie: impl Fn(&T, &T) -> std::cmp::Ordering + Sync,
+) -> Vec<u32> {
+    let mut order: Vec<(u128, u32)> = v
+        .par_iter()
+        .enumerate()
+        .map(|(i, t)| (primary(t), i as u32))
+        .collect();
+    order.par_sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| tie(&v[a.1 as usize], &v[b.1 as usize]))
+    });
+    order.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Of indices sorted by identity then content, keep the first of each
+/// identity, counting the rest.
+fn dedup_order<T, K: PartialEq>(
+    v: &[T],
+    mut order: Vec<u32>,
+    key: impl Fn(&T) -> K,
+    dups: &mut u64,
+) -> Vec<u32> {
+    let before = order.len();
+    order.dedup_by(|b, a| key(&v[*a as usize]) == key(&v[*b as usize]));
+    *dups += (before - order.len()) as u64;
+    order
+}
+
 /// Build the ledger from lowered records and their interners.
 pub fn finish(mut low: Lowered, ints: Interners, paths: &[PathBuf]) -> Result<Built, Reject> {
     let mut rejects = Vec::new();
@@ -113,17 +148,18 @@ pub fn finish(mut low: Lowered, ints: Interners, paths: &[PathBuf]) -> Result<Bu
     let mut dups = 0u64;
     // --- account model ---------------------------------------------------
     let Lowered {
-        mut txs,
+        txs: txs_all,
         mut tokens,
         mut internals,
         utxos,
-        mut moves,
+        moves: moves_all,
         mut assets,
         tips,
         ..
     } = low;
-    txs.par_sort_unstable();
-    dedup_sorted(&mut txs, |t| t.hash, &mut dups);
+    let order = sorted_order(&txs_all, |t| t.hash as u128, |a, b| a.cmp(b));
+    let kept = dedup_order(&txs_all, order, |t| t.hash, &mut dups);
+    let txs: Vec<&LTx> = kept.iter().map(|i| &txs_all[*i as usize]).collect();
     tokens.par_sort_unstable_by(|a, b| {
         (a.tx, a.log_index)
             .cmp(&(b.tx, b.log_index))
@@ -132,23 +168,25 @@ pub fn finish(mut low: Lowered, ints: Interners, paths: &[PathBuf]) -> Result<Bu
     dedup_sorted(&mut tokens, |t| (t.tx, t.log_index), &mut dups);
     internals.par_sort_unstable();
     dedup_sorted(&mut internals, |t| t.id, &mut dups);
-    moves.par_sort_unstable_by(|a, b| {
-        (a.block, a.tx_index, a.seq, a.tx)
-            .cmp(&(b.block, b.tx_index, b.seq, b.tx))
-            .then_with(|| a.cmp(b))
-    });
-    dedup_sorted(
-        &mut moves,
+    let order = sorted_order(
+        &moves_all,
+        |m| (m.block as u128) << 64 | (m.tx_index as u128) << 32 | m.seq as u128,
+        |a, b| a.tx.cmp(&b.tx).then_with(|| a.cmp(b)),
+    );
+    let kept = dedup_order(
+        &moves_all,
+        order,
         |m| (m.block, m.tx_index, m.seq, m.tx),
         &mut dups,
     );
+    let moves: Vec<&LMove> = kept.iter().map(|i| &moves_all[*i as usize]).collect();
 
     let tx_pos: FxHashMap<u32, (u64, u32)> = txs
         .iter()
         .map(|t| (t.hash, (t.block, t.tx_index)))
         .collect();
     let mut block_time: FxHashMap<u64, u64> = FxHashMap::default();
-    for t in &txs {
+    for t in txs.iter().copied() {
         block_time.entry(t.block).or_insert(t.time);
     }
     let resolve = |tx_index: Option<u32>, block: u64, tx: u32| {
@@ -171,7 +209,7 @@ pub fn finish(mut low: Lowered, ints: Interners, paths: &[PathBuf]) -> Result<Bu
         Vec::with_capacity(txs.len() * 2 + tokens.len() + moves.len() + internals.len());
     let mut needs_eth = false;
     let mut unknown_fee = 0u64;
-    for t in &txs {
+    for t in txs.iter().copied() {
         if t.fee.is_none() {
             unknown_fee += 1;
         }
@@ -295,7 +333,7 @@ pub fn finish(mut low: Lowered, ints: Interners, paths: &[PathBuf]) -> Result<Bu
             amount: t.value,
         });
     }
-    for m in &moves {
+    for m in moves.iter().copied() {
         if m.amount == 0 {
             continue;
         }
@@ -326,7 +364,17 @@ pub fn finish(mut low: Lowered, ints: Interners, paths: &[PathBuf]) -> Result<Bu
             return Err(rejects.swap_remove(0));
         }
     }
-    pending.par_sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    let order = sorted_order(
+        &pending,
+        |p| {
+            let k = &p.key;
+            (k.block as u128) << 96
+                | (k.lane as u128) << 64
+                | (k.phase as u128) << 56
+                | (k.sub.first().copied().unwrap_or(0) as u128) << 24
+        },
+        |a, b| a.key.cmp(&b.key),
+    );
 
     // --- assets: ETH may only be implied by transactions ----------------
     let mut asset_names: Vec<String> = asset_strs.iter().map(|s| s.to_string()).collect();
@@ -423,9 +471,10 @@ pub fn finish(mut low: Lowered, ints: Interners, paths: &[PathBuf]) -> Result<Bu
                 .unwrap_or(AcctId::NONE)
         }
     };
-    let movements: Vec<Movement> = pending
+    let movements: Vec<Movement> = order
         .par_iter()
-        .map(|p| {
+        .map(|i| {
+            let p = &pending[*i as usize];
             let asset = asset_of(p.asset);
             Movement {
                 amount: Amt::new(p.amount),

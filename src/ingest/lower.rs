@@ -26,16 +26,23 @@ pub struct Interner {
 
 impl Default for Interner {
     fn default() -> Self {
-        Interner {
-            shards: (0..SHARDS)
-                .map(|_| Mutex::new(FxHashMap::default()))
-                .collect(),
-            next: AtomicU32::new(0),
-        }
+        Interner::with_capacity(0)
     }
 }
 
 impl Interner {
+    /// An interner expecting about `n` distinct strings (sized up front, so
+    /// its tables do not rehash as a large file streams in).
+    pub fn with_capacity(n: usize) -> Interner {
+        let per = n / SHARDS;
+        Interner {
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(FxHashMap::with_capacity_and_hasher(per, Default::default())))
+                .collect(),
+            next: AtomicU32::new(0),
+        }
+    }
+
     pub fn intern(&self, s: &str) -> u32 {
         // not the top bits: the shard's own table uses those for its tags
         let shard = (rustc_hash::FxBuildHasher.hash_one(s) >> 32) as usize % SHARDS;
@@ -62,7 +69,11 @@ impl Interner {
             .flat_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
             .filter(|(_, id)| keep(*id))
             .collect();
-        all.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Most order is decided by the first 16 bytes: compare those as one
+        // integer, and the whole strings only on a tie.
+        all.par_sort_unstable_by(|a, b| {
+            prefix(&a.0).cmp(&prefix(&b.0)).then_with(|| a.0.cmp(&b.0))
+        });
         let mut remap = vec![NONE; n];
         for (rank, (_, id)) in all.iter().enumerate() {
             remap[*id as usize] = rank as u32;
@@ -71,12 +82,35 @@ impl Interner {
     }
 }
 
+/// The first 16 bytes of `s` as a big-endian integer (zero-padded), which
+/// orders like the bytes themselves.
+fn prefix(s: &str) -> u128 {
+    let b = s.as_bytes();
+    let mut p = [0u8; 16];
+    let n = b.len().min(16);
+    p[..n].copy_from_slice(&b[..n]);
+    u128::from_be_bytes(p)
+}
+
 /// The three interners of a build.
 #[derive(Default)]
 pub struct Interners {
     pub addr: Interner,
     pub tx: Interner,
     pub asset: Interner,
+}
+
+impl Interners {
+    /// Sized for about `records` records: a transaction hash per two
+    /// records and an address per eight, as in typical exports (a guess only
+    /// decides when the tables first grow).
+    pub fn for_records(records: usize) -> Interners {
+        Interners {
+            addr: Interner::with_capacity(records / 8),
+            tx: Interner::with_capacity(records / 2),
+            asset: Interner::default(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -275,6 +309,27 @@ impl Lowered {
             Raw::Asset(x) => self.assets.push(x),
             Raw::BlockSeen(b) => self.tips.push(b.height + b.confirmations - 1),
         }
+    }
+
+    /// All parts in one, each vector allocated once at its final size (the
+    /// parts of a large file add up to gigabytes: growing by doubling would
+    /// copy them again and again).
+    pub fn concat(parts: Vec<Lowered>) -> Lowered {
+        let mut all = Lowered::default();
+        all.txs
+            .reserve_exact(parts.iter().map(|p| p.txs.len()).sum());
+        all.tokens
+            .reserve_exact(parts.iter().map(|p| p.tokens.len()).sum());
+        all.internals
+            .reserve_exact(parts.iter().map(|p| p.internals.len()).sum());
+        all.utxos
+            .reserve_exact(parts.iter().map(|p| p.utxos.len()).sum());
+        all.moves
+            .reserve_exact(parts.iter().map(|p| p.moves.len()).sum());
+        for p in parts {
+            all.append(p);
+        }
+        all
     }
 
     pub fn append(&mut self, mut o: Lowered) {

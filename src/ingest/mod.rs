@@ -411,7 +411,8 @@ fn record_spans(
 /// Records parsed from one file, lowered to numeric form.
 struct FileRecords {
     format: Option<Format>,
-    lowered: Lowered,
+    /// One part per parsed chunk; concatenated once for the whole input.
+    parts: Vec<Lowered>,
     rejects: Vec<Reject>,
     records: u64,
 }
@@ -438,7 +439,7 @@ fn parse_file(
     let lines = LineIndex::new(text);
     let empty = |rejects| FileRecords {
         format: None,
-        lowered: Lowered::default(),
+        parts: Vec::new(),
         rejects,
         records: 0,
     };
@@ -511,12 +512,12 @@ fn parse_file(
         .collect();
     let mut fr = FileRecords {
         format: Some(format),
-        lowered: Lowered::default(),
+        parts: Vec::new(),
         rejects: Vec::new(),
         records: spans.len() as u64,
     };
     for (low, rej) in chunks {
-        fr.lowered.append(low);
+        fr.parts.push(low);
         fr.rejects.extend(rej);
     }
     Ok(fr)
@@ -540,13 +541,19 @@ fn parse_json_lines(
     scale: &(dyn Fn(usize) -> u64 + Sync),
 ) -> Result<FileRecords, IngestError> {
     // the format, from the first record
-    let s0 = data.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(0);
-    let first_end = memchr::memchr(b'\n', &data[s0..]).map(|p| s0 + p).unwrap_or(data.len());
+    let s0 = data
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(0);
+    let first_end = memchr::memchr(b'\n', &data[s0..])
+        .map(|p| s0 + p)
+        .unwrap_or(data.len());
     let first = std::str::from_utf8(&data[s0..first_end]).map_err(|e| not_utf8(path, e))?;
-    let first_value: serde_json::Value = serde_json::from_str(first).map_err(|e| IngestError::File {
-        path: path.to_path_buf(),
-        message: format!("line 1: the first record is not JSON: {e}"),
-    })?;
+    let first_value: serde_json::Value =
+        serde_json::from_str(first).map_err(|e| IngestError::File {
+            path: path.to_path_buf(),
+            message: format!("line 1: the first record is not JSON: {e}"),
+        })?;
     let format = match detect(&first_value).map_err(|m| IngestError::File {
         path: path.to_path_buf(),
         message: m,
@@ -555,7 +562,7 @@ fn parse_json_lines(
         Detected::NoValue(_) => {
             return Ok(FileRecords {
                 format: None,
-                lowered: Lowered::default(),
+                parts: Vec::new(),
                 rejects: Vec::new(),
                 records: 0,
             })
@@ -600,12 +607,12 @@ fn parse_json_lines(
         .collect();
     let mut fr = FileRecords {
         format: Some(format),
-        lowered: Lowered::default(),
+        parts: Vec::new(),
         rejects: Vec::new(),
         records: 0,
     };
     for (low, rej, n) in results {
-        fr.lowered.append(low);
+        fr.parts.push(low);
         fr.rejects.extend(rej);
         fr.records += n;
     }
@@ -634,7 +641,9 @@ fn parse_lines(
     };
     let mut start = 0;
     while start < chunk.len() {
-        let end = memchr::memchr(b'\n', &chunk[start..]).map(|p| start + p).unwrap_or(chunk.len());
+        let end = memchr::memchr(b'\n', &chunk[start..])
+            .map(|p| start + p)
+            .unwrap_or(chunk.len());
         let raw = trim_ascii(&chunk[start..end]);
         if !raw.is_empty() {
             records += 1;
@@ -660,7 +669,8 @@ fn parse_lines(
                     // not one object: say what is wrong with the line
                     let message = match split::top_level_values(rec, (0, rec.len())).first() {
                         Some(Err(e)) => format!("not valid JSON: {}", e.message),
-                        _ => "not a JSON object (a JSON-lines record is one object per line)".to_string(),
+                        _ => "not a JSON object (a JSON-lines record is one object per line)"
+                            .to_string(),
                     };
                     rejects.push(reject(line, String::new(), message, rec));
                 }
@@ -673,8 +683,15 @@ fn parse_lines(
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
-    let s = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let e = b.iter().rposition(|c| !c.is_ascii_whitespace()).map(|p| p + 1).unwrap_or(s);
+    let s = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map(|p| p + 1)
+        .unwrap_or(s);
     &b[s..e.max(s)]
 }
 
@@ -708,13 +725,14 @@ fn one_line(rec: &str) -> String {
 
 /// Ingest files (already expanded) into a ledger.
 pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested, IngestError> {
-    let ints = Interners::default();
+    // about 250 bytes a record in the common exports
+    let ints = Interners::for_records((total_bytes(paths) / 250) as usize);
     let parsed: Vec<Result<FileRecords, IngestError>> = paths
         .par_iter()
         .enumerate()
         .map(|(i, p)| parse_file(i as u32, p, &ints, opts.progress.as_ref()))
         .collect();
-    let mut lowered = Lowered::default();
+    let mut parts = Vec::new();
     let mut rejects = Vec::new();
     let mut files = Vec::new();
     let mut per_format: std::collections::BTreeMap<String, u64> = Default::default();
@@ -727,7 +745,7 @@ pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested,
             format: fmt.to_string(),
             records: fr.records,
         });
-        lowered.append(fr.lowered);
+        parts.extend(fr.parts);
         rejects.extend(fr.rejects);
     }
     if opts.on_error == OnError::Fail {
@@ -735,7 +753,7 @@ pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested,
             return Err(IngestError::Record(r.clone()));
         }
     }
-    let built = build::finish(lowered, ints, paths);
+    let built = build::finish(Lowered::concat(parts), ints, paths);
     let mut ledger = match built {
         Ok(b) => {
             rejects.extend(b.rejects);

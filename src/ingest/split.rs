@@ -257,7 +257,9 @@ pub fn first_line_is_object(b: &[u8]) -> bool {
     if b.get(first) != Some(&b'{') {
         return false;
     }
-    let end = memchr::memchr(b'\n', &b[first..]).map(|p| first + p).unwrap_or(b.len());
+    let end = memchr::memchr(b'\n', &b[first..])
+        .map(|p| first + p)
+        .unwrap_or(b.len());
     matches!(value_end(b, first, end), Ok(j) if skip_ws(b, j, end) == end)
 }
 

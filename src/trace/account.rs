@@ -42,7 +42,11 @@ impl<P: TaintPolicy> Replay<'_, P> {
         let asset = m.asset;
         let amount = m.amount();
         // Debit.
-        let from = if m.from.is_none() { OUT } else { self.local[m.from.index()] } as usize;
+        let from = if m.from.is_none() {
+            OUT
+        } else {
+            self.local[m.from.index()]
+        } as usize;
         let (mut parcel, from_hops) = if from == OUT as usize || self.slots[from].role == STOP {
             // New money, an account taint never reaches, or a custodial
             // service: nothing tainted leaves.

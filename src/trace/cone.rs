@@ -86,7 +86,10 @@ pub fn account_cone(ledger: &Ledger, roles: &Roles) -> Cone {
         .filter(|a| reach[*a as usize].load(Ordering::Relaxed) != UNREACHED)
         .collect();
     if accounts.len() * DENSE > n {
-        return Cone { accounts, moves: None };
+        return Cone {
+            accounts,
+            moves: None,
+        };
     }
     let mut moves: Vec<u32> = accounts
         .par_iter()
@@ -102,5 +105,8 @@ pub fn account_cone(ledger: &Ledger, roles: &Roles) -> Cone {
         .collect();
     moves.par_sort_unstable();
     moves.dedup();
-    Cone { accounts, moves: Some(moves) }
+    Cone {
+        accounts,
+        moves: Some(moves),
+    }
 }
