@@ -804,6 +804,7 @@ mod common {
                 .collect(),
             stops: case.stop.iter().filter_map(|s| ledger.addr_id(s)).collect(),
             min_taint: case.min_taint,
+            full_replay: false,
         }
     }
 
@@ -972,6 +973,19 @@ proptest! {
             for (asset, t) in &r.totals {
                 prop_assert!(t.conserved(), "{:?}, asset {}: {:?}", p, ledger.asset(*asset).name, t);
             }
+        }
+    }
+
+    /// The forward cone is exact: replaying only the movements of the
+    /// accounts taint can reach gives the same result as replaying every
+    /// movement of the ledger, for every policy.
+    #[test]
+    fn the_cone_gives_what_the_full_replay_gives(case in case()) {
+        let ledger = build_ledger(&case.records);
+        for p in Policy::ALL {
+            let coned = plan(&ledger, &case, p);
+            let full = fundtrail::trace::TracePlan { full_replay: true, ..coned.clone() };
+            prop_assert_eq!(fundtrail::trace::run(&ledger, &coned), fundtrail::trace::run(&ledger, &full), "{:?}", p);
         }
     }
 

@@ -5,7 +5,7 @@
 //! cone never holds taint, so its debits are clean and its credits need no
 //! state.
 
-use super::cone::account_cone;
+use super::cone::{account_cone, Cone};
 use super::{Books, Endpoint, EndpointKind, Roles, TaintPolicy, TracePlan, NO_HOPS};
 use crate::ledger::Ledger;
 use crate::model::{Amount, Movement};
@@ -113,7 +113,14 @@ pub(crate) fn replay<P: TaintPolicy>(
     roles: &Roles,
     books: &mut Books,
 ) -> Vec<Endpoint> {
-    let cone = account_cone(ledger, roles);
+    let cone = if plan.full_replay {
+        Cone {
+            accounts: (0..ledger.accounts.len() as u32).collect(),
+            moves: None,
+        }
+    } else {
+        account_cone(ledger, roles)
+    };
     let mut local = vec![OUT; ledger.accounts.len()];
     for (k, a) in cone.accounts.iter().enumerate() {
         local[*a as usize] = k as u32;

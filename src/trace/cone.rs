@@ -41,18 +41,24 @@ pub fn account_cone(ledger: &Ledger, roles: &Roles) -> Cone {
             frontier.push(a.0);
         }
     }
-    if !roles.seed_tx.is_empty() {
-        let landings: Vec<(u32, u32)> = ledger
+    // Every movement of a seed transaction is replayed (its fee too, which
+    // reaches no account), and taints where it lands.
+    let seed_moves: Vec<u32> = if roles.seed_tx.is_empty() {
+        Vec::new()
+    } else {
+        ledger
             .movements
             .par_iter()
             .enumerate()
-            .filter(|(_, m)| !m.to.is_none() && roles.seed_tx.contains(&m.tx))
-            .map(|(i, m)| (m.to.0, i as u32 + 1))
-            .collect();
-        for (to, at) in landings {
-            if reach[to as usize].fetch_min(at, Ordering::Relaxed) > at {
-                frontier.push(to);
-            }
+            .filter(|(_, m)| roles.seed_tx.contains(&m.tx))
+            .map(|(i, _)| i as u32)
+            .collect()
+    };
+    for i in &seed_moves {
+        let to = ledger.movements[*i as usize].to;
+        let at = i + 1;
+        if !to.is_none() && reach[to.index()].fetch_min(at, Ordering::Relaxed) > at {
+            frontier.push(to.0);
         }
     }
     frontier.retain(|a| !stop(AcctId(*a)));
@@ -102,6 +108,7 @@ pub fn account_cone(ledger: &Ledger, roles: &Roles) -> Cone {
                 .chain(ledger.by_dest.of(a))
                 .copied()
         })
+        .chain(seed_moves.into_par_iter())
         .collect();
     moves.par_sort_unstable();
     moves.dedup();

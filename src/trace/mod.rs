@@ -76,6 +76,9 @@ pub struct TracePlan {
     pub stops: HashSet<AddrId>,
     /// Taint below this (per movement, base units) is not followed.
     pub min_taint: Amount,
+    /// Replay every account and movement instead of the seeds' forward cone
+    /// (the same result, slower: for tests and benchmarks).
+    pub full_replay: bool,
 }
 
 /// Per-asset totals (SPEC.md §3 conservation).
