@@ -139,9 +139,11 @@ pub fn finish(mut low: Lowered, ints: Interners, paths: &[PathBuf]) -> Result<Bu
             used_tx[id as usize] = true;
         }
     }
-    let (addr_strs, addr_map) = ints.addr.finish(|_| true);
-    let (tx_strs, tx_map) = ints.tx.finish(|id| used_tx[id as usize]);
-    let (asset_strs, asset_map) = ints.asset.finish(|_| true);
+    let (addr_sorted, addr_map) = ints.addr.finish(|_| true);
+    let (tx_sorted, tx_map) = ints.tx.finish(|id| used_tx[id as usize]);
+    let (asset_sorted, asset_map) = ints.asset.finish(|_| true);
+    let (addr_strs, tx_strs, asset_strs) =
+        (addr_sorted.strs(), tx_sorted.strs(), asset_sorted.strs());
     low.remap(&addr_map, &tx_map, &asset_map);
     drop((addr_map, tx_map, asset_map, used_tx));
 

@@ -7,13 +7,15 @@
 //! de-duplication and joining traces to their transactions belong to `build`.
 
 use super::fields::{
-    amount, decode_object, evm_address, fee, given, hash_field, keep_null, lenient_decimals,
-    lenient_symbol, need, need_text, opt_evm_address, opt_text, parse_index_list, short, timestamp,
-    uint, Text,
+    amount, decode_object, evm_address, fee, given, hash_field_cow, keep_null, lenient_decimals,
+    lenient_symbol, need, need_evm_address, need_text, opt_evm_address, opt_evm_address_cow,
+    opt_text, parse_index_list, short, timestamp, uint, Text,
 };
 use super::raw::{
-    FieldError, Raw, RawAccountTx, RawAsset, RawInternal, RawTokenTransfer, TraceSource,
+    AccountTxRef, FieldError, Raw, RawAsset, RawInternal, RawRef, TokenTransferRef, TraceSource,
 };
+#[cfg(test)]
+use super::raw::{RawAccountTx, RawTokenTransfer};
 use serde_json::value::RawValue;
 
 /// One ethereum-etl record of any kind: the union of the fields fundtrail
@@ -93,12 +95,21 @@ enum Kind {
 
 /// Parse one ethereum-etl record's JSON text into normalised records.
 pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
-    let r: Record = decode_object(text, "an ethereum-etl record")?;
+    let mut refs = Vec::new();
+    parse_ref(text, &mut refs)?;
+    out.extend(refs.into_iter().map(RawRef::into_owned));
+    Ok(())
+}
+
+/// [`parse`], with the strings of transactions and token transfers borrowed
+/// from `text` where they are already canonical.
+pub fn parse_ref<'a>(text: &'a str, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError> {
+    let r: Record<'a> = decode_object(text, "an ethereum-etl record")?;
     match kind(&r)? {
-        Kind::Transaction => out.push(transaction(&r)?),
-        Kind::TokenTransfer => out.push(token_transfer(&r)?),
-        Kind::Trace => out.push(trace(&r)?),
-        Kind::Token => out.push(token(&r)?),
+        Kind::Transaction => out.push(RawRef::AccountTx(transaction(&r)?)),
+        Kind::TokenTransfer => out.push(RawRef::Token(token_transfer(&r)?)),
+        Kind::Trace => out.push(RawRef::Owned(trace(&r)?)),
+        Kind::Token => out.push(RawRef::Owned(token(&r)?)),
         Kind::NoValue => {}
     }
     Ok(())
@@ -136,8 +147,8 @@ fn kind(r: &Record) -> Result<Kind, FieldError> {
     })
 }
 
-fn transaction(r: &Record) -> Result<Raw, FieldError> {
-    let hash = hash_field("hash", r.hash.as_ref())?;
+fn transaction<'a>(r: &Record<'a>) -> Result<AccountTxRef<'a>, FieldError> {
+    let hash = hash_field_cow("hash", r.hash.as_ref())?;
     let block = uint("block_number", need("block_number", r.block_number)?)?;
     let time = match given(r.block_timestamp) {
         Some(t) => timestamp("block_timestamp", t)?,
@@ -147,13 +158,10 @@ fn transaction(r: &Record) -> Result<Raw, FieldError> {
         "transaction_index",
         need("transaction_index", r.transaction_index)?,
     )?;
-    let from = evm_address(
-        "from_address",
-        need_text("from_address", r.from_address.as_ref())?,
-    )?;
-    let to = match opt_evm_address("to_address", r.to_address.as_ref())? {
+    let from = need_evm_address("from_address", r.from_address.as_ref())?;
+    let to = match opt_evm_address_cow("to_address", r.to_address.as_ref())? {
         Some(a) => Some(a),
-        None => opt_evm_address(
+        None => opt_evm_address_cow(
             "receipt_contract_address",
             r.receipt_contract_address.as_ref(),
         )?,
@@ -190,7 +198,7 @@ fn transaction(r: &Record) -> Result<Raw, FieldError> {
             ),
         ));
     }
-    Ok(Raw::AccountTx(RawAccountTx {
+    Ok(AccountTxRef {
         hash,
         block,
         time,
@@ -200,29 +208,23 @@ fn transaction(r: &Record) -> Result<Raw, FieldError> {
         value,
         fee,
         failed,
-    }))
+    })
 }
 
-fn token_transfer(r: &Record) -> Result<Raw, FieldError> {
+fn token_transfer<'a>(r: &Record<'a>) -> Result<TokenTransferRef<'a>, FieldError> {
     let token_address = r.token_address.as_ref().and_then(|t| t.as_ref());
-    Ok(Raw::Token(RawTokenTransfer {
-        tx_hash: hash_field("transaction_hash", r.transaction_hash.as_ref())?,
+    Ok(TokenTransferRef {
+        tx_hash: hash_field_cow("transaction_hash", r.transaction_hash.as_ref())?,
         log_index: uint("log_index", need("log_index", r.log_index.flatten())?)?,
         block: uint("block_number", need("block_number", r.block_number)?)?,
         time: given(r.block_timestamp)
             .map(|t| timestamp("block_timestamp", t))
             .transpose()?,
-        token: evm_address("token_address", need_text("token_address", token_address)?)?,
-        from: evm_address(
-            "from_address",
-            need_text("from_address", r.from_address.as_ref())?,
-        )?,
-        to: evm_address(
-            "to_address",
-            need_text("to_address", r.to_address.as_ref())?,
-        )?,
+        token: need_evm_address("token_address", token_address)?,
+        from: need_evm_address("from_address", r.from_address.as_ref())?,
+        to: need_evm_address("to_address", r.to_address.as_ref())?,
         value: amount(need("value", r.value)?, "base units", || "value".into())?,
-    }))
+    })
 }
 
 fn trace(r: &Record) -> Result<Raw, FieldError> {

@@ -15,7 +15,7 @@
 
 use super::raw::FieldError;
 use crate::amount::{self, AmountError};
-use crate::model::{canonical_address, is_evm_address, Amount};
+use crate::model::{canonical_address, Amount};
 use serde::de::{Deserialize, Deserializer, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -199,6 +199,122 @@ fn strip_position(msg: &str) -> &str {
 }
 
 // ---------------------------------------------------------------------------
+// Canonical text in one pass, borrowed when it already is canonical
+// ---------------------------------------------------------------------------
+
+/// Byte classes for checking names, hashes and addresses in one pass.
+pub(super) const HEX: u8 = 1;
+/// `A`-`Z`: what lower-casing changes.
+pub(super) const UPPER: u8 = 2;
+pub(super) const ALNUM: u8 = 4;
+/// Not allowed in a plain name: ASCII whitespace, `,`, control characters.
+pub(super) const BAD: u8 = 8;
+/// Not ASCII: such text takes the general (`char`) path.
+pub(super) const NONASCII: u8 = 16;
+
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let mut k = 0;
+        if c.is_ascii_hexdigit() {
+            k |= HEX;
+        }
+        if c.is_ascii_uppercase() {
+            k |= UPPER;
+        }
+        if c.is_ascii_alphanumeric() {
+            k |= ALNUM;
+        }
+        if c.is_ascii_whitespace() || c == b',' || c.is_ascii_control() {
+            k |= BAD;
+        }
+        if !c.is_ascii() {
+            k |= NONASCII;
+        }
+        t[i] = k;
+        i += 1;
+    }
+    t
+};
+
+/// The classes every byte of a text has (`all`) and some byte has (`any`).
+#[derive(Copy, Clone)]
+pub(super) struct Scan {
+    pub(super) all: u8,
+    pub(super) any: u8,
+}
+
+#[inline]
+pub(super) fn scan(b: &[u8]) -> Scan {
+    let (mut all, mut any) = (0xffu8, 0u8);
+    for &c in b {
+        let k = CLASS[c as usize];
+        all &= k;
+        any |= k;
+    }
+    Scan { all, any }
+}
+
+/// `s` with ASCII letters lower-cased; borrowed when `upper` (whether `s`
+/// has an upper-case letter) is false.
+#[inline]
+pub(super) fn lowered(s: &str, upper: bool) -> Cow<'_, str> {
+    if upper {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// `s` as a canonical (lower-case) EVM address if it is one (`0x` and 40 hex
+/// digits, any case, nothing around them): `is_evm_address` and the
+/// lower-casing of `canonical_address` in one pass.
+#[inline]
+pub(super) fn evm_canonical(s: &str) -> Option<Cow<'_, str>> {
+    let b = s.as_bytes();
+    if b.len() != 42 || b[0] != b'0' || (b[1] != b'x' && b[1] != b'X') {
+        return None;
+    }
+    let k = scan(&b[2..]);
+    (k.all & HEX != 0).then(|| lowered(s, b[1] == b'X' || k.any & UPPER != 0))
+}
+
+/// `model::canonical_address`, borrowing from `raw` when nothing changes.
+pub(super) fn canonical_address_cow(raw: &str) -> Cow<'_, str> {
+    let s = raw.trim();
+    if let Some(c) = evm_canonical(s) {
+        return c;
+    }
+    let b = s.as_bytes();
+    let k = scan(b);
+    let bech32 = b.len() >= 8
+        && ["bc1", "tb1", "ltc1", "bcrt1"]
+            .iter()
+            .any(|p| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
+        && k.all & ALNUM != 0;
+    if bech32 {
+        lowered(s, k.any & UPPER != 0)
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Run `f` on the text of `t`, keeping what it borrows borrowed from the
+/// record (when `t` is: a JSON string without escapes).
+#[inline]
+pub(super) fn lift<'a, E>(
+    t: &Text<'a>,
+    f: impl for<'s> FnOnce(&'s str) -> Result<Cow<'s, str>, E>,
+) -> Result<Cow<'a, str>, E> {
+    match &t.0 {
+        Cow::Borrowed(s) => f(s),
+        Cow::Owned(s) => f(s).map(|c| Cow::Owned(c.into_owned())),
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Messages
 // ---------------------------------------------------------------------------
 
@@ -377,28 +493,79 @@ fn missing(field: &str) -> FieldError {
 
 /// A transaction hash, lower-case.
 pub(super) fn hash_field(field: &str, v: Option<&Text>) -> Result<String, FieldError> {
-    need_text(field, v).map(|h| h.to_ascii_lowercase())
+    hash_field_cow(field, v).map(Cow::into_owned)
+}
+
+/// [`hash_field`], borrowed from the record when already lower-case.
+pub(super) fn hash_field_cow<'a>(
+    field: &str,
+    v: Option<&Text<'a>>,
+) -> Result<Cow<'a, str>, FieldError> {
+    let t = v.ok_or_else(|| missing(field))?;
+    lift(t, |s| {
+        let h = s.trim();
+        if h.is_empty() {
+            return Err(missing(field));
+        }
+        Ok(lowered(h, h.bytes().any(|c| c.is_ascii_uppercase())))
+    })
 }
 
 /// An EVM address (`0x` + 40 hex digits, any case), stored lower-case.
 pub(super) fn evm_address(field: &str, s: &str) -> Result<String, FieldError> {
+    evm_address_cow(field, s).map(Cow::into_owned)
+}
+
+/// [`evm_address`], borrowed from `s` when already lower-case.
+pub(super) fn evm_address_cow<'s>(field: &str, s: &'s str) -> Result<Cow<'s, str>, FieldError> {
     let s = s.trim();
-    if is_evm_address(s) {
-        Ok(canonical_address(s))
-    } else {
-        Err(FieldError::new(
-            field,
-            format!(
-                "not a valid EVM address: {:?} (expected 0x and 40 hex digits)",
-                short(s)
-            ),
-        ))
+    match evm_canonical(s) {
+        Some(c) => Ok(c),
+        None => Err(bad_evm_address(field, s)),
     }
+}
+
+#[cold]
+fn bad_evm_address(field: &str, s: &str) -> FieldError {
+    FieldError::new(
+        field,
+        format!(
+            "not a valid EVM address: {:?} (expected 0x and 40 hex digits)",
+            short(s)
+        ),
+    )
+}
+
+/// A required EVM address: `evm_address(field, need_text(field, v)?)`,
+/// borrowed from the record when already lower-case.
+pub(super) fn need_evm_address<'a>(
+    field: &str,
+    v: Option<&Text<'a>>,
+) -> Result<Cow<'a, str>, FieldError> {
+    let t = v.ok_or_else(|| missing(field))?;
+    lift(t, |s| {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(missing(field));
+        }
+        evm_address_cow(field, s)
+    })
 }
 
 /// An EVM address that may be absent, null or empty.
 pub(super) fn opt_evm_address(field: &str, v: Option<&Text>) -> Result<Option<String>, FieldError> {
-    opt_text(v).map(|s| evm_address(field, s)).transpose()
+    opt_evm_address_cow(field, v).map(|a| a.map(Cow::into_owned))
+}
+
+/// [`opt_evm_address`], borrowed from the record when already lower-case.
+pub(super) fn opt_evm_address_cow<'a>(
+    field: &str,
+    v: Option<&Text<'a>>,
+) -> Result<Option<Cow<'a, str>>, FieldError> {
+    match v {
+        Some(t) if !t.trim().is_empty() => lift(t, |s| evm_address_cow(field, s)).map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// A whole number that must fit `T` (block numbers, indexes, flags).
@@ -563,4 +730,51 @@ pub(super) fn lenient_symbol(v: Option<&RawValue>) -> Option<String> {
 pub(super) fn lenient_decimals(v: Option<&RawValue>) -> Option<u8> {
     let n = amount::parse_integer(given(v)?.get()).ok()?;
     u8::try_from(n).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::is_evm_address;
+
+    const SAMPLES: &[&str] = &[
+        "0x098b716b8aaf21512996dc57eb0615e2383e2f96",
+        "0x098B716B8Aaf21512996dC57EB0615e2383E2f96",
+        "0X098b716b8aaf21512996dc57eb0615e2383e2f96",
+        " 0x098b716b8aaf21512996dc57eb0615e2383e2f96 ",
+        "0x098b716b8aaf21512996dc57eb0615e2383e2f9",
+        "0x098b716b8aaf21512996dc57eb0615e2383e2f9g",
+        "1x098b716b8aaf21512996dc57eb0615e2383e2f96",
+        "1PkqKGbNLDdDJGveCcNUMV9CEFH77ADrPQ",
+        "BC1QAR0SRRR7XFKVY5L643LYDNW9RE59GTZZWF5MDQ",
+        "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+        "bc1q-ar0s",
+        "LTC1QABCDEFGH",
+        "tb1",
+        "bitcoincash:QPM2QSZNHKS23Z7629MMS6S4CWEF74VCWVY22GDX6A",
+        "é0x098b716b8aaf21512996dc57eb0615e2383e2f96",
+        "",
+        "  ",
+    ];
+
+    #[test]
+    fn canonical_address_cow_is_canonical_address() {
+        for s in SAMPLES {
+            let c = canonical_address_cow(s);
+            assert_eq!(c, canonical_address(s), "{s:?}");
+            // borrowed exactly when nothing but trimming happened
+            assert_eq!(matches!(c, Cow::Borrowed(_)), c == s.trim(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn evm_canonical_is_is_evm_address_then_lower_case() {
+        for s in SAMPLES {
+            assert_eq!(
+                evm_canonical(s).map(Cow::into_owned),
+                is_evm_address(s).then(|| s.to_ascii_lowercase()),
+                "{s:?}"
+            );
+        }
+    }
 }

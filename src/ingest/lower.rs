@@ -4,11 +4,12 @@
 //! the unique strings in sorted order, which makes the final ids independent
 //! of input order and thread count.
 
-use super::raw::{BlockRef, Raw, RawAsset, TraceSource};
+use super::raw::{BlockRef, Raw, RawAsset, RawRef, Str, TraceSource};
 use super::Loc;
 use crate::model::{Amount, MoveKind};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
@@ -18,9 +19,91 @@ pub const NONE: u32 = u32::MAX;
 
 const SHARDS: usize = 64;
 
+/// Append-only storage for interned text, in blocks that never move or grow
+/// once allocated: a string's bytes stay where they are while the arena
+/// lives, and a whole interner's strings are freed a few blocks at a time
+/// rather than one allocation per string.
+#[derive(Default)]
+struct Arena {
+    blocks: Vec<Vec<u8>>,
+}
+
+impl Arena {
+    fn alloc(&mut self, s: &str) -> Key {
+        let fits = |b: &Vec<u8>| b.capacity() - b.len() >= s.len();
+        if !self.blocks.last().is_some_and(fits) {
+            let last = self.blocks.last().map_or(0, |b| b.capacity());
+            let cap = (last * 2).clamp(4 << 10, 1 << 20).max(s.len());
+            self.blocks.push(Vec::with_capacity(cap));
+        }
+        let b = self.blocks.last_mut().expect("a block was just pushed");
+        let start = b.len();
+        // within capacity: the block does not reallocate, earlier keys stay valid
+        b.extend_from_slice(s.as_bytes());
+        Key {
+            ptr: b[start..].as_ptr(),
+            len: s.len(),
+        }
+    }
+}
+
+/// Interned text: a string in an [`Arena`]. Only read while that arena
+/// lives (both belong to one shard, or to one [`Sorted`]), and never handed
+/// out of this module.
+#[derive(Copy, Clone)]
+struct Key {
+    ptr: *const u8,
+    len: usize,
+}
+
+// SAFETY: a key is a shared reference to immutable bytes in an arena that is
+// moved and dropped together with it.
+unsafe impl Send for Key {}
+unsafe impl Sync for Key {}
+
+impl Key {
+    #[inline]
+    fn as_str(&self) -> &str {
+        // SAFETY: the bytes were copied from a `&str` into an arena block that
+        // is still alive and never written again where they lie.
+        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.ptr, self.len)) }
+    }
+}
+
+impl std::hash::Hash for Key {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        // as `str` hashes, so that lookups by `&str` find it
+        self.as_str().hash(h)
+    }
+}
+
+impl PartialEq for Key {
+    #[inline]
+    fn eq(&self, o: &Key) -> bool {
+        self.as_str() == o.as_str()
+    }
+}
+
+impl Eq for Key {}
+
+impl std::borrow::Borrow<str> for Key {
+    #[inline]
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// One shard of an [`Interner`]: its table and the text of its keys.
+#[derive(Default)]
+struct Shard {
+    map: FxHashMap<Key, u32>,
+    arena: Arena,
+}
+
 /// A concurrent string interner handing out temporary ids.
 pub struct Interner {
-    shards: Vec<Mutex<FxHashMap<Box<str>, u32>>>,
+    shards: Vec<Mutex<Shard>>,
     next: AtomicU32,
 }
 
@@ -37,7 +120,12 @@ impl Interner {
         let per = n / SHARDS;
         Interner {
             shards: (0..SHARDS)
-                .map(|_| Mutex::new(FxHashMap::with_capacity_and_hasher(per, Default::default())))
+                .map(|_| {
+                    Mutex::new(Shard {
+                        map: FxHashMap::with_capacity_and_hasher(per, Default::default()),
+                        arena: Arena::default(),
+                    })
+                })
                 .collect(),
             next: AtomicU32::new(0),
         }
@@ -46,12 +134,13 @@ impl Interner {
     pub fn intern(&self, s: &str) -> u32 {
         // not the top bits: the shard's own table uses those for its tags
         let shard = (rustc_hash::FxBuildHasher.hash_one(s) >> 32) as usize % SHARDS;
-        let mut m = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(id) = m.get(s) {
+        let mut sh = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = sh.map.get(s) {
             return *id;
         }
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        m.insert(s.into(), id);
+        let key = sh.arena.alloc(s);
+        sh.map.insert(key, id);
         id
     }
 
@@ -61,35 +150,105 @@ impl Interner {
 
     /// The unique strings in sorted order, and the map from temporary id to
     /// final id (the rank), keeping only those `keep` accepts.
-    pub fn finish(self, keep: impl Fn(u32) -> bool + Sync) -> (Vec<Box<str>>, Vec<u32>) {
+    pub fn finish(self, keep: impl Fn(u32) -> bool + Sync) -> (Sorted, Vec<u32>) {
         let n = self.next.load(Ordering::Relaxed) as usize;
-        let mut all: Vec<(Box<str>, u32)> = self
+        let shards: Vec<Shard> = self
             .shards
             .into_iter()
-            .flat_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
-            .filter(|(_, id)| keep(*id))
+            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
             .collect();
         // Most order is decided by the first 16 bytes: compare those as one
-        // integer, and the whole strings only on a tie.
-        all.par_sort_unstable_by(|a, b| {
-            prefix(&a.0).cmp(&prefix(&b.0)).then_with(|| a.0.cmp(&b.0))
-        });
+        // integer (computed once per string), the whole strings only on a tie.
+        let mut all: Vec<(u128, Key, u32)> = shards
+            .par_iter()
+            .flat_map_iter(|sh| {
+                sh.map
+                    .iter()
+                    .filter(|(_, id)| keep(**id))
+                    .map(|(k, id)| (prefix(k.as_str()), *k, *id))
+            })
+            .collect();
+        all.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.as_str().cmp(b.1.as_str())));
         let mut remap = vec![NONE; n];
-        for (rank, (_, id)) in all.iter().enumerate() {
+        for (rank, (_, _, id)) in all.iter().enumerate() {
             remap[*id as usize] = rank as u32;
         }
-        (all.into_iter().map(|(s, _)| s).collect(), remap)
+        let sorted = Sorted {
+            keys: all.into_iter().map(|(_, k, _)| k).collect(),
+            _arenas: shards.into_iter().map(|sh| sh.arena).collect(),
+        };
+        (sorted, remap)
+    }
+}
+
+/// An interner's unique strings in sorted order (final id = position).
+pub struct Sorted {
+    keys: Vec<Key>,
+    /// Where the keys' bytes are: kept alive as long as the keys.
+    _arenas: Vec<Arena>,
+}
+
+impl Sorted {
+    /// The strings, by final id.
+    pub fn strs(&self) -> Vec<&str> {
+        self.keys.iter().map(|k| k.as_str()).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
 }
 
 /// The first 16 bytes of `s` as a big-endian integer (zero-padded), which
 /// orders like the bytes themselves.
+#[inline]
 fn prefix(s: &str) -> u128 {
     let b = s.as_bytes();
+    if let Some(head) = b.first_chunk::<16>() {
+        return u128::from_be_bytes(*head);
+    }
     let mut p = [0u8; 16];
-    let n = b.len().min(16);
-    p[..n].copy_from_slice(&b[..n]);
+    p[..b.len()].copy_from_slice(b);
     u128::from_be_bytes(p)
+}
+
+/// A chunk's own ids for the strings it has interned, keyed by text borrowed
+/// from the chunk: a string repeated within a chunk (a transaction's hash on
+/// each of its movements, a busy address) takes the shared interner's lock
+/// and its large, cache-cold tables once per chunk instead of once per use.
+#[derive(Default)]
+pub struct Local<'a> {
+    addr: FxHashMap<&'a str, u32>,
+    tx: FxHashMap<&'a str, u32>,
+}
+
+impl<'a> Local<'a> {
+    #[inline]
+    fn id(map: &mut FxHashMap<&'a str, u32>, global: &Interner, s: &Str<'a>) -> u32 {
+        match s {
+            Cow::Borrowed(b) => *map.entry(b).or_insert_with(|| global.intern(b)),
+            Cow::Owned(o) => global.intern(o),
+        }
+    }
+
+    #[inline]
+    fn addr(&mut self, i: &Interners, s: &Str<'a>) -> u32 {
+        Self::id(&mut self.addr, &i.addr, s)
+    }
+
+    #[inline]
+    fn tx(&mut self, i: &Interners, s: &Str<'a>) -> u32 {
+        Self::id(&mut self.tx, &i.tx, s)
+    }
+
+    #[inline]
+    fn opt_addr(&mut self, i: &Interners, s: &Option<Str<'a>>) -> u32 {
+        s.as_ref().map_or(NONE, |s| self.addr(i, s))
+    }
 }
 
 /// The three interners of a build.
@@ -220,6 +379,62 @@ impl Lowered {
                 self.last_asset = Some((name.to_string(), id));
                 id
             }
+        }
+    }
+
+    /// [`Lowered::push`] for a record with borrowed strings, interning
+    /// through the chunk's `local` ids.
+    pub fn push_ref<'a>(
+        &mut self,
+        raw: RawRef<'a>,
+        loc: Loc,
+        i: &Interners,
+        local: &mut Local<'a>,
+    ) {
+        match raw {
+            RawRef::AccountTx(t) => self.txs.push(LTx {
+                hash: local.tx(i, &t.hash),
+                block: t.block,
+                time: t.time,
+                tx_index: t.tx_index,
+                from: local.addr(i, &t.from),
+                to: local.opt_addr(i, &t.to),
+                value: t.value,
+                fee: t.fee,
+                failed: t.failed,
+                loc,
+            }),
+            RawRef::Token(t) => {
+                let token = self.asset(&t.token, i);
+                self.tokens.push(LToken {
+                    tx: local.tx(i, &t.tx_hash),
+                    log_index: t.log_index,
+                    block: t.block,
+                    time: t.time,
+                    token,
+                    from: local.addr(i, &t.from),
+                    to: local.addr(i, &t.to),
+                    value: t.value,
+                    loc,
+                })
+            }
+            RawRef::Move(m) => {
+                let asset = self.asset(&m.asset, i);
+                self.moves.push(LMove {
+                    tx: m.tx_hash.as_ref().map_or(NONE, |h| local.tx(i, h)),
+                    block: m.block,
+                    time: m.time,
+                    tx_index: m.tx_index,
+                    seq: m.seq,
+                    from: local.opt_addr(i, &m.from),
+                    to: local.opt_addr(i, &m.to),
+                    asset,
+                    amount: m.amount,
+                    kind: m.kind,
+                    loc,
+                })
+            }
+            RawRef::Owned(r) => self.push(r, loc, i),
         }
     }
 

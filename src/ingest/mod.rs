@@ -16,8 +16,8 @@ pub mod raw;
 pub mod split;
 
 use crate::ledger::Ledger;
-use lower::{Interners, Lowered};
-use raw::{FieldError, Raw};
+use lower::{Interners, Local, Lowered};
+use raw::{FieldError, Raw, RawRef};
 use rayon::prelude::*;
 use split::{LineIndex, Span};
 use std::io::Read;
@@ -44,13 +44,13 @@ impl Format {
         }
     }
 
-    fn parser(self) -> fn(&str, &mut Vec<Raw>) -> Result<(), FieldError> {
+    fn parser(self) -> Parser {
         match self {
-            Format::EthereumEtl => ethereum_etl::parse,
-            Format::BitcoinEtl => bitcoin_etl::parse,
-            Format::BitcoinRpc => bitcoin_rpc::parse,
-            Format::Etherscan => etherscan::parse,
-            Format::Native => native::parse,
+            Format::EthereumEtl => Parser::Borrowing(ethereum_etl::parse_ref),
+            Format::BitcoinEtl => Parser::Owning(bitcoin_etl::parse),
+            Format::BitcoinRpc => Parser::Owning(bitcoin_rpc::parse),
+            Format::Etherscan => Parser::Owning(etherscan::parse),
+            Format::Native => Parser::Borrowing(native::parse_ref),
         }
     }
 }
@@ -477,20 +477,15 @@ fn parse_file(
         .map(|chunk| {
             let mut low = Lowered::default();
             let mut rejects = Vec::new();
-            let mut out = Vec::new();
+            let mut cp = ChunkParser::new(parse);
             for s in chunk {
                 match s {
                     Err(e) => rejects.push(split_reject(path, text, &lines, e)),
                     Ok(span) => {
                         let rec = &text[span.0..span.1];
                         let line = lines.line_of(span.0);
-                        out.clear();
-                        match parse(rec, &mut out) {
-                            Ok(()) => {
-                                for r in out.drain(..) {
-                                    low.push(r, Loc { file: idx, line }, ints);
-                                }
-                            }
+                        match cp.record(rec, Loc { file: idx, line }, &mut low, ints) {
+                            Ok(()) => {}
                             Err(fe) => rejects.push(Reject {
                                 file: path.to_path_buf(),
                                 line,
@@ -528,6 +523,59 @@ const CHUNK_BYTES: usize = 4 << 20;
 
 /// A parse function of a format.
 type ParseFn = fn(&str, &mut Vec<Raw>) -> Result<(), FieldError>;
+
+/// A parse function that borrows the strings of its records from the text.
+type RefParseFn = for<'a> fn(&'a str, &mut Vec<RawRef<'a>>) -> Result<(), FieldError>;
+
+/// A format's record parser: the formats that matter most for speed hand
+/// lowering strings borrowed from the text, the others owned records.
+#[derive(Copy, Clone)]
+enum Parser {
+    Borrowing(RefParseFn),
+    Owning(ParseFn),
+}
+
+/// A chunk's parser with its reusable buffers.
+struct ChunkParser<'a> {
+    parser: Parser,
+    out: Vec<RawRef<'a>>,
+    owned: Vec<Raw>,
+    local: Local<'a>,
+}
+
+impl<'a> ChunkParser<'a> {
+    fn new(parser: Parser) -> Self {
+        ChunkParser {
+            parser,
+            out: Vec::new(),
+            owned: Vec::new(),
+            local: Local::default(),
+        }
+    }
+
+    /// Parse one record and lower what it yields into `low`.
+    fn record(
+        &mut self,
+        text: &'a str,
+        loc: Loc,
+        low: &mut Lowered,
+        ints: &Interners,
+    ) -> Result<(), FieldError> {
+        self.out.clear();
+        match self.parser {
+            Parser::Borrowing(p) => p(text, &mut self.out)?,
+            Parser::Owning(p) => {
+                self.owned.clear();
+                p(text, &mut self.owned)?;
+                self.out.extend(self.owned.drain(..).map(RawRef::Owned));
+            }
+        }
+        for r in self.out.drain(..) {
+            low.push_ref(r, loc, ints, &mut self.local);
+        }
+        Ok(())
+    }
+}
 
 /// A JSON-lines file: cut into newline-aligned chunks that are checked as
 /// UTF-8, split into lines, parsed and lowered in parallel; line numbers come
@@ -625,13 +673,13 @@ fn parse_lines(
     path: &Path,
     chunk: &[u8],
     mut line: u64,
-    parse: ParseFn,
+    parse: Parser,
     ints: &Interners,
 ) -> (Lowered, Vec<Reject>, u64) {
     let mut low = Lowered::default();
     let mut rejects = Vec::new();
     let mut records = 0u64;
-    let mut out = Vec::new();
+    let mut cp = ChunkParser::new(parse);
     let reject = |line: u64, field: String, message: String, text: &str| Reject {
         file: path.to_path_buf(),
         line,
@@ -655,14 +703,8 @@ fn parse_lines(
                     &String::from_utf8_lossy(raw),
                 )),
                 Ok(rec) if rec.starts_with('{') && rec.ends_with('}') => {
-                    out.clear();
-                    match parse(rec, &mut out) {
-                        Ok(()) => {
-                            for r in out.drain(..) {
-                                low.push(r, Loc { file: idx, line }, ints);
-                            }
-                        }
-                        Err(fe) => rejects.push(reject(line, fe.field, fe.message, rec)),
+                    if let Err(fe) = cp.record(rec, Loc { file: idx, line }, &mut low, ints) {
+                        rejects.push(reject(line, fe.field, fe.message, rec));
                     }
                 }
                 Ok(rec) => {

@@ -51,13 +51,20 @@
 //! - `asset`: metadata for an asset: `asset` (required), `symbol`, `decimals`
 //!   (0 to 255), used to show amounts in whole units.
 
-use super::fields::{amount, decode, evm_address, short, Text};
+use super::fields::{
+    amount, canonical_address_cow, decode, evm_address, evm_canonical, lift, scan, short, Text,
+    BAD, HEX, NONASCII, UPPER,
+};
 use super::raw::{
-    self, BlockRef, FieldError, Raw, RawAsset, RawInput, RawMove, RawOutput, RawUtxoTx,
+    self, BlockRef, FieldError, MoveRef, Raw, RawAsset, RawInput, RawOutput, RawRef, RawUtxoTx, Str,
 };
 use crate::model::{canonical_address, is_evm_address, MoveKind};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+#[cfg(test)]
+use super::raw::RawMove;
 
 /// Every kind's fields; which are required depends on `kind`.
 #[derive(Deserialize)]
@@ -120,7 +127,16 @@ const KINDS: &str = "transfer, fee, mint, utxo, asset";
 
 /// Parse one native record.
 pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
-    let r: Record = decode(text)?;
+    let mut refs = Vec::new();
+    parse_ref(text, &mut refs)?;
+    out.extend(refs.into_iter().map(RawRef::into_owned));
+    Ok(())
+}
+
+/// [`parse`], with the strings of movements borrowed from `text` where they
+/// are already canonical.
+pub fn parse_ref<'a>(text: &'a str, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError> {
+    let r: Record<'a> = decode(text)?;
     match &*r.kind {
         "transfer" => movement(&r, MoveKind::Native, out),
         "fee" => movement(&r, MoveKind::Fee, out),
@@ -138,11 +154,11 @@ pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
                 Some(s) => Some(s.trim().to_string()),
                 None => None,
             };
-            out.push(Raw::Asset(RawAsset {
+            out.push(RawRef::Owned(Raw::Asset(RawAsset {
                 asset,
                 symbol,
                 decimals: r.decimals,
-            }));
+            })));
             Ok(())
         }
         other => Err(FieldError::new(
@@ -159,9 +175,13 @@ fn need<'r, T>(v: &'r Option<T>, field: &str) -> Result<&'r T, FieldError> {
 
 /// A transfer, fee or mint. `kind` is `Native` for a transfer until the asset
 /// says it is a token.
-fn movement(r: &Record, kind: MoveKind, out: &mut Vec<Raw>) -> Result<(), FieldError> {
+fn movement<'a>(
+    r: &Record<'a>,
+    kind: MoveKind,
+    out: &mut Vec<RawRef<'a>>,
+) -> Result<(), FieldError> {
     let block = *need(&r.block, "block")?;
-    let asset = asset_name(need(&r.asset, "asset")?, "asset")?;
+    let asset = asset_name_cow(need(&r.asset, "asset")?, "asset")?;
     let amount = amount(need(&r.amount, "amount")?, "base units", || "amount".into())?;
     let (from, to) = match kind {
         MoveKind::Fee => {
@@ -172,7 +192,7 @@ fn movement(r: &Record, kind: MoveKind, out: &mut Vec<Raw>) -> Result<(), FieldE
                 ));
             }
             (
-                Some(address(need(&r.from, "from")?, || "from".into())?),
+                Some(address_cow(need(&r.from, "from")?, || "from".into())?),
                 None,
             )
         }
@@ -183,11 +203,11 @@ fn movement(r: &Record, kind: MoveKind, out: &mut Vec<Raw>) -> Result<(), FieldE
                     "a mint creates new money and has no sender: leave `from` out (use a transfer)",
                 ));
             }
-            (None, Some(address(need(&r.to, "to")?, || "to".into())?))
+            (None, Some(address_cow(need(&r.to, "to")?, || "to".into())?))
         }
         _ => (
-            Some(address(need(&r.from, "from")?, || "from".into())?),
-            Some(address(need(&r.to, "to")?, || "to".into())?),
+            Some(address_cow(need(&r.from, "from")?, || "from".into())?),
+            Some(address_cow(need(&r.to, "to")?, || "to".into())?),
         ),
     };
     let kind = match kind {
@@ -195,10 +215,10 @@ fn movement(r: &Record, kind: MoveKind, out: &mut Vec<Raw>) -> Result<(), FieldE
         k => k,
     };
     let tx_hash = match &r.tx {
-        Some(t) => Some(hash(t, || "tx".into())?),
+        Some(t) => Some(hash_cow(t, || "tx".into())?),
         None => None,
     };
-    out.push(Raw::Move(RawMove {
+    out.push(RawRef::Move(MoveRef {
         tx_hash,
         block,
         time: r.time.unwrap_or(0),
@@ -213,7 +233,7 @@ fn movement(r: &Record, kind: MoveKind, out: &mut Vec<Raw>) -> Result<(), FieldE
     Ok(())
 }
 
-fn utxo(r: &Record, out: &mut Vec<Raw>) -> Result<(), FieldError> {
+fn utxo(r: &Record, out: &mut Vec<RawRef>) -> Result<(), FieldError> {
     let txid = hash(need(&r.txid, "txid")?, || "txid".into())?;
     let block = *need(&r.block, "block")?;
     let asset = match &r.asset {
@@ -258,7 +278,7 @@ fn utxo(r: &Record, out: &mut Vec<Raw>) -> Result<(), FieldError> {
         });
     }
 
-    out.push(Raw::Utxo(RawUtxoTx {
+    out.push(RawRef::Owned(Raw::Utxo(RawUtxoTx {
         txid,
         block: BlockRef::Height(block),
         index: r.index,
@@ -267,7 +287,7 @@ fn utxo(r: &Record, out: &mut Vec<Raw>) -> Result<(), FieldError> {
         asset,
         inputs,
         outputs,
-    }));
+    })));
     Ok(())
 }
 
@@ -321,6 +341,72 @@ fn address(raw: &str, field: impl FnOnce() -> String) -> Result<String, FieldErr
         return evm_address("", raw).map_err(|e| FieldError::new(field(), e.message));
     }
     Ok(canonical_address(raw))
+}
+
+/// What one pass over a name's bytes says, when it is a plain ASCII name
+/// (non-empty, no whitespace, commas or control characters); `None` for
+/// anything else, which the general checks then handle.
+#[inline]
+fn plain_ascii(raw: &str) -> Option<Plain> {
+    let b = raw.as_bytes();
+    let (head, digits) = match b {
+        [b'0', b'x' | b'X', rest @ ..] => (&b[..2], rest),
+        _ => (&b[..0], b),
+    };
+    let (h, d) = (scan(head), scan(digits));
+    if b.is_empty() || (h.any | d.any) & (BAD | NONASCII) != 0 {
+        return None;
+    }
+    Some(Plain {
+        prefixed: !head.is_empty(),
+        hex_digits: !digits.is_empty() && d.all & HEX != 0,
+        upper: (h.any | d.any) & UPPER != 0,
+    })
+}
+
+/// A plain ASCII name, looked at once.
+struct Plain {
+    /// Starts with `0x` or `0X`.
+    prefixed: bool,
+    /// After that prefix, one or more hex digits and nothing else.
+    hex_digits: bool,
+    /// Lower-casing changes it.
+    upper: bool,
+}
+
+/// [`address`], borrowed from the record when already canonical.
+fn address_cow<'a>(t: &Text<'a>, field: impl FnOnce() -> String) -> Result<Str<'a>, FieldError> {
+    lift(t, |raw| match plain_ascii(raw) {
+        // an EVM address: 0x and 40 hex digits
+        Some(p) if p.prefixed => match evm_canonical(raw) {
+            Some(c) => Ok(c),
+            None => address(raw, field).map(Cow::Owned),
+        },
+        // whitespace-free, so `canonical_address` trims nothing
+        Some(_) => Ok(canonical_address_cow(raw)),
+        None => address(raw, field).map(Cow::Owned),
+    })
+}
+
+/// [`asset_name`], borrowed from the record when already canonical.
+fn asset_name_cow<'a>(t: &Text<'a>, field: &str) -> Result<Str<'a>, FieldError> {
+    lift(t, |raw| match plain_ascii(raw) {
+        Some(p) if p.prefixed => match evm_canonical(raw) {
+            Some(c) => Ok(c),
+            None => asset_name(raw, field).map(Cow::Owned),
+        },
+        Some(_) => Ok(Cow::Borrowed(raw)),
+        None => asset_name(raw, field).map(Cow::Owned),
+    })
+}
+
+/// [`hash`], borrowed from the record when already canonical.
+fn hash_cow<'a>(t: &Text<'a>, field: impl FnOnce() -> String) -> Result<Str<'a>, FieldError> {
+    lift(t, |raw| match plain_ascii(raw) {
+        Some(p) if p.hex_digits && p.upper => Ok(Cow::Owned(raw.to_ascii_lowercase())),
+        Some(_) => Ok(Cow::Borrowed(raw)),
+        None => hash(raw, field).map(Cow::Owned),
+    })
 }
 
 /// An asset name: a contract address (lower-cased) or a plain name.

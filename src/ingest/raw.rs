@@ -3,6 +3,7 @@
 //! `model::canonical_address`, hashes lower-case), amounts exact.
 
 use crate::model::{Amount, MoveKind};
+use std::borrow::Cow;
 
 /// One parsed record (a source record may yield several).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -165,6 +166,107 @@ pub struct RawAsset {
     pub asset: String,
     pub symbol: Option<String>,
     pub decimals: Option<u8>,
+}
+
+/// A string of a parsed record on the way to lowering: borrowed from the
+/// record's text when that text is already canonical (the common case), so
+/// the hot path allocates nothing; owned when canonicalising changed it or
+/// the JSON string held escapes.
+pub type Str<'a> = Cow<'a, str>;
+
+/// A parsed record as the fast parsers (native, ethereum-etl) hand it to
+/// lowering: the frequent kinds with borrowed strings, the rest as [`Raw`].
+/// [`RawRef::into_owned`] gives the [`Raw`] the record stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawRef<'a> {
+    AccountTx(AccountTxRef<'a>),
+    Token(TokenTransferRef<'a>),
+    Move(MoveRef<'a>),
+    Owned(Raw),
+}
+
+/// [`RawAccountTx`] with borrowed strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountTxRef<'a> {
+    pub hash: Str<'a>,
+    pub block: u64,
+    pub time: u64,
+    pub tx_index: u32,
+    pub from: Str<'a>,
+    pub to: Option<Str<'a>>,
+    pub value: Amount,
+    pub fee: Option<Amount>,
+    pub failed: bool,
+}
+
+/// [`RawTokenTransfer`] with borrowed strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenTransferRef<'a> {
+    pub tx_hash: Str<'a>,
+    pub log_index: u64,
+    pub block: u64,
+    pub time: Option<u64>,
+    pub token: Str<'a>,
+    pub from: Str<'a>,
+    pub to: Str<'a>,
+    pub value: Amount,
+}
+
+/// [`RawMove`] with borrowed strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MoveRef<'a> {
+    pub tx_hash: Option<Str<'a>>,
+    pub block: u64,
+    pub time: u64,
+    pub tx_index: u32,
+    pub seq: u32,
+    pub from: Option<Str<'a>>,
+    pub to: Option<Str<'a>>,
+    pub asset: Str<'a>,
+    pub amount: Amount,
+    pub kind: MoveKind,
+}
+
+impl RawRef<'_> {
+    pub fn into_owned(self) -> Raw {
+        let own = |s: Str| s.into_owned();
+        match self {
+            RawRef::AccountTx(t) => Raw::AccountTx(RawAccountTx {
+                hash: own(t.hash),
+                block: t.block,
+                time: t.time,
+                tx_index: t.tx_index,
+                from: own(t.from),
+                to: t.to.map(own),
+                value: t.value,
+                fee: t.fee,
+                failed: t.failed,
+            }),
+            RawRef::Token(t) => Raw::Token(RawTokenTransfer {
+                tx_hash: own(t.tx_hash),
+                log_index: t.log_index,
+                block: t.block,
+                time: t.time,
+                token: own(t.token),
+                from: own(t.from),
+                to: own(t.to),
+                value: t.value,
+            }),
+            RawRef::Move(m) => Raw::Move(RawMove {
+                tx_hash: m.tx_hash.map(own),
+                block: m.block,
+                time: m.time,
+                tx_index: m.tx_index,
+                seq: m.seq,
+                from: m.from.map(own),
+                to: m.to.map(own),
+                asset: own(m.asset),
+                amount: m.amount,
+                kind: m.kind,
+            }),
+            RawRef::Owned(r) => r,
+        }
+    }
 }
 
 /// Why a record was refused: the JSON path of the field, and what is wrong.
