@@ -39,20 +39,29 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct GenArgs {
-    /// The scenario to generate. `background`: an economy of users with
-    /// heavy-tailed activity paying each other ETH, every payment with its fee.
+    /// The scenario. Presets: `lazarus-eth` (Ronin 2022: look-alike dust,
+    /// fan-out, exchanges, a 100 ETH mixer, bridge, swap, peel chain),
+    /// `bybit-eth` (Bybit 2025: 40 x 10,000 ETH fan-out, layers, bridge,
+    /// swap, exchanges), `bitfinex-btc` (Bitfinex 2016: peel chains to
+    /// exchanges), `background` (no theft). Or one laundering typology, or
+    /// several comma-separated and applied in order: fan-out, peel-chain,
+    /// mixer, scatter-gather, gather-scatter, cycle, layers, bridge, swap,
+    /// decoys, cash-out.
     #[arg(long, default_value = "background")]
     pub scenario: String,
     /// Random seed: the same seed and arguments give the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Number of movements to write.
+    /// Total movements to write, background and laundering together.
     #[arg(long, default_value_t = 100_000)]
     pub scale: u64,
-    /// Output format (fundtrail's native JSON lines).
-    #[arg(long, default_value = "native")]
-    pub format: String,
-    /// Directory to write the ledger into (created if missing).
+    /// Output format: ethereum-etl, bitcoin-etl or native. Default: native
+    /// for `background` (the benchmarks' ledger), otherwise the scenario's
+    /// chain's ETL format.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Directory to write into (created if missing): the ledger file(s),
+    /// labels.csv and truth.json.
     #[arg(long)]
     pub out: PathBuf,
 }

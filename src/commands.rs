@@ -677,26 +677,17 @@ pub fn inspect(a: &InspectArgs, quiet: bool) -> Result<()> {
 }
 
 pub fn gen(a: &GenArgs) -> Result<()> {
-    if a.scenario != "background" {
-        bail!(
-            "unknown scenario {:?}: the scenarios are: background",
-            a.scenario
-        );
-    }
-    if a.format != "native" {
-        bail!(
-            "unknown format {:?}: generated ledgers are written in the native format",
-            a.format
-        );
-    }
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let path = a.out.join("ledger.jsonl");
-    let file =
-        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-    let n = fundtrail::synth::background_native(a.seed, a.scale, &mut w)
-        .and_then(|n| w.flush().map(|_| n))
-        .with_context(|| format!("writing {}", path.display()))?;
-    eprintln!("fundtrail: wrote {n} movements to {}", path.display());
+    use fundtrail::synth;
+    let format = match &a.format {
+        None => None,
+        Some(f) => Some(synth::Format::parse(f).ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown format {f:?}: the formats are {}",
+                synth::Format::NAMES
+            )
+        })?),
+    };
+    let s = synth::generate(&a.scenario, a.seed, a.scale, format, &a.out)?;
+    eprintln!("fundtrail: wrote {s} to {}", a.out.display());
     Ok(())
 }
