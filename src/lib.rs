@@ -15,3 +15,4 @@ pub mod report;
 pub mod store;
 pub mod synth;
 pub mod trace;
+pub mod eval;

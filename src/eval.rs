@@ -1,0 +1,279 @@
+//! Evaluation: trace every case of a ground truth (`truth.json`, written by
+//! `fundtrail gen`) under each policy and score the endpoints found against
+//! the true ones. Does no IO: the caller reads the truth file.
+//!
+//! Per policy, over all cases:
+//! - an endpoint *counts* when the trace lists it (it holds or absorbed at
+//!   least the threshold and more than zero);
+//! - `precision` = true endpoints found / endpoints found, `recall` = true
+//!   endpoints found / true endpoints, `f1` their harmonic mean (counted over
+//!   all cases together);
+//! - `located_share`: of the stolen value, the share the trace puts at true
+//!   endpoints (each true endpoint counted up to its true amount), averaged
+//!   over (case, asset) pairs;
+//! - `decoy_share`: of the stolen value, the share the trace puts at decoy
+//!   addresses, averaged the same way;
+//! - `seconds`: wall time of the traces.
+
+use crate::ledger::Ledger;
+use crate::model::{canonical_address, AddrId, Amount};
+use crate::trace::{self, Policy, TracePlan};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// `truth.json`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Truth {
+    pub cases: Vec<TruthCase>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct TruthCase {
+    pub name: String,
+    pub seeds: Vec<String>,
+    #[serde(default)]
+    pub seed_txs: Vec<String>,
+    /// Asset -> stolen amount (decimal string).
+    pub stolen: BTreeMap<String, String>,
+    pub endpoints: Vec<TruthEndpoint>,
+    #[serde(default)]
+    pub launderers: Vec<String>,
+    #[serde(default)]
+    pub decoys: Vec<Decoy>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct TruthEndpoint {
+    pub address: String,
+    pub asset: String,
+    pub amount: String,
+}
+
+/// A decoy: an address, or an object naming one.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Decoy {
+    Address(String),
+    Entry { address: String },
+}
+
+impl Decoy {
+    pub fn address(&self) -> &str {
+        match self {
+            Decoy::Address(a) | Decoy::Entry { address: a } => a,
+        }
+    }
+}
+
+/// The scores of one policy.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Score {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub located_share: f64,
+    pub decoy_share: f64,
+    pub seconds: f64,
+    /// Counts behind the ratios.
+    pub true_positives: u64,
+    pub found: u64,
+    pub truth: u64,
+}
+
+/// How to trace each case.
+#[derive(Clone, Debug, Default)]
+pub struct EvalPlan {
+    pub stops: HashSet<AddrId>,
+    pub min_taint: Amount,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("case {case:?}: {what}")]
+    Case { case: String, what: String },
+}
+
+fn amount(case: &str, field: &str, v: &str) -> Result<Amount, EvalError> {
+    crate::amount::parse_integer(v).map_err(|e| EvalError::Case {
+        case: case.to_string(),
+        what: format!("{field}: {e}"),
+    })
+}
+
+/// Score `policies` on every case of `truth`.
+pub fn evaluate(
+    ledger: &Ledger,
+    truth: &Truth,
+    policies: &[Policy],
+    plan: &EvalPlan,
+) -> Result<BTreeMap<Policy, Score>, EvalError> {
+    let mut out = BTreeMap::new();
+    for &policy in policies {
+        let mut s = Score::default();
+        let (mut located_sum, mut decoy_sum, mut pairs) = (0f64, 0f64, 0usize);
+        let start = std::time::Instant::now();
+        for case in &truth.cases {
+            let seeds: Vec<AddrId> = case
+                .seeds
+                .iter()
+                .filter_map(|a| ledger.addr_id(a))
+                .collect();
+            let seed_txs = case
+                .seed_txs
+                .iter()
+                .filter_map(|t| ledger.tx_id(t))
+                .collect();
+            let tp = TracePlan {
+                policy: Some(policy),
+                seeds,
+                seed_txs,
+                stops: plan.stops.clone(),
+                min_taint: plan.min_taint,
+                full_replay: false,
+            };
+            let result = trace::run(ledger, &tp);
+            // (address, asset) -> tainted, for endpoints the trace lists
+            let mut found: BTreeMap<(String, String), Amount> = BTreeMap::new();
+            for e in result
+                .endpoints
+                .iter()
+                .filter(|e| e.tainted > 0 && e.tainted >= plan.min_taint)
+            {
+                *found
+                    .entry((
+                        ledger.address(e.addr).to_string(),
+                        ledger.asset(e.asset).name.clone(),
+                    ))
+                    .or_default() += e.tainted;
+            }
+            let mut truth_set: BTreeMap<(String, String), Amount> = BTreeMap::new();
+            for t in &case.endpoints {
+                *truth_set
+                    .entry((canonical_address(&t.address), t.asset.clone()))
+                    .or_default() += amount(&case.name, "endpoints.amount", &t.amount)?;
+            }
+            let decoys: BTreeSet<String> = case
+                .decoys
+                .iter()
+                .map(|d| canonical_address(d.address()))
+                .collect();
+            let tps = found.keys().filter(|k| truth_set.contains_key(*k)).count() as u64;
+            s.true_positives += tps;
+            s.found += found.len() as u64;
+            s.truth += truth_set.len() as u64;
+            for (asset, stolen) in &case.stolen {
+                let stolen = amount(&case.name, "stolen", stolen)?;
+                if stolen == 0 {
+                    continue;
+                }
+                let located: Amount = truth_set
+                    .iter()
+                    .filter(|((_, a), _)| a == asset)
+                    .map(|(k, true_amount)| found.get(k).copied().unwrap_or(0).min(*true_amount))
+                    .sum();
+                let on_decoys: Amount = found
+                    .iter()
+                    .filter(|((addr, a), _)| a == asset && decoys.contains(addr))
+                    .map(|(_, t)| *t)
+                    .sum();
+                located_sum += located as f64 / stolen as f64;
+                decoy_sum += on_decoys as f64 / stolen as f64;
+                pairs += 1;
+            }
+        }
+        s.seconds = start.elapsed().as_secs_f64();
+        s.precision = ratio(s.true_positives, s.found);
+        s.recall = ratio(s.true_positives, s.truth);
+        s.f1 = if s.precision + s.recall > 0.0 {
+            2.0 * s.precision * s.recall / (s.precision + s.recall)
+        } else {
+            0.0
+        };
+        if pairs > 0 {
+            s.located_share = located_sum / pairs as f64;
+            s.decoy_share = decoy_sum / pairs as f64;
+        }
+        out.insert(policy, s);
+    }
+    Ok(out)
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::build::build;
+    use crate::ingest::raw::{Raw, RawMove};
+    use crate::ingest::Loc;
+    use crate::model::MoveKind;
+
+    fn mv(block: u64, from: &str, to: &str, amount: u128) -> (Raw, Loc) {
+        (
+            Raw::Move(RawMove {
+                tx_hash: Some(format!("t{block}")),
+                block,
+                time: block,
+                tx_index: 0,
+                seq: 0,
+                from: Some(from.into()),
+                to: Some(to.into()),
+                asset: "ETH".into(),
+                amount,
+                kind: MoveKind::Native,
+            }),
+            Loc::default(),
+        )
+    }
+
+    #[test]
+    fn scores_count_true_endpoints_found_and_value_located() {
+        // the thief sends 60 to a, 30 to b (true endpoints) and 10 to a decoy;
+        // a clean user gives b 30 more, and b pays 30 to c (a false lead
+        // under poison, half tainted under haircut)
+        let l = build(
+            vec![
+                mv(1, "thief", "a", 60),
+                mv(2, "thief", "b", 30),
+                mv(3, "thief", "decoy", 10),
+                mv(4, "clean", "b", 30),
+                mv(5, "b", "c", 30),
+            ],
+            &[],
+        )
+        .unwrap()
+        .ledger;
+        let truth: Truth = serde_json::from_str(
+            r#"{"cases":[{"name":"t","seeds":["thief"],"stolen":{"ETH":"100"},
+                "endpoints":[{"address":"a","asset":"ETH","amount":"60"},{"address":"b","asset":"ETH","amount":"30"}],
+                "launderers":[],"decoys":[{"address":"decoy","asset":"ETH","amount":"10"}]}]}"#,
+        )
+        .unwrap();
+        let scores = evaluate(
+            &l,
+            &truth,
+            &[Policy::Poison, Policy::Haircut, Policy::Fifo],
+            &EvalPlan::default(),
+        )
+        .unwrap();
+        let p = &scores[&Policy::Poison];
+        // poison finds a, b (30 left), c, decoy: 2 of 4 true
+        assert_eq!((p.true_positives, p.found, p.truth), (2, 4, 2));
+        assert_eq!((p.precision, p.recall), (0.5, 1.0));
+        assert_eq!(p.decoy_share, 0.1);
+        let h = &scores[&Policy::Haircut];
+        // haircut: b holds 15 tainted after paying half of its 30 taint to c
+        assert_eq!((h.true_positives, h.found), (2, 4));
+        assert_eq!(h.located_share, 0.75);
+        let f = &scores[&Policy::Fifo];
+        // FIFO: b's oldest 30 (tainted) go to c; b keeps the clean 30
+        assert_eq!((f.true_positives, f.found), (1, 3));
+        assert_eq!(f.located_share, 0.6);
+    }
+}
