@@ -35,6 +35,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Generate a synthetic ledger (deterministic for the same arguments).
     Gen(GenArgs),
+    /// Score policies against a ground truth (`truth.json` from `gen`): precision, recall, located value.
+    Eval(EvalArgs),
 }
 
 #[derive(Args, Debug)]
@@ -182,6 +184,37 @@ pub struct InspectArgs {
     /// Show at most this many movements.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The ground truth (`truth.json`, as `fundtrail gen` writes it).
+    #[arg(long, value_name = "FILE")]
+    pub truth: PathBuf,
+    /// Ledger export files or directories, or one store file.
+    #[arg(required = true, value_name = "FILES|STORE")]
+    pub inputs: Vec<PathBuf>,
+    /// Policies to score, comma-separated.
+    #[arg(
+        long,
+        value_name = "POLICY,...",
+        default_value = "poison,haircut,fifo,lifo,tiho"
+    )]
+    pub policies: String,
+    /// Label files (CSV `address,category,label`); their stop categories absorb taint. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Vec<PathBuf>,
+    /// Label categories that absorb taint, comma-separated; `none` for none.
+    #[arg(long, value_name = "CATEGORY,...", default_value = "exchange")]
+    pub stop_at: String,
+    /// An endpoint counts when it holds at least this much (base units).
+    #[arg(long, value_name = "N", default_value = "0")]
+    pub min_taint: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Table)]
+    pub format: TraceFormat,
     #[command(flatten)]
     pub input: InputArgs,
 }

@@ -1,8 +1,8 @@
 //! The commands: each reads its inputs, calls the library, and renders.
 
 use crate::cli::{
-    GenArgs, IngestArgs, InputArgs, InspectArgs, OnErrorArg, PolicyArg, StatsArgs, TraceArgs,
-    TraceFormat,
+    EvalArgs, GenArgs, IngestArgs, InputArgs, InspectArgs, OnErrorArg, PolicyArg, StatsArgs,
+    TraceArgs, TraceFormat,
 };
 use anyhow::{bail, Context, Result};
 use fundtrail::ingest::{self, IngestOptions, OnError};
@@ -690,4 +690,93 @@ pub fn gen(a: &GenArgs) -> Result<()> {
     let s = synth::generate(&a.scenario, a.seed, a.scale, format, &a.out)?;
     eprintln!("fundtrail: wrote {s} to {}", a.out.display());
     Ok(())
+}
+
+pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
+    let text = std::fs::read_to_string(&a.truth)
+        .with_context(|| format!("reading {}", a.truth.display()))?;
+    let truth: fundtrail::eval::Truth = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: not a truth file: {e}", a.truth.display()))?;
+    let mut policies = Vec::new();
+    for p in a
+        .policies
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        policies.push(Policy::parse(p).ok_or_else(|| {
+            anyhow::anyhow!("--policies: {p:?} is not one of poison, haircut, fifo, lifo, tiho")
+        })?);
+    }
+    if policies.is_empty() {
+        bail!("--policies: give at least one of poison, haircut, fifo, lifo, tiho");
+    }
+    let min_taint = fundtrail::amount::parse_integer(&a.min_taint)
+        .map_err(|e| anyhow::anyhow!("--min-taint: {e} (give an integer amount in base units)"))?;
+    let ledger = load(&a.inputs, &a.input, quiet)?;
+    let labels = LabelSet::load(&a.labels).map_err(said)?;
+    let cats = stop_categories(&a.stop_at);
+    let mut stops = HashSet::new();
+    for (addr, ls) in &labels.by_address {
+        if ls.iter().any(|l| cats.contains(&l.category)) {
+            if let Some(id) = ledger.addr_id(addr) {
+                stops.insert(id);
+            }
+        }
+    }
+    let plan = fundtrail::eval::EvalPlan { stops, min_taint };
+    let scores = fundtrail::eval::evaluate(&ledger, &truth, &policies, &plan)?;
+    if a.format == TraceFormat::Json {
+        let mut m = serde_json::Map::new();
+        for (p, s) in &scores {
+            m.insert(
+                p.name().to_string(),
+                json!({
+                    "precision": s.precision,
+                    "recall": s.recall,
+                    "f1": s.f1,
+                    "located_share": s.located_share,
+                    "decoy_share": s.decoy_share,
+                    "seconds": s.seconds,
+                    "true_endpoints_found": s.true_positives,
+                    "endpoints_found": s.found,
+                    "true_endpoints": s.truth,
+                }),
+            );
+        }
+        let v = json!({"cases": truth.cases.len(), "min_taint": min_taint.to_string(), "stop_at": cats, "policies": m});
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?), None);
+    }
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{} cases, min taint {min_taint}, stop at {}",
+        truth.cases.len(),
+        if cats.is_empty() {
+            "none".to_string()
+        } else {
+            cats.join(",")
+        }
+    );
+    let _ = writeln!(
+        o,
+        "policy   precision  recall  f1     located  decoys  found/true  seconds"
+    );
+    for (p, s) in &scores {
+        let _ = writeln!(
+            o,
+            "{:<8} {:>9.3}  {:>6.3}  {:>5.3}  {:>6.1}%  {:>5.1}%  {:>5}/{:<5}  {:.3}",
+            p.name(),
+            s.precision,
+            s.recall,
+            s.f1,
+            s.located_share * 100.0,
+            s.decoy_share * 100.0,
+            s.true_positives,
+            s.truth,
+            s.seconds
+        );
+    }
+    emit(&o, None)
 }

@@ -16,6 +16,7 @@ fn main() {
         Command::Stats(a) => commands::stats(a, cli.quiet),
         Command::Inspect(a) => commands::inspect(a, cli.quiet),
         Command::Gen(a) => commands::gen(a),
+        Command::Eval(a) => commands::eval(a, cli.quiet),
     };
     if let Err(e) = result {
         eprintln!("fundtrail: error: {e:#}");

@@ -1,0 +1,100 @@
+//! `fundtrail eval` on a generated fixture with its ground truth.
+
+mod common;
+use common::*;
+
+fn eval_json(extra: &[&str]) -> serde_json::Value {
+    let dir = fixture("synth/lazarus-eth");
+    let mut c = fundtrail_in(&dir);
+    c.args([
+        "eval",
+        "--truth",
+        "truth.json",
+        "--format",
+        "json",
+        "--labels",
+        "labels.csv",
+    ])
+    .args([
+        "transactions.json",
+        "traces.json",
+        "token_transfers.json",
+        "tokens.json",
+    ])
+    .args(extra);
+    json_ok(&mut c)
+}
+
+#[test]
+fn every_policy_is_scored_and_poison_finds_what_any_policy_finds() {
+    let v = eval_json(&[]);
+    let truth: serde_json::Value =
+        serde_json::from_str(&fixture_text("synth/lazarus-eth/truth.json")).unwrap();
+    let true_endpoints = truth["cases"][0]["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["address"].as_str().unwrap().to_string(),
+                e["asset"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .len() as u64;
+    let policies = v["policies"].as_object().unwrap();
+    assert_eq!(
+        policies.keys().cloned().collect::<Vec<_>>(),
+        ["fifo", "haircut", "lifo", "poison", "tiho"]
+    );
+    let poison = &policies["poison"];
+    for (name, s) in policies {
+        assert_eq!(s["true_endpoints"].as_u64(), Some(true_endpoints), "{name}");
+        for k in [
+            "precision",
+            "recall",
+            "f1",
+            "located_share",
+            "decoy_share",
+            "seconds",
+        ] {
+            assert!(s[k].is_f64(), "{name}.{k}");
+        }
+        assert!(
+            s["recall"].as_f64() <= poison["recall"].as_f64(),
+            "{name} finds more than poison"
+        );
+        // poison's taint is at least any policy's at every address, so it
+        // locates at least as much at the true endpoints
+        assert!(
+            s["located_share"].as_f64() <= poison["located_share"].as_f64(),
+            "{name}"
+        );
+        let (p, r, f1) = (
+            s["precision"].as_f64().unwrap(),
+            s["recall"].as_f64().unwrap(),
+            s["f1"].as_f64().unwrap(),
+        );
+        if p + r > 0.0 {
+            assert!((f1 - 2.0 * p * r / (p + r)).abs() < 1e-12, "{name}");
+        }
+    }
+    assert!(poison["located_share"].as_f64().unwrap() > 0.99);
+}
+
+#[test]
+fn an_unknown_policy_is_refused_by_name() {
+    let dir = fixture("synth/lazarus-eth");
+    fundtrail_in(&dir)
+        .args([
+            "eval",
+            "--truth",
+            "truth.json",
+            "--policies",
+            "haircut,oldest",
+            "transactions.json",
+        ])
+        .assert()
+        .code(1)
+        .stderr(stderr_has(&["--policies", "\"oldest\""]));
+}
