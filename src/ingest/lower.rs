@@ -227,6 +227,15 @@ pub struct Local<'a> {
 }
 
 impl<'a> Local<'a> {
+    /// For a chunk of about `records` records.
+    pub fn with_capacity(records: usize) -> Self {
+        let map = || FxHashMap::with_capacity_and_hasher(records, Default::default());
+        Local {
+            addr: map(),
+            tx: map(),
+        }
+    }
+
     #[inline]
     fn id(map: &mut FxHashMap<&'a str, u32>, global: &Interner, s: &Str<'a>) -> u32 {
         match s {
@@ -547,6 +556,16 @@ impl Lowered {
         all
     }
 
+    /// Add `n` to the line number of every record (a chunk numbered from 1
+    /// moved to where it starts in its file).
+    pub fn shift_lines(&mut self, n: u64) {
+        self.txs.iter_mut().for_each(|t| t.loc.line += n);
+        self.tokens.iter_mut().for_each(|t| t.loc.line += n);
+        self.internals.iter_mut().for_each(|t| t.loc.line += n);
+        self.utxos.iter_mut().for_each(|t| t.loc.line += n);
+        self.moves.iter_mut().for_each(|t| t.loc.line += n);
+    }
+
     pub fn append(&mut self, mut o: Lowered) {
         self.txs.append(&mut o.txs);
         self.tokens.append(&mut o.tokens);
@@ -604,5 +623,27 @@ impl Interner {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_ranks_of_the_sorted_strings() {
+        let i = Interner::default();
+        let words = ["0xab", "0xAB", "ab", "0x", "z", "0xab", "ETH", "0"];
+        let ids: Vec<u32> = words.iter().map(|w| i.intern(w)).collect();
+        assert_eq!(ids[0], ids[5]);
+        let (sorted, remap) = i.finish(|_| true);
+        let strs = sorted.strs();
+        let mut want: Vec<&str> = words.to_vec();
+        want.sort();
+        want.dedup();
+        assert_eq!(strs, want);
+        for (w, id) in words.iter().zip(ids) {
+            assert_eq!(strs[remap[id as usize] as usize], *w);
+        }
     }
 }

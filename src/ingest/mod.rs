@@ -477,7 +477,7 @@ fn parse_file(
         .map(|chunk| {
             let mut low = Lowered::default();
             let mut rejects = Vec::new();
-            let mut cp = ChunkParser::new(parse);
+            let mut cp = ChunkParser::new(parse, chunk.len());
             for s in chunk {
                 match s {
                     Err(e) => rejects.push(split_reject(path, text, &lines, e)),
@@ -544,12 +544,13 @@ struct ChunkParser<'a> {
 }
 
 impl<'a> ChunkParser<'a> {
-    fn new(parser: Parser) -> Self {
+    /// For a chunk of about `records` records.
+    fn new(parser: Parser, records: usize) -> Self {
         ChunkParser {
             parser,
             out: Vec::new(),
             owned: Vec::new(),
-            local: Local::default(),
+            local: Local::with_capacity(records),
         }
     }
 
@@ -631,55 +632,70 @@ fn parse_json_lines(
         bounds.push(data.len());
     }
     let chunks: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
-    let newlines: Vec<u64> = chunks
-        .par_iter()
-        .map(|(a, b)| memchr::memchr_iter(b'\n', &data[*a..*b]).count() as u64)
-        .collect();
-    let mut first_line = Vec::with_capacity(chunks.len());
-    let mut line = 1u64;
-    for n in &newlines {
-        first_line.push(line);
-        line += n;
-    }
     let parse = format.parser();
-    let results: Vec<(Lowered, Vec<Reject>, u64)> = chunks
+    // Each chunk numbers its lines from 1 and counts its newlines, so the
+    // file is read once; the numbers are shifted into place afterwards.
+    let mut results: Vec<Chunk> = chunks
         .par_iter()
-        .zip(first_line)
-        .map(|(&(a, b), line)| {
-            let r = parse_lines(idx, path, &data[a..b], line, parse, ints);
+        .map(|&(a, b)| {
+            let r = parse_lines(idx, path, &data[a..b], parse, ints);
             if let Some(p) = progress {
                 p(scale(b - a));
             }
             r
         })
         .collect();
+    let mut before = 0u64;
+    let shifts: Vec<u64> = results
+        .iter()
+        .map(|c| {
+            let s = before;
+            before += c.newlines;
+            s
+        })
+        .collect();
+    results
+        .par_iter_mut()
+        .zip(shifts)
+        .filter(|(_, s)| *s > 0)
+        .for_each(|(c, s)| {
+            c.low.shift_lines(s);
+            for r in &mut c.rejects {
+                r.line += s;
+            }
+        });
     let mut fr = FileRecords {
         format: Some(format),
         parts: Vec::new(),
         rejects: Vec::new(),
         records: 0,
     };
-    for (low, rej, n) in results {
-        fr.parts.push(low);
-        fr.rejects.extend(rej);
-        fr.records += n;
+    for c in results {
+        fr.parts.push(c.low);
+        fr.rejects.extend(c.rejects);
+        fr.records += c.records;
     }
     Ok(fr)
 }
 
-/// Parse and lower the lines of one chunk, whose first line is `line`.
-fn parse_lines(
-    idx: u32,
-    path: &Path,
-    chunk: &[u8],
-    mut line: u64,
-    parse: Parser,
-    ints: &Interners,
-) -> (Lowered, Vec<Reject>, u64) {
+/// One parsed chunk of a JSON-lines file, its lines numbered from 1.
+struct Chunk {
+    low: Lowered,
+    rejects: Vec<Reject>,
+    /// Non-blank lines.
+    records: u64,
+    /// Newline characters in the chunk.
+    newlines: u64,
+}
+
+/// Parse and lower the lines of one chunk, numbering them from 1.
+fn parse_lines(idx: u32, path: &Path, chunk: &[u8], parse: Parser, ints: &Interners) -> Chunk {
     let mut low = Lowered::default();
     let mut rejects = Vec::new();
     let mut records = 0u64;
-    let mut cp = ChunkParser::new(parse);
+    let mut line = 1u64;
+    // about 250 bytes a record in the common exports
+    let mut cp = ChunkParser::new(parse, chunk.len() / 250);
     let reject = |line: u64, field: String, message: String, text: &str| Reject {
         file: path.to_path_buf(),
         line,
@@ -721,7 +737,14 @@ fn parse_lines(
         line += 1;
         start = end + 1;
     }
-    (low, rejects, records)
+    // every line but an unterminated last one ended in a newline
+    let newlines = line - 1 - u64::from(!chunk.is_empty() && chunk[chunk.len() - 1] != b'\n');
+    Chunk {
+        low,
+        rejects,
+        records,
+        newlines,
+    }
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
