@@ -98,3 +98,26 @@ fn an_unknown_policy_is_refused_by_name() {
         .code(1)
         .stderr(stderr_has(&["--policies", "\"oldest\""]));
 }
+
+#[test]
+fn a_generated_folder_traces_as_its_ledger_files_labels_and_truth_are_skipped() {
+    let dir = fixture("synth/lazarus-eth");
+    let truth: serde_json::Value =
+        serde_json::from_str(&fixture_text("synth/lazarus-eth/truth.json")).unwrap();
+    let seed = truth["cases"][0]["seeds"][0].as_str().unwrap().to_string();
+    let run = |inputs: &[&str]| {
+        let mut c = fundtrail_in(&dir);
+        c.arg("trace")
+            .args(inputs)
+            .args(["--seed", &seed, "--policy", "fifo", "--format", "json"]);
+        stdout_ok(&mut c)
+    };
+    let whole = run(&["."]);
+    let named = run(&[
+        "transactions.json",
+        "traces.json",
+        "token_transfers.json",
+        "tokens.json",
+    ]);
+    assert_eq!(whole, named);
+}

@@ -151,8 +151,9 @@ pub struct Ingested {
 }
 
 /// Expand the command line's paths: a directory means every regular file in
-/// it and its subdirectories (sorted by path; hidden files, `LICENSE` and
-/// `*.md` skipped).
+/// it and its subdirectories (sorted by path), except hidden files, `LICENSE`,
+/// `truth.json` and files that are not exports by their extension (`.csv`
+/// labels, `.md` notes, `.ftl` stores and the like).
 pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
     let mut out = Vec::new();
     for p in paths {
@@ -175,6 +176,19 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
     Ok(out)
 }
 
+/// Whether a file met while walking a directory may hold ledger records:
+/// label lists, documents and `truth.json` beside a generated ledger do not
+/// (a file named on the command line is always read).
+fn ledger_file_name(name: &str) -> bool {
+    const NOT_LEDGER: [&str; 9] = [
+        ".md", ".csv", ".txt", ".yaml", ".yml", ".toml", ".py", ".sh", ".ftl",
+    ];
+    name != "truth.json"
+        && !NOT_LEDGER
+            .iter()
+            .any(|ext| name.to_ascii_lowercase().ends_with(ext))
+}
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
     let io = |e| IngestError::Io {
         path: dir.to_path_buf(),
@@ -183,7 +197,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
     for e in std::fs::read_dir(dir).map_err(io)? {
         let q = e.map_err(io)?.path();
         let name = q.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') || name == "LICENSE" || name.ends_with(".md") {
+        if name.starts_with('.') || name == "LICENSE" || !ledger_file_name(name) {
             continue;
         }
         if q.is_dir() {
@@ -317,6 +331,9 @@ fn detect(v: &serde_json::Value) -> Result<Detected, String> {
         || (has("symbol") && has("decimals") && has("address"))
     {
         return Ok(Ledger(Format::EthereumEtl));
+    }
+    if has("cases") && o.len() <= 3 {
+        return Ok(NoValue("a ground truth (truth.json)"));
     }
     if has("transaction_count") || has("merkle_root") || has("logs_bloom") {
         return Ok(NoValue("block records"));
