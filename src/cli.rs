@@ -212,6 +212,10 @@ pub struct EvalArgs {
     /// An endpoint counts when it holds at least this much (base units).
     #[arg(long, value_name = "N", default_value = "0")]
     pub min_taint: String,
+    /// An endpoint counts only when it holds at least this share of its
+    /// case's stolen amount (e.g. 0.001 for 0.1%; 0: every endpoint).
+    #[arg(long, value_name = "SHARE", default_value = "0")]
+    pub min_share: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TraceFormat::Table)]
     pub format: TraceFormat,

@@ -724,7 +724,20 @@ pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
             }
         }
     }
-    let plan = fundtrail::eval::EvalPlan { stops, min_taint };
+    let min_share_ppm = fundtrail::amount::parse_decimal_scaled(&a.min_share, 6)
+        .ok()
+        .filter(|p| *p <= 1_000_000)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--min-share: {:?} is not a share between 0 and 1 with at most 6 decimals",
+                a.min_share
+            )
+        })? as u64;
+    let plan = fundtrail::eval::EvalPlan {
+        stops,
+        min_taint,
+        min_share_ppm,
+    };
     let scores = fundtrail::eval::evaluate(&ledger, &truth, &policies, &plan)?;
     if a.format == TraceFormat::Json {
         let mut m = serde_json::Map::new();
@@ -744,7 +757,7 @@ pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
                 }),
             );
         }
-        let v = json!({"cases": truth.cases.len(), "min_taint": min_taint.to_string(), "stop_at": cats, "policies": m});
+        let v = json!({"cases": truth.cases.len(), "min_taint": min_taint.to_string(), "min_share": a.min_share, "stop_at": cats, "policies": m});
         return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?), None);
     }
     use std::fmt::Write as _;

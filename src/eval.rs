@@ -4,7 +4,8 @@
 //!
 //! Per policy, over all cases:
 //! - an endpoint *counts* when the trace lists it (it holds or absorbed at
-//!   least the threshold and more than zero);
+//!   least the threshold and more than zero) and, with a share floor, holds
+//!   at least that share of its case's stolen amount;
 //! - `precision` = true endpoints found / endpoints found, `recall` = true
 //!   endpoints found / true endpoints, `f1` their harmonic mean (counted over
 //!   all cases together);
@@ -85,6 +86,9 @@ pub struct Score {
 pub struct EvalPlan {
     pub stops: HashSet<AddrId>,
     pub min_taint: Amount,
+    /// An endpoint also counts only when it holds at least this many
+    /// millionths of its case's stolen amount of the asset (0: no such floor).
+    pub min_share_ppm: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,10 +138,20 @@ pub fn evaluate(
             let result = trace::run(ledger, &tp);
             // (address, asset) -> tainted, for endpoints the trace lists
             let mut found: BTreeMap<(String, String), Amount> = BTreeMap::new();
+            let floor = |asset: &str| -> Amount {
+                let stolen = case
+                    .stolen
+                    .get(asset)
+                    .and_then(|v| crate::amount::parse_integer(v).ok())
+                    .unwrap_or(0);
+                crate::amount::mul_div_floor(stolen, plan.min_share_ppm as Amount, 1_000_000)
+                    .unwrap_or(0)
+            };
             for e in result
                 .endpoints
                 .iter()
                 .filter(|e| e.tainted > 0 && e.tainted >= plan.min_taint)
+                .filter(|e| e.tainted >= floor(&ledger.asset(e.asset).name))
             {
                 *found
                     .entry((
