@@ -7,6 +7,7 @@
 
 pub mod amount;
 pub mod column;
+pub mod eval;
 pub mod ingest;
 pub mod labels;
 pub mod ledger;
@@ -15,4 +16,3 @@ pub mod report;
 pub mod store;
 pub mod synth;
 pub mod trace;
-pub mod eval;
