@@ -7,7 +7,7 @@
 //! and lines and the thread count never change the result (ids are ranks in
 //! sorted tables; duplicates resolve to the smallest record).
 
-use super::lower::{Interners, LInternal, LMove, LToken, LTx, LUtxo, Lowered, NONE};
+use super::lower::{Interners, LMove, LTx, LUtxo, Lowered, NONE};
 use super::raw::{BlockRef, Raw, TraceSource};
 use super::{Loc, Reject};
 use crate::column::StringTable;
@@ -700,7 +700,3 @@ fn place_utxos(
     *dups += (before - placed.len()) as u64;
     (placed, rejects)
 }
-
-// `LTx`, `LToken`, `LInternal`, `LMove` are matched by field above.
-#[allow(dead_code)]
-fn _types(_: &LTx, _: &LToken, _: &LInternal, _: &LMove) {}
