@@ -13,7 +13,10 @@ use std::path::PathBuf;
         or arrays, optionally .gz; a directory means every file in it) or a store written by \
         `fundtrail ingest`, replays value flow from the thief's addresses under a taint policy, and \
         reports where the stolen funds are now, to the base unit.",
-    after_help = "Example:\n  fundtrail trace fixtures/demo --seed 0x… --policy haircut --labels fixtures/demo/labels.csv"
+    after_help = "Examples:\n  \
+        fundtrail trace fixtures/demo --seed 0x6578706c6f69746572626500b45dc71b2a9d5d4b --policy haircut --labels fixtures/demo-labels.csv\n  \
+        fundtrail ingest fixtures/demo -o demo.ftl\n  \
+        fundtrail eval --truth fixtures/synth/lazarus-eth/truth.json fixtures/synth/lazarus-eth"
 )]
 pub struct Cli {
     #[command(subcommand)]
