@@ -7,7 +7,7 @@
 //! and lines and the thread count never change the result (ids are ranks in
 //! sorted tables; duplicates resolve to the smallest record).
 
-use super::lower::{Interners, LMove, LTx, LUtxo, Lowered, NONE};
+use super::lower::{rank, Ids, LMove, LTx, LUtxo, Lowered, Table, NONE};
 use super::raw::{BlockRef, Raw, TraceSource};
 use super::{Loc, Reject};
 use crate::column::StringTable;
@@ -57,12 +57,11 @@ struct Pending {
 
 /// Ingest records already in memory (tests, tools): lower and build.
 pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> {
-    let ints = Interners::default();
     let mut low = Lowered::default();
     for (r, loc) in raws {
-        low.push(r, loc, &ints);
+        low.push(r, loc);
     }
-    finish(low, ints, paths)
+    finish(vec![low], paths)
 }
 
 /// Keep the first record of each identity, counting the rest. `v` must be
@@ -109,8 +108,8 @@ fn dedup_order<T, K: PartialEq>(
     order
 }
 
-/// Build the ledger from lowered records and their interners.
-pub fn finish(mut low: Lowered, ints: Interners, paths: &[PathBuf]) -> Result<Built, Reject> {
+/// Build the ledger from lowered parts, each with its own string tables.
+pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Reject> {
     let mut rejects = Vec::new();
     let reject = |loc: Loc, field: &str, message: String| Reject {
         file: paths.get(loc.file as usize).cloned().unwrap_or_default(),
@@ -124,28 +123,43 @@ pub fn finish(mut low: Lowered, ints: Interners, paths: &[PathBuf]) -> Result<Bu
     };
 
     // --- final ids: ranks in sorted string order -------------------------
-    let n_tx = ints.tx.len();
-    let mut used_tx = vec![false; n_tx];
-    for id in low
-        .txs
-        .iter()
-        .map(|t| t.hash)
-        .chain(low.tokens.iter().map(|t| t.tx))
-        .chain(low.internals.iter().map(|t| t.tx))
-        .chain(low.moves.iter().map(|t| t.tx))
-        .chain(low.utxos.iter().map(|t| t.txid))
-    {
-        if id != NONE {
-            used_tx[id as usize] = true;
-        }
-    }
-    let (addr_sorted, addr_map) = ints.addr.finish(|_| true);
-    let (tx_sorted, tx_map) = ints.tx.finish(|id| used_tx[id as usize]);
-    let (asset_sorted, asset_map) = ints.asset.finish(|_| true);
-    let (addr_strs, tx_strs, asset_strs) =
-        (addr_sorted.strs(), tx_sorted.strs(), asset_sorted.strs());
-    low.remap(&addr_map, &tx_map, &asset_map);
-    drop((addr_map, tx_map, asset_map, used_tx));
+    let ids: Vec<Ids> = parts
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.ids))
+        .collect();
+    // a transaction string counts only if a record is that transaction (not
+    // merely an input's previous output)
+    let used_tx: Vec<Vec<bool>> = parts
+        .par_iter()
+        .zip(&ids)
+        .map(|(low, ids)| {
+            let mut used = vec![false; ids.tx.len()];
+            for id in low
+                .txs
+                .iter()
+                .map(|t| t.hash)
+                .chain(low.tokens.iter().map(|t| t.tx))
+                .chain(low.internals.iter().map(|t| t.tx))
+                .chain(low.moves.iter().map(|t| t.tx))
+                .chain(low.utxos.iter().map(|t| t.txid))
+            {
+                if id != NONE {
+                    used[id as usize] = true;
+                }
+            }
+            used
+        })
+        .collect();
+    let tables = |f: fn(&Ids) -> &Table| ids.iter().map(f).collect::<Vec<&Table>>();
+    let (addr_strs, addr_maps) = rank(&tables(|i| &i.addr), |_, _| true);
+    let (tx_strs, tx_maps) = rank(&tables(|i| &i.tx), |p, id| used_tx[p][id as usize]);
+    let (asset_strs, asset_maps) = rank(&tables(|i| &i.asset), |_, _| true);
+    parts
+        .par_iter_mut()
+        .enumerate()
+        .for_each(|(k, p)| p.remap(&addr_maps[k], &tx_maps[k], &asset_maps[k]));
+    drop((addr_maps, tx_maps, asset_maps, used_tx));
+    let low = Lowered::concat(parts);
 
     let mut dups = 0u64;
     // --- account model ---------------------------------------------------

@@ -1,8 +1,9 @@
-//! Lowering: parsed records (`Raw`, with strings) to numeric records with
-//! temporary ids from a concurrent interner, chunk by chunk, so that no
-//! per-record strings outlive their chunk. `Interners::finish` then ranks
-//! the unique strings in sorted order, which makes the final ids independent
-//! of input order and thread count.
+//! Lowering: parsed records (`Raw`, with strings) to numeric records, chunk
+//! by chunk, each chunk (a [`Lowered`] part) with its own string tables and
+//! local ids, so that no per-record strings outlive their chunk and no table
+//! is shared while parsing. [`rank`] then deduplicates the strings of all
+//! parts and ranks the distinct ones in sorted order, which makes the final
+//! ids independent of chunking, input order and thread count.
 
 use super::raw::{BlockRef, Raw, RawAsset, RawRef, Str, TraceSource};
 use super::Loc;
@@ -10,15 +11,10 @@ use crate::model::{Amount, MoveKind};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
 
 /// Temporary or final id meaning "none".
 pub const NONE: u32 = u32::MAX;
-
-const SHARDS: usize = 64;
-
 /// Append-only storage for interned text, in blocks that never move or grow
 /// once allocated: a string's bytes stay where they are while the arena
 /// lives, and a whole interner's strings are freed a few blocks at a time
@@ -94,106 +90,42 @@ impl std::borrow::Borrow<str> for Key {
     }
 }
 
-/// One shard of an [`Interner`]: its table and the text of its keys.
+/// One part's string table: local ids in first-use order, the text in an
+/// arena owned by the table.
 #[derive(Default)]
-struct Shard {
+pub struct Table {
+    /// Lookup by text (strings interned with [`Table::intern`] only).
     map: FxHashMap<Key, u32>,
+    /// The text of each local id.
+    keys: Vec<Key>,
     arena: Arena,
 }
 
-/// A concurrent string interner handing out temporary ids.
-pub struct Interner {
-    shards: Vec<Mutex<Shard>>,
-    next: AtomicU32,
-}
-
-impl Default for Interner {
-    fn default() -> Self {
-        Interner::with_capacity(0)
-    }
-}
-
-impl Interner {
-    /// An interner expecting about `n` distinct strings (sized up front, so
-    /// its tables do not rehash as a large file streams in).
-    pub fn with_capacity(n: usize) -> Interner {
-        let per = n / SHARDS;
-        Interner {
-            shards: (0..SHARDS)
-                .map(|_| {
-                    Mutex::new(Shard {
-                        map: FxHashMap::with_capacity_and_hasher(per, Default::default()),
-                        arena: Arena::default(),
-                    })
-                })
-                .collect(),
-            next: AtomicU32::new(0),
-        }
-    }
-
-    pub fn intern(&self, s: &str) -> u32 {
-        // not the top bits: the shard's own table uses those for its tags
-        let shard = (rustc_hash::FxBuildHasher.hash_one(s) >> 32) as usize % SHARDS;
-        let mut sh = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(id) = sh.map.get(s) {
+impl Table {
+    /// The id of `s`, the same for every call with the same text.
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(id) = self.map.get(s) {
             return *id;
         }
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let key = sh.arena.alloc(s);
-        sh.map.insert(key, id);
+        let id = self.push(s);
+        self.map.insert(self.keys[id as usize], id);
         id
     }
 
-    pub fn opt(&self, s: &Option<String>) -> u32 {
-        s.as_deref().map(|s| self.intern(s)).unwrap_or(NONE)
+    /// A new id for `s`, without looking it up: for callers that keep their
+    /// own map (the same text under two ids of a part is merged by [`rank`]).
+    #[inline]
+    fn push(&mut self, s: &str) -> u32 {
+        let id = self.keys.len() as u32;
+        self.keys.push(self.arena.alloc(s));
+        id
     }
 
-    /// The unique strings in sorted order, and the map from temporary id to
-    /// final id (the rank), keeping only those `keep` accepts.
-    pub fn finish(self, keep: impl Fn(u32) -> bool + Sync) -> (Sorted, Vec<u32>) {
-        let n = self.next.load(Ordering::Relaxed) as usize;
-        let shards: Vec<Shard> = self
-            .shards
-            .into_iter()
-            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
-            .collect();
-        // Most order is decided by the first 16 bytes: compare those as one
-        // integer (computed once per string), the whole strings only on a tie.
-        let mut all: Vec<(u128, Key, u32)> = shards
-            .par_iter()
-            .flat_map_iter(|sh| {
-                sh.map
-                    .iter()
-                    .filter(|(_, id)| keep(**id))
-                    .map(|(k, id)| (prefix(k.as_str()), *k, *id))
-            })
-            .collect();
-        all.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.as_str().cmp(b.1.as_str())));
-        let mut remap = vec![NONE; n];
-        for (rank, (_, _, id)) in all.iter().enumerate() {
-            remap[*id as usize] = rank as u32;
-        }
-        let sorted = Sorted {
-            keys: all.into_iter().map(|(_, k, _)| k).collect(),
-            _arenas: shards.into_iter().map(|sh| sh.arena).collect(),
-        };
-        (sorted, remap)
-    }
-}
-
-/// An interner's unique strings in sorted order (final id = position).
-pub struct Sorted {
-    keys: Vec<Key>,
-    /// Where the keys' bytes are: kept alive as long as the keys.
-    _arenas: Vec<Arena>,
-}
-
-impl Sorted {
-    /// The strings, by final id.
-    pub fn strs(&self) -> Vec<&str> {
-        self.keys.iter().map(|k| k.as_str()).collect()
+    pub fn opt(&mut self, s: &Option<String>) -> u32 {
+        s.as_deref().map_or(NONE, |s| self.intern(s))
     }
 
+    /// How many local ids were handed out.
     pub fn len(&self) -> usize {
         self.keys.len()
     }
@@ -201,6 +133,161 @@ impl Sorted {
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
+}
+
+/// A part's three string tables.
+#[derive(Default)]
+pub struct Ids {
+    pub addr: Table,
+    pub tx: Table,
+    pub asset: Table,
+}
+
+/// A string of one part's table while ranking: its sort prefix (computed
+/// once), its text, and where it came from.
+#[derive(Copy, Clone)]
+struct Entry {
+    prefix: u128,
+    key: Key,
+    part: u32,
+    local: u32,
+    /// Accepted by `keep`: the text is ranked if any of its ids is.
+    kept: bool,
+}
+
+/// Distinct strings per bucket while ranking: about this many strings of all
+/// parts per bucket keeps a bucket's sort in cache.
+const BUCKET: usize = 4096;
+
+/// Final ids for the strings of several parts' tables: the distinct strings
+/// that `keep(part, local id)` accepts for at least one of their ids, in
+/// sorted order, and per part the map from local id to final id (the rank;
+/// [`NONE`] for a string not kept).
+///
+/// The strings are cut into buckets by ranges of their 16-byte prefix
+/// (splitters from a sample), so that equal strings meet in one bucket and
+/// each bucket's strings sort before the next one's; each bucket is sorted
+/// and deduplicated on its own, in parallel, and its ranks offset by the
+/// distinct strings of the buckets before it. Neither the splitters nor the
+/// parts change the result, only how the work is shared.
+pub fn rank<'t>(
+    tables: &[&'t Table],
+    keep: impl Fn(usize, u32) -> bool + Sync,
+) -> (Vec<&'t str>, Vec<Vec<u32>>) {
+    let n: usize = tables.iter().map(|t| t.len()).sum();
+    let want = (n / BUCKET).clamp(1, 1 << 16);
+    // splitters: evenly spaced prefixes of a deterministic sample
+    let step = (n / (want * 16)).max(1);
+    let mut sample: Vec<u128> = tables
+        .par_iter()
+        .flat_map_iter(|t| t.keys.iter().step_by(step).map(|k| prefix(k.as_str())))
+        .collect();
+    sample.par_sort_unstable();
+    sample.dedup();
+    let mut splitters: Vec<u128> = (1..want).map(|i| sample[i * sample.len() / want]).collect();
+    splitters.dedup();
+    let buckets = splitters.len() + 1;
+    let bucket_of = |p: u128| splitters.partition_point(|s| *s <= p) as u32;
+    // each part's kept strings, grouped by bucket, and each id's bucket
+    let scattered: Vec<(Vec<Entry>, Vec<usize>, Vec<u32>)> = tables
+        .par_iter()
+        .enumerate()
+        .map(|(part, t)| {
+            let mut counts = vec![0usize; buckets + 1];
+            let mut entries: Vec<Entry> = Vec::with_capacity(t.len());
+            let mut of: Vec<u32> = Vec::with_capacity(t.len());
+            for (local, k) in t.keys.iter().enumerate() {
+                let p = prefix(k.as_str());
+                let b = bucket_of(p);
+                counts[b as usize + 1] += 1;
+                of.push(b);
+                entries.push(Entry {
+                    prefix: p,
+                    key: *k,
+                    part: part as u32,
+                    local: local as u32,
+                    kept: keep(part, local as u32),
+                });
+            }
+            for b in 0..buckets {
+                counts[b + 1] += counts[b];
+            }
+            // stable counting sort by bucket
+            let mut next = counts.clone();
+            let mut grouped = entries.clone();
+            for e in entries {
+                let b = of[e.local as usize] as usize;
+                grouped[next[b]] = e;
+                next[b] += 1;
+            }
+            (grouped, counts, of)
+        })
+        .collect();
+    // per bucket: sort, deduplicate, rank within the bucket
+    let local_rank: Vec<Vec<AtomicU32>> = tables
+        .iter()
+        .map(|t| (0..t.len()).map(|_| AtomicU32::new(NONE)).collect())
+        .collect();
+    let per_bucket: Vec<Vec<&'t str>> = (0..buckets)
+        .into_par_iter()
+        .map(|b| {
+            let mut v: Vec<Entry> =
+                Vec::with_capacity(scattered.iter().map(|(_, c, _)| c[b + 1] - c[b]).sum());
+            for (g, c, _) in &scattered {
+                v.extend_from_slice(&g[c[b]..c[b + 1]]);
+            }
+            v.sort_unstable_by(|a, b| {
+                a.prefix
+                    .cmp(&b.prefix)
+                    .then_with(|| a.key.as_str().cmp(b.key.as_str()))
+            });
+            let mut out: Vec<&'t str> = Vec::new();
+            let mut i = 0;
+            while i < v.len() {
+                let e = &v[i];
+                let mut j = i + 1;
+                while j < v.len() && v[j].prefix == e.prefix && v[j].key.as_str() == e.key.as_str()
+                {
+                    j += 1;
+                }
+                let group = &v[i..j];
+                if group.iter().any(|g| g.kept) {
+                    let r = out.len() as u32;
+                    out.push(tables[e.part as usize].keys[e.local as usize].as_str());
+                    for g in group {
+                        local_rank[g.part as usize][g.local as usize].store(r, Ordering::Relaxed);
+                    }
+                }
+                i = j;
+            }
+            out
+        })
+        .collect();
+    let mut base = Vec::with_capacity(buckets);
+    let mut total = 0u32;
+    for b in &per_bucket {
+        base.push(total);
+        total += b.len() as u32;
+    }
+    let maps: Vec<Vec<u32>> = local_rank
+        .into_par_iter()
+        .zip(scattered)
+        .map(|(ranks, (_, _, of))| {
+            ranks
+                .into_iter()
+                .zip(of)
+                .map(|(r, b)| match r.into_inner() {
+                    NONE => NONE,
+                    r => base[b as usize] + r,
+                })
+                .collect()
+        })
+        .collect();
+    let mut sorted = Vec::with_capacity(total as usize);
+    for b in per_bucket {
+        sorted.extend(b);
+    }
+    (sorted, maps)
 }
 
 /// The first 16 bytes of `s` as a big-endian integer (zero-padded), which
@@ -216,10 +303,9 @@ fn prefix(s: &str) -> u128 {
     u128::from_be_bytes(p)
 }
 
-/// A chunk's own ids for the strings it has interned, keyed by text borrowed
-/// from the chunk: a string repeated within a chunk (a transaction's hash on
-/// each of its movements, a busy address) takes the shared interner's lock
-/// and its large, cache-cold tables once per chunk instead of once per use.
+/// A chunk's map from text borrowed from the chunk to its part's local ids:
+/// a string repeated within a chunk (a transaction's hash on each of its
+/// movements, a busy address) is copied into the part's table once.
 #[derive(Default)]
 pub struct Local<'a> {
     addr: FxHashMap<&'a str, u32>,
@@ -237,47 +323,26 @@ impl<'a> Local<'a> {
     }
 
     #[inline]
-    fn id(map: &mut FxHashMap<&'a str, u32>, global: &Interner, s: &Str<'a>) -> u32 {
+    fn id(map: &mut FxHashMap<&'a str, u32>, table: &mut Table, s: &Str<'a>) -> u32 {
         match s {
-            Cow::Borrowed(b) => *map.entry(b).or_insert_with(|| global.intern(b)),
-            Cow::Owned(o) => global.intern(o),
+            Cow::Borrowed(b) => *map.entry(b).or_insert_with(|| table.push(b)),
+            Cow::Owned(o) => table.intern(o),
         }
     }
 
     #[inline]
-    fn addr(&mut self, i: &Interners, s: &Str<'a>) -> u32 {
-        Self::id(&mut self.addr, &i.addr, s)
+    fn addr(&mut self, ids: &mut Ids, s: &Str<'a>) -> u32 {
+        Self::id(&mut self.addr, &mut ids.addr, s)
     }
 
     #[inline]
-    fn tx(&mut self, i: &Interners, s: &Str<'a>) -> u32 {
-        Self::id(&mut self.tx, &i.tx, s)
+    fn tx(&mut self, ids: &mut Ids, s: &Str<'a>) -> u32 {
+        Self::id(&mut self.tx, &mut ids.tx, s)
     }
 
     #[inline]
-    fn opt_addr(&mut self, i: &Interners, s: &Option<Str<'a>>) -> u32 {
-        s.as_ref().map_or(NONE, |s| self.addr(i, s))
-    }
-}
-
-/// The three interners of a build.
-#[derive(Default)]
-pub struct Interners {
-    pub addr: Interner,
-    pub tx: Interner,
-    pub asset: Interner,
-}
-
-impl Interners {
-    /// Sized for about `records` records: a transaction hash per two
-    /// records and an address per eight, as in typical exports (a guess only
-    /// decides when the tables first grow).
-    pub fn for_records(records: usize) -> Interners {
-        Interners {
-            addr: Interner::with_capacity(records / 8),
-            tx: Interner::with_capacity(records / 2),
-            asset: Interner::default(),
-        }
+    fn opt_addr(&mut self, ids: &mut Ids, s: &Option<Str<'a>>) -> u32 {
+        s.as_ref().map_or(NONE, |s| self.addr(ids, s))
     }
 }
 
@@ -374,17 +439,19 @@ pub struct Lowered {
     pub assets: Vec<RawAsset>,
     /// Chain-tip heights revealed by `getblock` confirmations.
     pub tips: Vec<u64>,
-    /// The last asset interned: most records of a chunk name the same one,
-    /// and this keeps them off the interner's busiest shard.
+    /// The part's strings (its records hold their local ids until
+    /// [`Lowered::remap`]).
+    pub ids: Ids,
+    /// The last asset interned: most records of a chunk name the same one.
     last_asset: Option<(String, u32)>,
 }
 
 impl Lowered {
-    fn asset(&mut self, name: &str, i: &Interners) -> u32 {
+    fn asset(&mut self, name: &str) -> u32 {
         match &self.last_asset {
             Some((n, id)) if n == name => *id,
             _ => {
-                let id = i.asset.intern(name);
+                let id = self.ids.asset.intern(name);
                 self.last_asset = Some((name.to_string(), id));
                 id
             }
@@ -393,13 +460,8 @@ impl Lowered {
 
     /// [`Lowered::push`] for a record with borrowed strings, interning
     /// through the chunk's `local` ids.
-    pub fn push_ref<'a>(
-        &mut self,
-        raw: RawRef<'a>,
-        loc: Loc,
-        i: &Interners,
-        local: &mut Local<'a>,
-    ) {
+    pub fn push_ref<'a>(&mut self, raw: RawRef<'a>, loc: Loc, local: &mut Local<'a>) {
+        let i = &mut self.ids;
         match raw {
             RawRef::AccountTx(t) => self.txs.push(LTx {
                 hash: local.tx(i, &t.hash),
@@ -414,7 +476,8 @@ impl Lowered {
                 loc,
             }),
             RawRef::Token(t) => {
-                let token = self.asset(&t.token, i);
+                let token = self.asset(&t.token);
+                let i = &mut self.ids;
                 self.tokens.push(LToken {
                     tx: local.tx(i, &t.tx_hash),
                     log_index: t.log_index,
@@ -428,7 +491,8 @@ impl Lowered {
                 })
             }
             RawRef::Move(m) => {
-                let asset = self.asset(&m.asset, i);
+                let asset = self.asset(&m.asset);
+                let i = &mut self.ids;
                 self.moves.push(LMove {
                     tx: m.tx_hash.as_ref().map_or(NONE, |h| local.tx(i, h)),
                     block: m.block,
@@ -443,35 +507,34 @@ impl Lowered {
                     loc,
                 })
             }
-            RawRef::Owned(r) => self.push(r, loc, i),
+            RawRef::Owned(r) => self.push(r, loc),
         }
     }
 
-    pub fn push(&mut self, raw: Raw, loc: Loc, i: &Interners) {
-        let a = |s: &str| i.addr.intern(s);
+    pub fn push(&mut self, raw: Raw, loc: Loc) {
         match raw {
             Raw::AccountTx(t) => self.txs.push(LTx {
-                hash: i.tx.intern(&t.hash),
+                hash: self.ids.tx.intern(&t.hash),
                 block: t.block,
                 time: t.time,
                 tx_index: t.tx_index,
-                from: a(&t.from),
-                to: i.addr.opt(&t.to),
+                from: self.ids.addr.intern(&t.from),
+                to: self.ids.addr.opt(&t.to),
                 value: t.value,
                 fee: t.fee,
                 failed: t.failed,
                 loc,
             }),
             Raw::Token(t) => {
-                let token = self.asset(&t.token, i);
+                let token = self.asset(&t.token);
                 self.tokens.push(LToken {
-                    tx: i.tx.intern(&t.tx_hash),
+                    tx: self.ids.tx.intern(&t.tx_hash),
                     log_index: t.log_index,
                     block: t.block,
                     time: t.time,
                     token,
-                    from: a(&t.from),
-                    to: a(&t.to),
+                    from: self.ids.addr.intern(&t.from),
+                    to: self.ids.addr.intern(&t.to),
                     value: t.value,
                     loc,
                 })
@@ -479,22 +542,22 @@ impl Lowered {
             Raw::Internal(t) => self.internals.push(LInternal {
                 id: xxhash_rust::xxh3::xxh3_128(t.id.as_bytes()),
                 source: t.source,
-                tx: i.tx.opt(&t.tx_hash),
+                tx: self.ids.tx.opt(&t.tx_hash),
                 block: t.block,
                 time: t.time,
                 tx_index: t.tx_index,
                 trace_address: t.trace_address,
-                from: i.addr.opt(&t.from),
-                to: i.addr.opt(&t.to),
+                from: self.ids.addr.opt(&t.from),
+                to: self.ids.addr.opt(&t.to),
                 value: t.value,
                 reward: t.reward,
                 moves: t.moves,
                 loc,
             }),
             Raw::Utxo(u) => {
-                let asset = self.asset(&u.asset, i);
+                let asset = self.asset(&u.asset);
                 self.utxos.push(LUtxo {
-                    txid: i.tx.intern(&u.txid),
+                    txid: self.ids.tx.intern(&u.txid),
                     block: u.block,
                     index: u.index,
                     time: u.time,
@@ -504,26 +567,30 @@ impl Lowered {
                         .inputs
                         .iter()
                         .map(|x| LInput {
-                            prev: i.tx.intern(&x.prev_txid),
+                            prev: self.ids.tx.intern(&x.prev_txid),
                             vout: x.vout,
-                            owner: i.addr.opt(&x.owner),
+                            owner: self.ids.addr.opt(&x.owner),
                             value: x.value,
                         })
                         .collect(),
-                    outputs: u.outputs.iter().map(|o| (a(&o.owner), o.value)).collect(),
+                    outputs: u
+                        .outputs
+                        .iter()
+                        .map(|o| (self.ids.addr.intern(&o.owner), o.value))
+                        .collect(),
                     loc,
                 })
             }
             Raw::Move(m) => {
-                let asset = self.asset(&m.asset, i);
+                let asset = self.asset(&m.asset);
                 self.moves.push(LMove {
-                    tx: i.tx.opt(&m.tx_hash),
+                    tx: self.ids.tx.opt(&m.tx_hash),
                     block: m.block,
                     time: m.time,
                     tx_index: m.tx_index,
                     seq: m.seq,
-                    from: i.addr.opt(&m.from),
-                    to: i.addr.opt(&m.to),
+                    from: self.ids.addr.opt(&m.from),
+                    to: self.ids.addr.opt(&m.to),
                     asset,
                     amount: m.amount,
                     kind: m.kind,
@@ -576,26 +643,27 @@ impl Lowered {
         self.tips.append(&mut o.tips);
     }
 
-    /// Replace temporary ids by final ones.
+    /// Replace the part's local ids by final ones (the part's maps from
+    /// [`rank`]).
     pub fn remap(&mut self, addr: &[u32], tx: &[u32], asset: &[u32]) {
         let m = |map: &[u32], id: u32| if id == NONE { NONE } else { map[id as usize] };
-        self.txs.par_iter_mut().for_each(|t| {
+        self.txs.iter_mut().for_each(|t| {
             t.hash = m(tx, t.hash);
             t.from = m(addr, t.from);
             t.to = m(addr, t.to);
         });
-        self.tokens.par_iter_mut().for_each(|t| {
+        self.tokens.iter_mut().for_each(|t| {
             t.tx = m(tx, t.tx);
             t.token = m(asset, t.token);
             t.from = m(addr, t.from);
             t.to = m(addr, t.to);
         });
-        self.internals.par_iter_mut().for_each(|t| {
+        self.internals.iter_mut().for_each(|t| {
             t.tx = m(tx, t.tx);
             t.from = m(addr, t.from);
             t.to = m(addr, t.to);
         });
-        self.utxos.par_iter_mut().for_each(|u| {
+        self.utxos.iter_mut().for_each(|u| {
             u.txid = m(tx, u.txid);
             u.asset = m(asset, u.asset);
             for i in &mut u.inputs {
@@ -606,23 +674,12 @@ impl Lowered {
                 o.0 = m(addr, o.0);
             }
         });
-        self.moves.par_iter_mut().for_each(|t| {
+        self.moves.iter_mut().for_each(|t| {
             t.tx = m(tx, t.tx);
             t.from = m(addr, t.from);
             t.to = m(addr, t.to);
             t.asset = m(asset, t.asset);
         });
-    }
-}
-
-impl Interner {
-    /// How many temporary ids were handed out.
-    pub fn len(&self) -> usize {
-        self.next.load(Ordering::Relaxed) as usize
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -632,18 +689,77 @@ mod tests {
 
     #[test]
     fn ids_are_ranks_of_the_sorted_strings() {
-        let i = Interner::default();
-        let words = ["0xab", "0xAB", "ab", "0x", "z", "0xab", "ETH", "0"];
-        let ids: Vec<u32> = words.iter().map(|w| i.intern(w)).collect();
-        assert_eq!(ids[0], ids[5]);
-        let (sorted, remap) = i.finish(|_| true);
-        let strs = sorted.strs();
-        let mut want: Vec<&str> = words.to_vec();
+        let words = [
+            "0xab", "0xAB", "ab", "0x", "z", "0xab", "ETH", "0", "ab\0", "a",
+        ];
+        // parts of every size, and strings repeated within and across them
+        for cut in 0..words.len() {
+            let mut parts = [Table::default(), Table::default()];
+            let ids: Vec<(usize, u32)> = words
+                .iter()
+                .enumerate()
+                .map(|(k, w)| {
+                    let p = usize::from(k >= cut);
+                    let id = if k % 2 == 0 {
+                        parts[p].intern(w)
+                    } else {
+                        parts[p].push(w)
+                    };
+                    (p, id)
+                })
+                .collect();
+            let tables: Vec<&Table> = parts.iter().collect();
+            let (strs, maps) = rank(&tables, |_, _| true);
+            let mut want: Vec<&str> = words.to_vec();
+            want.sort();
+            want.dedup();
+            assert_eq!(strs, want);
+            for (w, (p, id)) in words.iter().zip(ids) {
+                assert_eq!(strs[maps[p][id as usize] as usize], *w);
+            }
+            // a string not kept has no final id and no rank
+            let (strs, maps) = rank(&tables, |p, id| tables[p].keys[id as usize].as_str() != "z");
+            assert!(!strs.contains(&"z"));
+            assert_eq!(strs.len(), want.len() - 1);
+            for (p, m) in maps.iter().enumerate() {
+                for (id, f) in m.iter().enumerate() {
+                    let w = tables[p].keys[id].as_str();
+                    if w == "z" {
+                        assert_eq!(*f, NONE);
+                    } else {
+                        assert_eq!(strs[*f as usize], w);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn many_buckets_rank_like_one_sort() {
+        // enough strings for several buckets, spread over parts
+        let words: Vec<String> = (0..40_000u64)
+            .map(|k| {
+                format!(
+                    "0x{:016x}{}",
+                    k.wrapping_mul(0x9e37_79b9_7f4a_7c15) % 7919,
+                    k % 3
+                )
+            })
+            .collect();
+        let mut parts: Vec<Table> = (0..7).map(|_| Table::default()).collect();
+        let ids: Vec<(usize, u32)> = words
+            .iter()
+            .enumerate()
+            .map(|(k, w)| (k % 7, parts[k % 7].intern(w)))
+            .collect();
+        let tables: Vec<&Table> = parts.iter().collect();
+        let (strs, maps) = rank(&tables, |_, _| true);
+        let mut want: Vec<&str> = words.iter().map(|s| s.as_str()).collect();
         want.sort();
         want.dedup();
         assert_eq!(strs, want);
-        for (w, id) in words.iter().zip(ids) {
-            assert_eq!(strs[remap[id as usize] as usize], *w);
+        for (w, (p, id)) in words.iter().zip(ids) {
+            assert_eq!(strs[maps[p][id as usize] as usize], w.as_str());
         }
     }
 }

@@ -16,7 +16,7 @@ pub mod raw;
 pub mod split;
 
 use crate::ledger::Ledger;
-use lower::{Interners, Local, Lowered};
+use lower::{Local, Lowered};
 use raw::{FieldError, Raw, RawRef};
 use rayon::prelude::*;
 use split::{LineIndex, Span};
@@ -441,7 +441,6 @@ const CHUNK: usize = 2048;
 fn parse_file(
     idx: u32,
     path: &Path,
-    ints: &Interners,
     progress: Option<&ProgressFn>,
 ) -> Result<FileRecords, IngestError> {
     let data = read_bytes(path)?;
@@ -449,7 +448,7 @@ fn parse_file(
     // progress is counted in bytes on disk, so a gzipped file scales down
     let scale = |b: usize| (b as u128 * on_disk as u128 / data.len().max(1) as u128) as u64;
     if split::first_line_is_object(&data) {
-        return parse_json_lines(idx, path, &data, ints, progress, &scale);
+        return parse_json_lines(idx, path, &data, progress, &scale);
     }
     let text = std::str::from_utf8(&data).map_err(|e| not_utf8(path, e))?;
     let spans = record_spans(path, text)?;
@@ -501,7 +500,7 @@ fn parse_file(
                     Ok(span) => {
                         let rec = &text[span.0..span.1];
                         let line = lines.line_of(span.0);
-                        match cp.record(rec, Loc { file: idx, line }, &mut low, ints) {
+                        match cp.record(rec, Loc { file: idx, line }, &mut low) {
                             Ok(()) => {}
                             Err(fe) => rejects.push(Reject {
                                 file: path.to_path_buf(),
@@ -572,13 +571,7 @@ impl<'a> ChunkParser<'a> {
     }
 
     /// Parse one record and lower what it yields into `low`.
-    fn record(
-        &mut self,
-        text: &'a str,
-        loc: Loc,
-        low: &mut Lowered,
-        ints: &Interners,
-    ) -> Result<(), FieldError> {
+    fn record(&mut self, text: &'a str, loc: Loc, low: &mut Lowered) -> Result<(), FieldError> {
         self.out.clear();
         match self.parser {
             Parser::Borrowing(p) => p(text, &mut self.out)?,
@@ -589,7 +582,7 @@ impl<'a> ChunkParser<'a> {
             }
         }
         for r in self.out.drain(..) {
-            low.push_ref(r, loc, ints, &mut self.local);
+            low.push_ref(r, loc, &mut self.local);
         }
         Ok(())
     }
@@ -602,7 +595,6 @@ fn parse_json_lines(
     idx: u32,
     path: &Path,
     data: &[u8],
-    ints: &Interners,
     progress: Option<&ProgressFn>,
     scale: &(dyn Fn(usize) -> u64 + Sync),
 ) -> Result<FileRecords, IngestError> {
@@ -655,7 +647,7 @@ fn parse_json_lines(
     let mut results: Vec<Chunk> = chunks
         .par_iter()
         .map(|&(a, b)| {
-            let r = parse_lines(idx, path, &data[a..b], parse, ints);
+            let r = parse_lines(idx, path, &data[a..b], parse);
             if let Some(p) = progress {
                 p(scale(b - a));
             }
@@ -706,7 +698,7 @@ struct Chunk {
 }
 
 /// Parse and lower the lines of one chunk, numbering them from 1.
-fn parse_lines(idx: u32, path: &Path, chunk: &[u8], parse: Parser, ints: &Interners) -> Chunk {
+fn parse_lines(idx: u32, path: &Path, chunk: &[u8], parse: Parser) -> Chunk {
     let mut low = Lowered::default();
     let mut rejects = Vec::new();
     let mut records = 0u64;
@@ -736,7 +728,7 @@ fn parse_lines(idx: u32, path: &Path, chunk: &[u8], parse: Parser, ints: &Intern
                     &String::from_utf8_lossy(raw),
                 )),
                 Ok(rec) if rec.starts_with('{') && rec.ends_with('}') => {
-                    if let Err(fe) = cp.record(rec, Loc { file: idx, line }, &mut low, ints) {
+                    if let Err(fe) = cp.record(rec, Loc { file: idx, line }, &mut low) {
                         rejects.push(reject(line, fe.field, fe.message, rec));
                     }
                 }
@@ -807,12 +799,10 @@ fn one_line(rec: &str) -> String {
 
 /// Ingest files (already expanded) into a ledger.
 pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested, IngestError> {
-    // about 250 bytes a record in the common exports
-    let ints = Interners::for_records((total_bytes(paths) / 250) as usize);
     let parsed: Vec<Result<FileRecords, IngestError>> = paths
         .par_iter()
         .enumerate()
-        .map(|(i, p)| parse_file(i as u32, p, &ints, opts.progress.as_ref()))
+        .map(|(i, p)| parse_file(i as u32, p, opts.progress.as_ref()))
         .collect();
     let mut parts = Vec::new();
     let mut rejects = Vec::new();
@@ -835,7 +825,7 @@ pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested,
             return Err(IngestError::Record(r.clone()));
         }
     }
-    let built = build::finish(Lowered::concat(parts), ints, paths);
+    let built = build::finish(parts, paths);
     let mut ledger = match built {
         Ok(b) => {
             rejects.extend(b.rejects);
