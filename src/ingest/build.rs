@@ -154,12 +154,8 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     let (addr_strs, addr_maps) = rank(&tables(|i| &i.addr), |_, _| true);
     let (tx_strs, tx_maps) = rank(&tables(|i| &i.tx), |p, id| used_tx[p][id as usize]);
     let (asset_strs, asset_maps) = rank(&tables(|i| &i.asset), |_, _| true);
-    parts
-        .par_iter_mut()
-        .enumerate()
-        .for_each(|(k, p)| p.remap(&addr_maps[k], &tx_maps[k], &asset_maps[k]));
+    let low = Lowered::concat_remap(parts, &addr_maps, &tx_maps, &asset_maps);
     drop((addr_maps, tx_maps, asset_maps, used_tx));
-    let low = Lowered::concat(parts);
 
     let mut dups = 0u64;
     // --- account model ---------------------------------------------------

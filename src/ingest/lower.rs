@@ -602,24 +602,65 @@ impl Lowered {
         }
     }
 
-    /// All parts in one, each vector allocated once at its final size (the
-    /// parts of a large file add up to gigabytes: growing by doubling would
-    /// copy them again and again).
-    pub fn concat(parts: Vec<Lowered>) -> Lowered {
+    /// All parts in one with final ids: each part's records are remapped
+    /// with its own maps (from [`rank`]) while they are moved into place, in
+    /// parallel, and each vector is allocated once at its final size (the
+    /// parts of a large file add up to gigabytes).
+    pub fn concat_remap(
+        parts: Vec<Lowered>,
+        addr: &[Vec<u32>],
+        tx: &[Vec<u32>],
+        asset: &[Vec<u32>],
+    ) -> Lowered {
+        let m = |map: &[u32], id: u32| if id == NONE { NONE } else { map[id as usize] };
+        let mut txs = Vec::with_capacity(parts.len());
+        let mut tokens = Vec::with_capacity(parts.len());
+        let mut internals = Vec::with_capacity(parts.len());
+        let mut utxos = Vec::with_capacity(parts.len());
+        let mut moves = Vec::with_capacity(parts.len());
         let mut all = Lowered::default();
-        all.txs
-            .reserve_exact(parts.iter().map(|p| p.txs.len()).sum());
-        all.tokens
-            .reserve_exact(parts.iter().map(|p| p.tokens.len()).sum());
-        all.internals
-            .reserve_exact(parts.iter().map(|p| p.internals.len()).sum());
-        all.utxos
-            .reserve_exact(parts.iter().map(|p| p.utxos.len()).sum());
-        all.moves
-            .reserve_exact(parts.iter().map(|p| p.moves.len()).sum());
         for p in parts {
-            all.append(p);
+            txs.push(p.txs);
+            tokens.push(p.tokens);
+            internals.push(p.internals);
+            utxos.push(p.utxos);
+            moves.push(p.moves);
+            all.assets.extend(p.assets);
+            all.tips.extend(p.tips);
         }
+        all.txs = gather(txs, |k, t| {
+            t.hash = m(&tx[k], t.hash);
+            t.from = m(&addr[k], t.from);
+            t.to = m(&addr[k], t.to);
+        });
+        all.tokens = gather(tokens, |k, t| {
+            t.tx = m(&tx[k], t.tx);
+            t.token = m(&asset[k], t.token);
+            t.from = m(&addr[k], t.from);
+            t.to = m(&addr[k], t.to);
+        });
+        all.internals = gather(internals, |k, t| {
+            t.tx = m(&tx[k], t.tx);
+            t.from = m(&addr[k], t.from);
+            t.to = m(&addr[k], t.to);
+        });
+        all.utxos = gather(utxos, |k, u| {
+            u.txid = m(&tx[k], u.txid);
+            u.asset = m(&asset[k], u.asset);
+            for i in &mut u.inputs {
+                i.prev = m(&tx[k], i.prev);
+                i.owner = m(&addr[k], i.owner);
+            }
+            for o in &mut u.outputs {
+                o.0 = m(&addr[k], o.0);
+            }
+        });
+        all.moves = gather(moves, |k, t| {
+            t.tx = m(&tx[k], t.tx);
+            t.from = m(&addr[k], t.from);
+            t.to = m(&addr[k], t.to);
+            t.asset = m(&asset[k], t.asset);
+        });
         all
     }
 
@@ -632,55 +673,35 @@ impl Lowered {
         self.utxos.iter_mut().for_each(|t| t.loc.line += n);
         self.moves.iter_mut().for_each(|t| t.loc.line += n);
     }
+}
 
-    pub fn append(&mut self, mut o: Lowered) {
-        self.txs.append(&mut o.txs);
-        self.tokens.append(&mut o.tokens);
-        self.internals.append(&mut o.internals);
-        self.utxos.append(&mut o.utxos);
-        self.moves.append(&mut o.moves);
-        self.assets.append(&mut o.assets);
-        self.tips.append(&mut o.tips);
+/// The parts' records in one vector, in order, each passed through `f` with
+/// its part's index on the way; the parts are moved in parallel.
+fn gather<T: Send>(parts: Vec<Vec<T>>, f: impl Fn(usize, &mut T) + Sync) -> Vec<T> {
+    let total: usize = parts.iter().map(Vec::len).sum();
+    let mut all: Vec<T> = Vec::with_capacity(total);
+    let mut rest = &mut all.spare_capacity_mut()[..total];
+    let mut slots = Vec::with_capacity(parts.len());
+    for p in &parts {
+        let (slot, r) = rest.split_at_mut(p.len());
+        slots.push(slot);
+        rest = r;
     }
-
-    /// Replace the part's local ids by final ones (the part's maps from
-    /// [`rank`]).
-    pub fn remap(&mut self, addr: &[u32], tx: &[u32], asset: &[u32]) {
-        let m = |map: &[u32], id: u32| if id == NONE { NONE } else { map[id as usize] };
-        self.txs.iter_mut().for_each(|t| {
-            t.hash = m(tx, t.hash);
-            t.from = m(addr, t.from);
-            t.to = m(addr, t.to);
-        });
-        self.tokens.iter_mut().for_each(|t| {
-            t.tx = m(tx, t.tx);
-            t.token = m(asset, t.token);
-            t.from = m(addr, t.from);
-            t.to = m(addr, t.to);
-        });
-        self.internals.iter_mut().for_each(|t| {
-            t.tx = m(tx, t.tx);
-            t.from = m(addr, t.from);
-            t.to = m(addr, t.to);
-        });
-        self.utxos.iter_mut().for_each(|u| {
-            u.txid = m(tx, u.txid);
-            u.asset = m(asset, u.asset);
-            for i in &mut u.inputs {
-                i.prev = m(tx, i.prev);
-                i.owner = m(addr, i.owner);
-            }
-            for o in &mut u.outputs {
-                o.0 = m(addr, o.0);
+    parts
+        .into_par_iter()
+        .zip(slots)
+        .enumerate()
+        .for_each(|(k, (p, slot))| {
+            for (s, mut x) in slot.iter_mut().zip(p) {
+                f(k, &mut x);
+                s.write(x);
             }
         });
-        self.moves.iter_mut().for_each(|t| {
-            t.tx = m(tx, t.tx);
-            t.from = m(addr, t.from);
-            t.to = m(addr, t.to);
-            t.asset = m(asset, t.asset);
-        });
-    }
+    // SAFETY: the slots cover the first `total` elements, and each was
+    // written (a slot is as long as its part; had `f` panicked, this line
+    // would not be reached and the written elements would only leak).
+    unsafe { all.set_len(total) };
+    all
 }
 
 #[cfg(test)]
