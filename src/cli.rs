@@ -40,6 +40,23 @@ pub enum Command {
     Gen(GenArgs),
     /// Score policies against a ground truth (`truth.json` from `gen`): precision, recall, located value.
     Eval(EvalArgs),
+    /// Show what label files say: counts by category and source, or one address's labels.
+    Labels(LabelsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LabelsArgs {
+    /// Label files or folders: CSV (`address,category,label`), GraphSense
+    /// TagPack YAML, OFAC lists (`sanctioned_addresses_<ASSET>.txt|json`),
+    /// Etherscan label folders (`<label>/accounts.json`).
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Show every label of this address (any case for EVM addresses).
+    #[arg(long, value_name = "ADDR")]
+    pub address: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Table)]
+    pub format: TraceFormat,
 }
 
 #[derive(Args, Debug)]
@@ -135,7 +152,8 @@ pub struct TraceArgs {
     /// The taint policy (SPEC.md §3).
     #[arg(long, value_enum)]
     pub policy: PolicyArg,
-    /// Label files (CSV `address,category,label`). Repeatable.
+    /// Label files or folders (CSV `address,category,label`, GraphSense TagPack
+    /// YAML, OFAC lists, Etherscan label folders). Repeatable.
     #[arg(long, value_name = "FILE")]
     pub labels: Vec<PathBuf>,
     /// Label categories that absorb taint (custodial services), comma-separated; `none` for none.

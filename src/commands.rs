@@ -1,8 +1,8 @@
 //! The commands: each reads its inputs, calls the library, and renders.
 
 use crate::cli::{
-    EvalArgs, GenArgs, IngestArgs, InputArgs, InspectArgs, OnErrorArg, PolicyArg, StatsArgs,
-    TraceArgs, TraceFormat,
+    EvalArgs, GenArgs, IngestArgs, InputArgs, InspectArgs, LabelsArgs, OnErrorArg, PolicyArg,
+    StatsArgs, TraceArgs, TraceFormat,
 };
 use anyhow::{bail, Context, Result};
 use fundtrail::ingest::{self, IngestOptions, OnError};
@@ -790,6 +790,74 @@ pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
             s.truth,
             s.seconds
         );
+    }
+    emit(&o, None)
+}
+
+pub fn labels(a: &LabelsArgs) -> Result<()> {
+    let set = LabelSet::load(&a.files).map_err(said)?;
+    let label_json = |l: &fundtrail::labels::Label| {
+        json!({"category": l.category, "label": l.name, "source": l.source,
+               "confidence": l.confidence, "actor": l.actor})
+    };
+    if let Some(addr) = &a.address {
+        let canon = fundtrail::model::canonical_address(addr);
+        let ls = set.get(&canon);
+        if a.format == TraceFormat::Json {
+            let v =
+                json!({"address": canon, "labels": ls.iter().map(label_json).collect::<Vec<_>>()});
+            return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?), None);
+        }
+        let mut o = format!(
+            "{canon}: {} label{}\n",
+            ls.len(),
+            if ls.len() == 1 { "" } else { "s" }
+        );
+        for l in ls {
+            let mut extra = Vec::new();
+            if let Some(c) = &l.confidence {
+                extra.push(format!("confidence {c}"));
+            }
+            if let Some(x) = &l.actor {
+                extra.push(format!("actor {x}"));
+            }
+            let extra = if extra.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", extra.join(", "))
+            };
+            o.push_str(&format!(
+                "  {:<11} {}{extra}  [{}]\n",
+                l.category, l.name, l.source
+            ));
+        }
+        return emit(&o, None);
+    }
+    let counts = set.category_counts();
+    let mut sources: BTreeMap<&str, usize> = BTreeMap::new();
+    for ls in set.by_address.values() {
+        let mut seen: Vec<&str> = ls.iter().map(|l| l.source.as_str()).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for s in seen {
+            *sources.entry(s).or_default() += 1;
+        }
+    }
+    if a.format == TraceFormat::Json {
+        let v =
+            json!({"addresses": set.by_address.len(), "categories": counts, "sources": sources});
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?), None);
+    }
+    let mut o = format!(
+        "{} labelled addresses\nby category (addresses):\n",
+        set.by_address.len()
+    );
+    for (c, n) in &counts {
+        o.push_str(&format!("  {c:<14} {n}\n"));
+    }
+    o.push_str("by source (addresses):\n");
+    for (s, n) in &sources {
+        o.push_str(&format!("  {n:>7}  {s}\n"));
     }
     emit(&o, None)
 }

@@ -17,6 +17,7 @@ fn main() {
         Command::Inspect(a) => commands::inspect(a, cli.quiet),
         Command::Gen(a) => commands::gen(a),
         Command::Eval(a) => commands::eval(a, cli.quiet),
+        Command::Labels(a) => commands::labels(a),
     };
     if let Err(e) = result {
         eprintln!("fundtrail: error: {e:#}");
