@@ -11,6 +11,7 @@ use crate::model::{Amount, MoveKind};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Temporary or final id meaning "none".
@@ -144,15 +145,43 @@ pub struct Ids {
 }
 
 /// A string of one part's table while ranking: its sort prefix (computed
-/// once), its text, and where it came from.
-#[derive(Copy, Clone)]
+/// once, as two words), a hash of the whole text, and where it came from.
+/// Small (32 bytes), and its text is read only to confirm equal hashes.
+#[derive(Copy, Clone, Default)]
 struct Entry {
-    prefix: u128,
-    key: Key,
+    hi: u64,
+    lo: u64,
+    /// Of the whole text: equal strings have equal hashes.
+    hash: u64,
     part: u32,
+    /// The local id, and [`KEPT`] if `keep` accepts it.
     local: u32,
-    /// Accepted by `keep`: the text is ranked if any of its ids is.
-    kept: bool,
+}
+
+/// The bit of [`Entry::local`] that says `keep` accepted the id (the text is
+/// ranked if any of its ids is kept).
+const KEPT: u32 = 1 << 31;
+
+impl Entry {
+    #[inline]
+    fn order(&self) -> (u64, u64, u64) {
+        (self.hi, self.lo, self.hash)
+    }
+
+    #[inline]
+    fn local(&self) -> usize {
+        (self.local & !KEPT) as usize
+    }
+
+    #[inline]
+    fn kept(&self) -> bool {
+        self.local & KEPT != 0
+    }
+
+    #[inline]
+    fn text<'t>(&self, tables: &[&'t Table]) -> &'t str {
+        tables[self.part as usize].keys[self.local()].as_str()
+    }
 }
 
 /// Distinct strings per bucket while ranking: about this many strings of all
@@ -193,31 +222,33 @@ pub fn rank<'t>(
         .par_iter()
         .enumerate()
         .map(|(part, t)| {
+            assert!(t.len() < KEPT as usize, "too many strings in one part");
             let mut counts = vec![0usize; buckets + 1];
-            let mut entries: Vec<Entry> = Vec::with_capacity(t.len());
-            let mut of: Vec<u32> = Vec::with_capacity(t.len());
-            for (local, k) in t.keys.iter().enumerate() {
-                let p = prefix(k.as_str());
-                let b = bucket_of(p);
-                counts[b as usize + 1] += 1;
-                of.push(b);
-                entries.push(Entry {
-                    prefix: p,
-                    key: *k,
-                    part: part as u32,
-                    local: local as u32,
-                    kept: keep(part, local as u32),
-                });
-            }
+            let of: Vec<u32> = t
+                .keys
+                .iter()
+                .map(|k| {
+                    let b = bucket_of(prefix(k.as_str()));
+                    counts[b as usize + 1] += 1;
+                    b
+                })
+                .collect();
             for b in 0..buckets {
                 counts[b + 1] += counts[b];
             }
-            // stable counting sort by bucket
+            // a stable counting sort by bucket
             let mut next = counts.clone();
-            let mut grouped = entries.clone();
-            for e in entries {
-                let b = of[e.local as usize] as usize;
-                grouped[next[b]] = e;
+            let mut grouped = vec![Entry::default(); t.len()];
+            for (local, k) in t.keys.iter().enumerate() {
+                let p = prefix(k.as_str());
+                let b = of[local] as usize;
+                grouped[next[b]] = Entry {
+                    hi: (p >> 64) as u64,
+                    lo: p as u64,
+                    hash: rustc_hash::FxBuildHasher.hash_one(k.as_str()),
+                    part: part as u32,
+                    local: local as u32 | if keep(part, local as u32) { KEPT } else { 0 },
+                };
                 next[b] += 1;
             }
             (grouped, counts, of)
@@ -236,29 +267,60 @@ pub fn rank<'t>(
             for (g, c, _) in &scattered {
                 v.extend_from_slice(&g[c[b]..c[b + 1]]);
             }
-            v.sort_unstable_by(|a, b| {
-                a.prefix
-                    .cmp(&b.prefix)
-                    .then_with(|| a.key.as_str().cmp(b.key.as_str()))
-            });
-            let mut out: Vec<&'t str> = Vec::new();
+            // Equal strings meet by (prefix, hash), without reading their
+            // text: it is read once per string to confirm, and to order the
+            // distinct strings that share a prefix.
+            v.sort_unstable_by_key(Entry::order);
+            // runs of equal strings, as ranges of `v`
+            let mut groups: Vec<(usize, usize)> = Vec::new();
             let mut i = 0;
             while i < v.len() {
-                let e = &v[i];
                 let mut j = i + 1;
-                while j < v.len() && v[j].prefix == e.prefix && v[j].key.as_str() == e.key.as_str()
-                {
+                while j < v.len() && v[j].order() == v[i].order() {
                     j += 1;
                 }
-                let group = &v[i..j];
-                if group.iter().any(|g| g.kept) {
-                    let r = out.len() as u32;
-                    out.push(tables[e.part as usize].keys[e.local as usize].as_str());
-                    for g in group {
-                        local_rank[g.part as usize][g.local as usize].store(r, Ordering::Relaxed);
+                let head = v[i].text(tables);
+                if v[i + 1..j].iter().all(|e| e.text(tables) == head) {
+                    groups.push((i, j));
+                } else {
+                    // a hash collision: split the run by text
+                    v[i..j].sort_unstable_by(|a, b| a.text(tables).cmp(b.text(tables)));
+                    let mut k = i;
+                    while k < j {
+                        let mut l = k + 1;
+                        while l < j && v[l].text(tables) == v[k].text(tables) {
+                            l += 1;
+                        }
+                        groups.push((k, l));
+                        k = l;
                     }
                 }
                 i = j;
+            }
+            // distinct strings with the same prefix, in text order
+            let same_prefix = |x: &Entry, y: &Entry| (x.hi, x.lo) == (y.hi, y.lo);
+            let mut a = 0;
+            while a < groups.len() {
+                let mut z = a + 1;
+                while z < groups.len() && same_prefix(&v[groups[z].0], &v[groups[a].0]) {
+                    z += 1;
+                }
+                if z - a > 1 {
+                    groups[a..z]
+                        .sort_unstable_by(|x, y| v[x.0].text(tables).cmp(v[y.0].text(tables)));
+                }
+                a = z;
+            }
+            let mut out: Vec<&'t str> = Vec::new();
+            for &(s, e) in &groups {
+                let group = &v[s..e];
+                if group.iter().any(Entry::kept) {
+                    let r = out.len() as u32;
+                    out.push(group[0].text(tables));
+                    for g in group {
+                        local_rank[g.part as usize][g.local()].store(r, Ordering::Relaxed);
+                    }
+                }
             }
             out
         })
