@@ -95,10 +95,7 @@ enum Kind {
 
 /// Parse one ethereum-etl record's JSON text into normalised records.
 pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
-    let mut refs = Vec::new();
-    parse_ref(text, &mut refs)?;
-    out.extend(refs.into_iter().map(RawRef::into_owned));
-    Ok(())
+    super::raw::parse_owned(text, out, parse_ref)
 }
 
 /// [`parse`], with the strings of transactions and token transfers borrowed

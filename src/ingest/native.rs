@@ -127,10 +127,7 @@ const KINDS: &str = "transfer, fee, mint, utxo, asset";
 
 /// Parse one native record.
 pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
-    let mut refs = Vec::new();
-    parse_ref(text, &mut refs)?;
-    out.extend(refs.into_iter().map(RawRef::into_owned));
-    Ok(())
+    super::raw::parse_owned(text, out, parse_ref)
 }
 
 /// [`parse`], with the strings of movements borrowed from `text` where they

@@ -299,3 +299,15 @@ pub fn owner_of(addresses: &[&str], txid: &str, n: u32) -> String {
         parts.join(",")
     }
 }
+
+/// The owned-records `parse` of a format that has a borrowing `parse_ref`.
+pub fn parse_owned<'a>(
+    text: &'a str,
+    out: &mut Vec<Raw>,
+    parse_ref: fn(&'a str, &mut Vec<RawRef<'a>>) -> Result<(), FieldError>,
+) -> Result<(), FieldError> {
+    let mut refs = Vec::new();
+    parse_ref(text, &mut refs)?;
+    out.extend(refs.into_iter().map(RawRef::into_owned));
+    Ok(())
+}
