@@ -515,7 +515,17 @@ fn replay_values(mut moves: Vec<PlainMove>, seed: &str) -> (PlainTotals, usize) 
 // Pieces measured for both generated ledgers and fixtures
 
 fn ingest_paths(paths: &[PathBuf]) -> Ledger {
+    ingest_timed(paths, &mut None)
+}
+
+/// Ingest, keeping the phase laps of the fastest run so far in `fastest`.
+fn ingest_timed(paths: &[PathBuf], fastest: &mut Option<Vec<(&'static str, Duration)>>) -> Ledger {
     let ing = ingest::ingest_files(paths, &IngestOptions::default()).expect("ingest");
+    let laps = ing.phases.laps;
+    let total = |l: &[(&str, Duration)]| l.iter().map(|p| p.1).sum::<Duration>();
+    if fastest.as_ref().is_none_or(|f| total(&laps) < total(f)) {
+        *fastest = Some(laps);
+    }
     ing.ledger
 }
 
@@ -664,7 +674,8 @@ fn run_generated(dir: &Path, n: u64, reps_arg: Option<usize>, summary: &mut Stri
 
     // (2) ingest
     progress("ingest");
-    let (ing, ledger) = best(reps, || ingest_paths(&paths));
+    let mut laps = None;
+    let (ing, ledger) = best(reps, || ingest_timed(&paths, &mut laps));
     peaks.mark("ingest");
     let moves = ledger.movement_count() as u64;
 
@@ -694,6 +705,14 @@ fn run_generated(dir: &Path, n: u64, reps_arg: Option<usize>, summary: &mut Stri
             ratio(ing, floor)
         ),
     ]);
+    for (name, d) in laps.unwrap_or_default() {
+        t.row(&[
+            format!("- ingest phase: {name}"),
+            secs(d),
+            format!("parse floor {}", secs(floor)),
+            format!("{:.2}x floor time", ratio(d, floor)),
+        ]);
+    }
 
     // (3) store
     progress("store write / open");

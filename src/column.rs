@@ -116,13 +116,30 @@ impl Default for StringTable {
 }
 
 impl StringTable {
-    pub fn from_strings<S: AsRef<str>>(items: &[S]) -> StringTable {
+    pub fn from_strings<S: AsRef<str> + Sync>(items: &[S]) -> StringTable {
+        use rayon::prelude::*;
         let mut offsets = Vec::with_capacity(items.len() + 1);
-        let mut bytes = Vec::new();
         offsets.push(0u64);
+        let mut end = 0u64;
         for s in items {
-            bytes.extend_from_slice(s.as_ref().as_bytes());
-            offsets.push(bytes.len() as u64);
+            end += s.as_ref().len() as u64;
+            offsets.push(end);
+        }
+        // Copy the text in parallel pieces: the strings usually point all
+        // over the input, so the copy is bound by memory latency.
+        let pieces: Vec<Vec<u8>> = items
+            .par_chunks(1 << 14)
+            .map(|c| {
+                let mut b = Vec::with_capacity(c.iter().map(|s| s.as_ref().len()).sum());
+                for s in c {
+                    b.extend_from_slice(s.as_ref().as_bytes());
+                }
+                b
+            })
+            .collect();
+        let mut bytes = Vec::with_capacity(end as usize);
+        for p in pieces {
+            bytes.extend_from_slice(&p);
         }
         StringTable {
             offsets: offsets.into(),

@@ -21,10 +21,12 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub struct Built {
     pub ledger: Ledger,
     pub rejects: Vec<Reject>,
+    pub phases: super::Phases,
 }
 
 /// Native coin of the account model.
@@ -110,6 +112,7 @@ fn dedup_order<T, K: PartialEq>(
 
 /// Build the ledger from lowered parts, each with its own string tables.
 pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Reject> {
+    let mut phases = super::Phases::default();
     let mut rejects = Vec::new();
     let reject = |loc: Loc, field: &str, message: String| Reject {
         file: paths.get(loc.file as usize).cloned().unwrap_or_default(),
@@ -154,8 +157,10 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     let (addr_strs, addr_maps) = rank(&tables(|i| &i.addr), |_, _| true);
     let (tx_strs, tx_maps) = rank(&tables(|i| &i.tx), |p, id| used_tx[p][id as usize]);
     let (asset_strs, asset_maps) = rank(&tables(|i| &i.asset), |_, _| true);
+    phases.lap("finish: rank strings");
     let low = Lowered::concat_remap(parts, &addr_maps, &tx_maps, &asset_maps);
     drop((addr_maps, tx_maps, asset_maps, used_tx));
+    phases.lap("finish: concatenate + remap ids");
 
     let mut dups = 0u64;
     // --- account model ---------------------------------------------------
@@ -192,6 +197,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         &mut dups,
     );
     let moves: Vec<&LMove> = kept.iter().map(|i| &moves_all[*i as usize]).collect();
+    phases.lap("finish: sort + dedup records");
 
     let tx_pos: FxHashMap<u32, (u64, u32)> = txs
         .iter()
@@ -345,27 +351,29 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             amount: t.value,
         });
     }
-    for m in moves.iter().copied() {
-        if m.amount == 0 {
-            continue;
-        }
-        pending.push(Pending {
-            key: MoveKey {
-                block: m.block,
-                lane: m.tx_index,
-                phase: 0,
-                sub: SmallVec::from_slice(&[m.seq]),
-                tie: (m.tx, m.from, m.to, m.amount),
-            },
-            time: m.time,
-            tx: m.tx,
-            from: m.from,
-            to: m.to,
-            asset: m.asset,
-            kind: m.kind,
-            amount: m.amount,
-        });
+    let pend = |m: &LMove| Pending {
+        key: MoveKey {
+            block: m.block,
+            lane: m.tx_index,
+            phase: 0,
+            sub: SmallVec::from_slice(&[m.seq]),
+            tie: (m.tx, m.from, m.to, m.amount),
+        },
+        time: m.time,
+        tx: m.tx,
+        from: m.from,
+        to: m.to,
+        asset: m.asset,
+        kind: m.kind,
+        amount: m.amount,
+    };
+    if moves.iter().all(|m| m.amount != 0) {
+        // indexed: written in place, in parallel
+        pending.par_extend(moves.par_iter().map(|m| pend(m)));
+    } else {
+        pending.extend(moves.iter().filter(|m| m.amount != 0).map(|m| pend(m)));
     }
+    phases.lap("finish: movement keys");
     for p in &pending {
         if p.key.block > u32::MAX as u64 {
             rejects.push(reject(
@@ -388,6 +396,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         |a, b| a.key.cmp(&b.key),
     );
 
+    phases.lap("finish: sort movements");
     // --- assets: ETH may only be implied by transactions ----------------
     let mut asset_names: Vec<String> = asset_strs.iter().map(|s| s.to_string()).collect();
     let mut asset_shift: Vec<u32> = (0..asset_names.len() as u32).collect();
@@ -458,31 +467,11 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         })
         .collect();
 
+    phases.lap("finish: assets + UTXO placement");
     // --- accounts and movements ------------------------------------------
-    let mut accounts: Vec<Account> = pending
-        .iter()
-        .flat_map(|p| [(p.from, p.asset), (p.to, p.asset)])
-        .filter(|(a, _)| *a != NONE)
-        .map(|(a, s)| Account {
-            addr: AddrId(a),
-            asset: asset_of(s),
-        })
-        .collect();
-    accounts.par_sort_unstable();
-    accounts.dedup();
-    let acct = |addr: u32, asset: AssetId| {
-        if addr == NONE {
-            AcctId::NONE
-        } else {
-            accounts
-                .binary_search(&Account {
-                    addr: AddrId(addr),
-                    asset,
-                })
-                .map(|i| AcctId(i as u32))
-                .unwrap_or(AcctId::NONE)
-        }
-    };
+    let (accounts_of, accounts) =
+        AccountIndex::new(addr_strs.len(), asset_names.len(), &pending, asset_of);
+    let acct = |addr: u32, asset: AssetId| accounts_of.id(addr, asset, &accounts);
     let movements: Vec<Movement> = order
         .par_iter()
         .map(|i| {
@@ -499,18 +488,22 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             }
         })
         .collect();
-    let mut block_times: Vec<BlockTime> = pending
-        .iter()
-        .map(|p| BlockTime {
-            block: p.key.block,
-            time: p.time,
-        })
-        .collect();
-    block_times.sort_unstable();
-    block_times.dedup_by_key(|b| b.block); // the earliest time given for the block
+    // the earliest time given for each block (`order` is sorted by block)
+    let mut block_times: Vec<BlockTime> = Vec::new();
+    for p in order.iter().map(|i| &pending[*i as usize]) {
+        match block_times.last_mut() {
+            Some(b) if b.block == p.key.block => b.time = b.time.min(p.time),
+            _ => block_times.push(BlockTime {
+                block: p.key.block,
+                time: p.time,
+            }),
+        }
+    }
     drop(pending);
+    phases.lap("finish: accounts + movement columns");
     let by_source = Csr::build(accounts.len(), movements.iter().map(|m| m.from));
     let by_dest = Csr::build(accounts.len(), movements.iter().map(|m| m.to));
+    phases.lap("finish: CSR indexes");
 
     // --- UTXO arrays with spend links -------------------------------------
     let mut utxo_txs = Vec::with_capacity(utxos.len());
@@ -603,10 +596,15 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         });
     }
 
+    phases.lap("finish: UTXO links");
+    let (addresses, txids) = rayon::join(
+        || StringTable::from_strings(&addr_strs),
+        || StringTable::from_strings(&tx_strs),
+    );
     let mut ledger = Ledger {
-        addresses: StringTable::from_strings(&addr_strs),
+        addresses,
         assets: asset_table,
-        txids: StringTable::from_strings(&tx_strs),
+        txids,
         accounts: accounts.into(),
         movements: movements.into(),
         by_source,
@@ -620,7 +618,100 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     ledger.info.duplicates = dups;
     ledger.info.unknown_fee_txs = unknown_fee;
     ledger.info.unknown_value_inputs = unknown_value_inputs;
-    Ok(Built { ledger, rejects })
+    phases.lap("finish: string tables");
+    Ok(Built {
+        ledger,
+        rejects,
+        phases,
+    })
+}
+
+/// The accounts (address, asset) that movements touch, numbered in sorted
+/// order. With at most 64 assets each address keeps a bit per asset and an
+/// account's id is the count of accounts before its address plus the bits
+/// below its asset: no sort and no search. With more assets it falls back to
+/// sorting the pairs and searching them.
+enum AccountIndex {
+    Bits {
+        mask: Vec<u64>,
+        before: Vec<u32>,
+    },
+    /// Search the sorted account list itself.
+    Sorted,
+}
+
+impl AccountIndex {
+    fn new(
+        addrs: usize,
+        assets: usize,
+        pending: &[Pending],
+        asset_of: impl Fn(u32) -> AssetId + Sync,
+    ) -> (AccountIndex, Vec<Account>) {
+        let ends = |p: &Pending| [(p.from, p.asset), (p.to, p.asset)];
+        if assets > 64 {
+            let mut v: Vec<Account> = pending
+                .par_iter()
+                .flat_map_iter(ends)
+                .filter(|(a, _)| *a != NONE)
+                .map(|(a, s)| Account {
+                    addr: AddrId(a),
+                    asset: asset_of(s),
+                })
+                .collect();
+            v.par_sort_unstable();
+            v.dedup();
+            return (AccountIndex::Sorted, v);
+        }
+        let mask: Vec<AtomicU64> = (0..addrs).map(|_| AtomicU64::new(0)).collect();
+        pending.par_iter().flat_map_iter(ends).for_each(|(a, s)| {
+            if a != NONE {
+                mask[a as usize].fetch_or(1 << asset_of(s).0, Ordering::Relaxed);
+            }
+        });
+        let mask: Vec<u64> = mask.into_iter().map(AtomicU64::into_inner).collect();
+        let mut before = Vec::with_capacity(addrs + 1);
+        let mut n = 0u32;
+        for m in &mask {
+            before.push(n);
+            n += m.count_ones();
+        }
+        before.push(n);
+        let mut accounts = Vec::with_capacity(n as usize);
+        for (a, m) in mask.iter().enumerate() {
+            let mut bits = *m;
+            while bits != 0 {
+                accounts.push(Account {
+                    addr: AddrId(a as u32),
+                    asset: AssetId(bits.trailing_zeros()),
+                });
+                bits &= bits - 1;
+            }
+        }
+        (AccountIndex::Bits { mask, before }, accounts)
+    }
+
+    fn id(&self, addr: u32, asset: AssetId, accounts: &[Account]) -> AcctId {
+        if addr == NONE {
+            return AcctId::NONE;
+        }
+        match self {
+            AccountIndex::Sorted => accounts
+                .binary_search(&Account {
+                    addr: AddrId(addr),
+                    asset,
+                })
+                .map(|i| AcctId(i as u32))
+                .unwrap_or(AcctId::NONE),
+            AccountIndex::Bits { mask, before } => {
+                let m = mask[addr as usize];
+                let bit = 1u64 << asset.0;
+                if m & bit == 0 {
+                    return AcctId::NONE;
+                }
+                AcctId(before[addr as usize] + (m & (bit - 1)).count_ones())
+            }
+        }
+    }
 }
 
 /// Resolve every UTXO transaction's block to a height, drop duplicates
@@ -709,4 +800,58 @@ fn place_utxos(
     placed.dedup_by(|b, a| key(a).0 == key(b).0 && a.txid == b.txid);
     *dups += (before - placed.len()) as u64;
     (placed, rejects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(from: u32, to: u32, asset: u32) -> Pending {
+        Pending {
+            key: MoveKey {
+                block: 1,
+                lane: 0,
+                phase: 0,
+                sub: SmallVec::new(),
+                tie: (0, from, to, 1),
+            },
+            time: 0,
+            tx: 0,
+            from,
+            to,
+            asset,
+            kind: MoveKind::Native,
+            amount: 1,
+        }
+    }
+
+    #[test]
+    fn account_bits_and_sorted_search_number_accounts_alike() {
+        let p = vec![
+            pending(3, 1, 2),
+            pending(NONE, 0, 0),
+            pending(1, 3, 0),
+            pending(4, NONE, 1),
+            pending(3, 1, 2),
+        ];
+        let asset_of = |a: u32| AssetId(a);
+        let (bits, a1) = AccountIndex::new(5, 3, &p, asset_of);
+        let (sorted, a2) = AccountIndex::new(5, 65, &p, asset_of);
+        assert!(matches!(bits, AccountIndex::Bits { .. }));
+        assert!(matches!(sorted, AccountIndex::Sorted));
+        let pairs: Vec<(u32, u32)> = a1.iter().map(|a| (a.addr.0, a.asset.0)).collect();
+        assert_eq!(pairs, [(0, 0), (1, 0), (1, 2), (3, 0), (3, 2), (4, 1)]);
+        assert_eq!(a1, a2);
+        for addr in [0, 1, 2, 3, 4, NONE] {
+            for asset in 0..3 {
+                let id1 = bits.id(addr, AssetId(asset), &a1);
+                assert_eq!(id1, sorted.id(addr, AssetId(asset), &a2));
+                if id1 != AcctId::NONE {
+                    let a = a1[id1.0 as usize];
+                    assert_eq!((a.addr.0, a.asset.0), (addr, asset));
+                }
+            }
+        }
+        assert_eq!(bits.id(2, AssetId(0), &a1), AcctId::NONE);
+    }
 }

@@ -148,6 +148,40 @@ pub enum IngestError {
 pub struct Ingested {
     pub ledger: Ledger,
     pub rejects: Vec<Reject>,
+    /// Wall-clock time of each phase, in order (for benchmarks; never part
+    /// of any output).
+    pub phases: Phases,
+}
+
+/// Wall-clock time per ingest phase, recorded as laps.
+#[derive(Debug, Clone)]
+pub struct Phases {
+    last: std::time::Instant,
+    pub laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Default for Phases {
+    fn default() -> Self {
+        Phases {
+            last: std::time::Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+}
+
+impl Phases {
+    /// Record the time since the previous lap (or since creation) as `name`.
+    pub fn lap(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps.push((name, now - self.last));
+        self.last = now;
+    }
+
+    /// Append another recorder's laps and continue timing from now.
+    pub fn extend(&mut self, other: Phases) {
+        self.laps.extend(other.laps);
+        self.last = std::time::Instant::now();
+    }
 }
 
 /// Expand the command line's paths: a directory means every regular file in
@@ -799,11 +833,13 @@ fn one_line(rec: &str) -> String {
 
 /// Ingest files (already expanded) into a ledger.
 pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested, IngestError> {
+    let mut phases = Phases::default();
     let parsed: Vec<Result<FileRecords, IngestError>> = paths
         .par_iter()
         .enumerate()
         .map(|(i, p)| parse_file(i as u32, p, opts.progress.as_ref()))
         .collect();
+    phases.lap("read + parse + lower (parallel per chunk)");
     let mut parts = Vec::new();
     let mut rejects = Vec::new();
     let mut files = Vec::new();
@@ -829,6 +865,7 @@ pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested,
     let mut ledger = match built {
         Ok(b) => {
             rejects.extend(b.rejects);
+            phases.extend(b.phases);
             b.ledger
         }
         Err(r) => return Err(IngestError::Record(r)),
@@ -841,7 +878,11 @@ pub fn ingest_files(paths: &[PathBuf], opts: &IngestOptions) -> Result<Ingested,
     ledger.info.rejected = rejects.len() as u64;
     ledger.info.records = per_format.into_iter().collect();
     ledger.info.files = files;
-    Ok(Ingested { ledger, rejects })
+    Ok(Ingested {
+        ledger,
+        rejects,
+        phases,
+    })
 }
 
 /// The text of the record that starts on `line` of `path` (for rejects found
