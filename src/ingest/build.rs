@@ -46,7 +46,7 @@ struct MoveKey {
 }
 
 struct Pending {
-    key: MoveKey,
+    block: u64,
     time: u64,
     tx: u32,
     from: u32,
@@ -223,8 +223,10 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         .map(|i| i as u32);
     let eth = eth_asset.unwrap_or(NONE); // set below if ETH is only implied
 
-    let mut pending: Vec<Pending> =
-        Vec::with_capacity(txs.len() * 2 + tokens.len() + moves.len() + internals.len());
+    let capacity = txs.len() * 2 + tokens.len() + moves.len() + internals.len();
+    let mut pending: Vec<Pending> = Vec::with_capacity(capacity);
+    // each pending movement's sort key (none when `moves` are all there is)
+    let mut keys: Vec<MoveKey> = Vec::new();
     let mut needs_eth = false;
     let mut unknown_fee = 0u64;
     for t in txs.iter().copied() {
@@ -240,8 +242,11 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         };
         if !t.failed && t.value > 0 && !traced.contains(&(t.block, t.tx_index)) {
             needs_eth = true;
+            let key = key(0);
+            let block = key.block;
+            keys.push(key);
             pending.push(Pending {
-                key: key(0),
+                block,
                 time: t.time,
                 tx: t.hash,
                 from: t.from,
@@ -253,8 +258,11 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         }
         if let Some(fee) = t.fee.filter(|f| *f > 0) {
             needs_eth = true;
+            let key = key(1);
+            let block = key.block;
+            keys.push(key);
             pending.push(Pending {
-                key: key(1),
+                block,
                 time: t.time,
                 tx: t.hash,
                 from: t.from,
@@ -300,14 +308,17 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         }
         sub.extend_from_slice(&i.trace_address);
         needs_eth = true;
+        let key = MoveKey {
+            block: i.block,
+            lane,
+            phase: 0,
+            sub,
+            tie: (i.tx, (i.id >> 96) as u32, (i.id >> 64) as u32, i.id),
+        };
+        let block = key.block;
+        keys.push(key);
         pending.push(Pending {
-            key: MoveKey {
-                block: i.block,
-                lane,
-                phase: 0,
-                sub,
-                tie: (i.tx, (i.id >> 96) as u32, (i.id >> 64) as u32, i.id),
-            },
+            block,
             time: i
                 .time
                 .or_else(|| block_time.get(&i.block).copied())
@@ -331,14 +342,17 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         // Tokens are separate assets: within one token, (block, log_index) is
         // the canonical order, so a block's token transfers sort after its
         // native movements, by log index.
+        let key = MoveKey {
+            block: t.block,
+            lane: LANE_UNKNOWN_TX,
+            phase: 2,
+            sub: SmallVec::from_slice(&[(t.log_index >> 32) as u32, t.log_index as u32]),
+            tie: (t.tx, t.from, t.to, t.value),
+        };
+        let block = key.block;
+        keys.push(key);
         pending.push(Pending {
-            key: MoveKey {
-                block: t.block,
-                lane: LANE_UNKNOWN_TX,
-                phase: 2,
-                sub: SmallVec::from_slice(&[(t.log_index >> 32) as u32, t.log_index as u32]),
-                tie: (t.tx, t.from, t.to, t.value),
-            },
+            block,
             time: t
                 .time
                 .or_else(|| block_time.get(&t.block).copied())
@@ -352,13 +366,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         });
     }
     let pend = |m: &LMove| Pending {
-        key: MoveKey {
-            block: m.block,
-            lane: m.tx_index,
-            phase: 0,
-            sub: SmallVec::from_slice(&[m.seq]),
-            tie: (m.tx, m.from, m.to, m.amount),
-        },
+        block: m.block,
         time: m.time,
         tx: m.tx,
         from: m.from,
@@ -367,34 +375,55 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         kind: m.kind,
         amount: m.amount,
     };
+    let move_key = |m: &LMove| MoveKey {
+        block: m.block,
+        lane: m.tx_index,
+        phase: 0,
+        sub: SmallVec::from_slice(&[m.seq]),
+        tie: (m.tx, m.from, m.to, m.amount),
+    };
+    // Movements alone (the native format) are already in canonical order:
+    // `moves` was sorted by (block, transaction index, sequence, hash),
+    // which is their key's order. Otherwise every record gets its key.
+    let only_moves = pending.is_empty();
     if moves.iter().all(|m| m.amount != 0) {
         // indexed: written in place, in parallel
         pending.par_extend(moves.par_iter().map(|m| pend(m)));
+        if !only_moves {
+            keys.par_extend(moves.par_iter().map(|m| move_key(m)));
+        }
     } else {
-        pending.extend(moves.iter().filter(|m| m.amount != 0).map(|m| pend(m)));
-    }
-    phases.lap("finish: movement keys");
-    for p in &pending {
-        if p.key.block > u32::MAX as u64 {
-            rejects.push(reject(
-                Loc::default(),
-                "block",
-                format!("block number {} is above 4294967295", p.key.block),
-            ));
-            return Err(rejects.swap_remove(0));
+        for m in moves.iter().filter(|m| m.amount != 0) {
+            pending.push(pend(m));
+            if !only_moves {
+                keys.push(move_key(m));
+            }
         }
     }
-    let order = sorted_order(
-        &pending,
-        |p| {
-            let k = &p.key;
-            (k.block as u128) << 96
-                | (k.lane as u128) << 64
-                | (k.phase as u128) << 56
-                | (k.sub.first().copied().unwrap_or(0) as u128) << 24
-        },
-        |a, b| a.key.cmp(&b.key),
-    );
+    phases.lap("finish: movement keys");
+    if let Some(p) = pending.iter().find(|p| p.block > u32::MAX as u64) {
+        rejects.push(reject(
+            Loc::default(),
+            "block",
+            format!("block number {} is above 4294967295", p.block),
+        ));
+        return Err(rejects.swap_remove(0));
+    }
+    let order: Vec<u32> = if only_moves {
+        (0..pending.len() as u32).collect()
+    } else {
+        sorted_order(
+            &keys,
+            |k| {
+                (k.block as u128) << 96
+                    | (k.lane as u128) << 64
+                    | (k.phase as u128) << 56
+                    | (k.sub.first().copied().unwrap_or(0) as u128) << 24
+            },
+            |a, b| a.cmp(b),
+        )
+    };
+    drop(keys);
 
     phases.lap("finish: sort movements");
     // --- assets: ETH may only be implied by transactions ----------------
@@ -479,7 +508,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             let asset = asset_of(p.asset);
             Movement {
                 amount: Amt::new(p.amount),
-                block: p.key.block as u32,
+                block: p.block as u32,
                 tx: if p.tx == NONE { TxId::NONE } else { TxId(p.tx) },
                 from: acct(p.from, asset),
                 to: acct(p.to, asset),
@@ -492,9 +521,9 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     let mut block_times: Vec<BlockTime> = Vec::new();
     for p in order.iter().map(|i| &pending[*i as usize]) {
         match block_times.last_mut() {
-            Some(b) if b.block == p.key.block => b.time = b.time.min(p.time),
+            Some(b) if b.block == p.block => b.time = b.time.min(p.time),
             _ => block_times.push(BlockTime {
-                block: p.key.block,
+                block: p.block,
                 time: p.time,
             }),
         }
@@ -808,13 +837,7 @@ mod tests {
 
     fn pending(from: u32, to: u32, asset: u32) -> Pending {
         Pending {
-            key: MoveKey {
-                block: 1,
-                lane: 0,
-                phase: 0,
-                sub: SmallVec::new(),
-                tie: (0, from, to, 1),
-            },
+            block: 1,
             time: 0,
             tx: 0,
             from,
