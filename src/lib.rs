@@ -8,6 +8,7 @@
 pub mod amount;
 pub mod column;
 pub mod eval;
+pub mod heuristics;
 pub mod ingest;
 pub mod labels;
 pub mod ledger;

@@ -1,0 +1,1 @@
+//! CoinJoin detection (UTXO model).

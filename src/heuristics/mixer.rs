@@ -1,0 +1,1 @@
+//! Mixer pools: deposits, withdrawals and the links between them.

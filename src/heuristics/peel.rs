@@ -1,0 +1,1 @@
+//! Peel-chain detection and summaries.
