@@ -100,6 +100,47 @@ pub struct InputArgs {
     pub rejects: PathBuf,
 }
 
+/// How the trace treats mixer pools (addresses labelled `mixer`).
+#[derive(Args, Debug, Clone)]
+pub struct MixerArgs {
+    /// Mixer pools (addresses labelled `mixer` in --labels): `pass` treats a
+    /// pool as an ordinary account under the policy; `stop` makes it an
+    /// endpoint that absorbs taint; `demix` links withdrawals to the deposits
+    /// they most likely spend (address match, linked addresses, portfolios,
+    /// batch cohorts, then the time window) and taint follows the links in
+    /// proportion to their confidence. Endpoints reached through a pool say so.
+    #[arg(long, value_enum, default_value_t = MixerArg::Pass)]
+    pub mixer: MixerArg,
+    /// `--mixer demix`: a withdrawal links only to deposits at most this long
+    /// before it (`30m`, `48h`, `7d`, or seconds).
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub demix_window: String,
+    /// `--mixer demix`: notes of one address this close together form a
+    /// burst (batch cohorts).
+    #[arg(long, value_name = "DURATION", default_value = "1d")]
+    pub demix_burst: String,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MixerArg {
+    /// The pool is an ordinary account under the policy.
+    Pass,
+    /// The pool is an endpoint: taint that reaches it stays there.
+    Stop,
+    /// Follow demixing links between deposits and withdrawals.
+    Demix,
+}
+
+impl MixerArg {
+    pub fn name(self) -> &'static str {
+        match self {
+            MixerArg::Pass => "pass",
+            MixerArg::Stop => "stop",
+            MixerArg::Demix => "demix",
+        }
+    }
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OnErrorArg {
     Fail,
@@ -176,6 +217,8 @@ pub struct TraceArgs {
     #[arg(long, value_name = "FILE")]
     pub cases: Option<PathBuf>,
     #[command(flatten)]
+    pub mixers: MixerArgs,
+    #[command(flatten)]
     pub input: InputArgs,
 }
 
@@ -240,6 +283,8 @@ pub struct EvalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TraceFormat::Table)]
     pub format: TraceFormat,
+    #[command(flatten)]
+    pub mixers: MixerArgs,
     #[command(flatten)]
     pub input: InputArgs,
 }

@@ -1,8 +1,8 @@
 //! The commands: each reads its inputs, calls the library, and renders.
 
 use crate::cli::{
-    EvalArgs, GenArgs, IngestArgs, InputArgs, InspectArgs, LabelsArgs, OnErrorArg, PolicyArg,
-    StatsArgs, TraceArgs, TraceFormat,
+    EvalArgs, GenArgs, IngestArgs, InputArgs, InspectArgs, LabelsArgs, MixerArg, OnErrorArg,
+    PolicyArg, StatsArgs, TraceArgs, TraceFormat,
 };
 use anyhow::{bail, Context, Result};
 use fundtrail::ingest::{self, IngestOptions, OnError};
@@ -184,12 +184,90 @@ fn read_cases(path: &Path, policy: Policy, min_taint: u128) -> Result<Vec<Case>>
     Ok(cases)
 }
 
+/// `30m`, `48h`, `7d` or a number of seconds.
+fn parse_duration(flag: &str, s: &str) -> Result<u64> {
+    let t = s.trim();
+    let (num, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c),
+        _ => (t, 's'),
+    };
+    let mult = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        _ => bail!("{flag}: {s:?} is not a duration (give 30m, 48h, 7d or seconds)"),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| {
+            anyhow::anyhow!("{flag}: {s:?} is not a duration (give 30m, 48h, 7d or seconds)")
+        })
+}
+
+/// Mixer pools for a trace: the addresses labelled `mixer`; `stop` adds
+/// them to the stop services, `demix` links their notes.
+struct Mixers {
+    mode: &'static str,
+    pools: HashSet<AddrId>,
+    demix: Option<std::sync::Arc<fundtrail::heuristics::mixer::Demix>>,
+}
+
+fn mixers(
+    ledger: &Ledger,
+    labels: &LabelSet,
+    a: &crate::cli::MixerArgs,
+    stops: &mut HashSet<AddrId>,
+    cats: &mut Vec<String>,
+) -> Result<Mixers> {
+    let window = parse_duration("--demix-window", &a.demix_window)?;
+    let burst = parse_duration("--demix-burst", &a.demix_burst)?;
+    let mut pools = HashSet::new();
+    for (addr, ls) in &labels.by_address {
+        if ls.iter().any(|l| l.category == "mixer") {
+            if let Some(id) = ledger.addr_id(addr) {
+                pools.insert(id);
+            }
+        }
+    }
+    let mut demix = None;
+    match a.mixer {
+        MixerArg::Pass => {}
+        MixerArg::Stop => {
+            stops.extend(pools.iter().copied());
+            if !cats.iter().any(|c| c == "mixer") {
+                cats.push("mixer".to_string());
+            }
+        }
+        MixerArg::Demix => {
+            let mut v: Vec<AddrId> = pools.iter().copied().collect();
+            v.sort_unstable();
+            let opts = fundtrail::heuristics::mixer::DemixOptions { window, burst };
+            demix = Some(std::sync::Arc::new(fundtrail::heuristics::mixer::analyse(
+                ledger, &v, &opts,
+            )));
+        }
+    }
+    if a.mixer == MixerArg::Stop {
+        pools.clear(); // absorbed, not passed
+    } else {
+        stops.retain(|s| !pools.contains(s));
+    }
+    Ok(Mixers {
+        mode: a.mixer.name(),
+        pools,
+        demix,
+    })
+}
+
 /// Resolve a case against the ledger and trace it.
 fn run_case(
     ledger: &Ledger,
     labels: &LabelSet,
     stops: &HashSet<AddrId>,
     cats: &[String],
+    mix: &Mixers,
     case: &Case,
 ) -> Result<TraceReport> {
     let mut warnings = Vec::new();
@@ -197,6 +275,8 @@ fn run_case(
         policy: Some(case.policy),
         min_taint: case.min_taint,
         stops: stops.clone(),
+        mixers: mix.pools.clone(),
+        demix: mix.demix.clone(),
         ..Default::default()
     };
     let mut seen = HashSet::new();
@@ -252,6 +332,7 @@ fn run_case(
         seed_txs: case.seed_txs.clone(),
         stop_at: cats.to_vec(),
         min_taint: case.min_taint,
+        mixer: mix.mode.to_string(),
     };
     Ok(TraceReport::new(
         ledger,
@@ -298,7 +379,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
     };
     let ledger = load(&a.inputs, &a.input, quiet)?;
     let labels = LabelSet::load(&a.labels).map_err(said)?;
-    let cats = stop_categories(&a.stop_at);
+    let mut cats = stop_categories(&a.stop_at);
     let mut stops = HashSet::new();
     for (addr, ls) in &labels.by_address {
         if ls.iter().any(|l| cats.contains(&l.category)) {
@@ -307,6 +388,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
             }
         }
     }
+    let mix = mixers(&ledger, &labels, &a.mixers, &mut stops, &mut cats)?;
     let fmt = match a.format {
         TraceFormat::Table => "table",
         TraceFormat::Json => "json",
@@ -320,7 +402,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
             policy,
             min_taint,
         };
-        let rep = run_case(&ledger, &labels, &stops, &cats, &case)?;
+        let rep = run_case(&ledger, &labels, &stops, &cats, &mix, &case)?;
         return emit(&exporter.render(&rep), a.out.as_deref());
     };
     // Many thefts: traced in parallel, written in the file's order.
@@ -329,7 +411,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
     let results: Vec<Result<TraceReport>> = cases
         .par_iter()
         .map(|c| {
-            let r = run_case(&ledger, &labels, &stops, &cats, c);
+            let r = run_case(&ledger, &labels, &stops, &cats, &mix, c);
             bar.inc(1);
             r
         })
@@ -715,7 +797,7 @@ pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("--min-taint: {e} (give an integer amount in base units)"))?;
     let ledger = load(&a.inputs, &a.input, quiet)?;
     let labels = LabelSet::load(&a.labels).map_err(said)?;
-    let cats = stop_categories(&a.stop_at);
+    let mut cats = stop_categories(&a.stop_at);
     let mut stops = HashSet::new();
     for (addr, ls) in &labels.by_address {
         if ls.iter().any(|l| cats.contains(&l.category)) {
@@ -733,10 +815,13 @@ pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
                 a.min_share
             )
         })? as u64;
+    let mix = mixers(&ledger, &labels, &a.mixers, &mut stops, &mut cats)?;
     let plan = fundtrail::eval::EvalPlan {
         stops,
         min_taint,
         min_share_ppm,
+        mixers: mix.pools,
+        demix: mix.demix,
     };
     let scores = fundtrail::eval::evaluate(&ledger, &truth, &policies, &plan)?;
     if a.format == TraceFormat::Json {

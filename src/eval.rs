@@ -89,6 +89,9 @@ pub struct EvalPlan {
     /// An endpoint also counts only when it holds at least this many
     /// millionths of its case's stolen amount of the asset (0: no such floor).
     pub min_share_ppm: u64,
+    /// Mixer pools, and their links for `--mixer demix` (see `TracePlan`).
+    pub mixers: HashSet<AddrId>,
+    pub demix: Option<std::sync::Arc<crate::heuristics::mixer::Demix>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +137,8 @@ pub fn evaluate(
                 stops: plan.stops.clone(),
                 min_taint: plan.min_taint,
                 full_replay: false,
+                mixers: plan.mixers.clone(),
+                demix: plan.demix.clone(),
             };
             let result = trace::run(ledger, &tp);
             // (address, asset) -> tainted, for endpoints the trace lists

@@ -805,6 +805,7 @@ mod common {
             stops: case.stop.iter().filter_map(|s| ledger.addr_id(s)).collect(),
             min_taint: case.min_taint,
             full_replay: false,
+            ..Default::default()
         }
     }
 

@@ -21,6 +21,8 @@ pub struct TraceParams {
     pub stop_at: Vec<String>,
     #[serde(with = "dec")]
     pub min_taint: Amount,
+    /// `pass`, `stop` or `demix` (empty: not given, as `pass`).
+    pub mixer: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -62,10 +64,26 @@ pub struct EndpointView {
     pub hops: u32,
     /// Share of the asset's seeded total that this endpoint holds or absorbed.
     pub score: f64,
+    /// Present when taint reached the endpoint through a mixer pool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mixer: Option<MixerView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
     #[serde(skip)]
     pub decimals: Option<u8>,
+}
+
+/// How taint passed a mixer pool on its way to an endpoint.
+#[derive(Clone, Debug, Serialize)]
+pub struct MixerView {
+    /// The pool's address.
+    pub pool: String,
+    /// `link`: along a demixing link; `pass`: through the pool under the
+    /// policy (no link explains it).
+    pub via: &'static str,
+    /// The best link's confidence (0 to 1); absent for `pass`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
 }
 
 /// A trace, ready to render.
@@ -78,6 +96,7 @@ pub struct TraceReport {
     pub stop_at: Vec<String>,
     #[serde(with = "dec")]
     pub min_taint: Amount,
+    pub mixer: String,
     pub totals: BTreeMap<String, TotalsView>,
     pub endpoints: Vec<EndpointView>,
     pub warnings: Vec<String>,
@@ -149,6 +168,11 @@ impl TraceReport {
                     kind: e.kind.name(),
                     hops: e.hops,
                     score: if s == 0 { 0.0 } else { ratio(e.tainted, s) },
+                    mixer: e.mixer.map(|m| MixerView {
+                        pool: ledger.address(m.pool).to_string(),
+                        via: if m.link_ppm.is_some() { "link" } else { "pass" },
+                        confidence: m.link_ppm.map(|p| p as f64 / 1e6),
+                    }),
                     symbol: info.symbol.clone(),
                     decimals: info.decimals,
                 }
@@ -172,6 +196,11 @@ impl TraceReport {
             seed_txs: params.seed_txs.clone(),
             stop_at: params.stop_at.clone(),
             min_taint: params.min_taint,
+            mixer: if params.mixer.is_empty() {
+                "pass".to_string()
+            } else {
+                params.mixer.clone()
+            },
             totals,
             endpoints: eps,
             warnings,

@@ -1,7 +1,7 @@
 //! `--format table`: what an analyst reads first. Ranked endpoints with
 //! amounts in whole units, then the totals and the conservation identity.
 
-use super::{human, Exporter, TraceReport};
+use super::{human, short, Exporter, TraceReport};
 use std::fmt::Write;
 
 pub struct Table;
@@ -20,8 +20,13 @@ impl Exporter for Table {
         let mut o = String::new();
         let _ = writeln!(
             o,
-            "fundtrail trace: policy {}, seeds {}{}, min taint {}",
+            "fundtrail trace: policy {}{}, seeds {}{}, min taint {}",
             r.policy,
+            if r.mixer == "pass" {
+                String::new()
+            } else {
+                format!(", mixers {}", r.mixer)
+            },
             if r.seeds.is_empty() {
                 "-".to_string()
             } else {
@@ -42,7 +47,7 @@ impl Exporter for Table {
                 .endpoints
                 .iter()
                 .map(|e| {
-                    let labels: Vec<String> = e
+                    let mut labels: Vec<String> = e
                         .labels
                         .iter()
                         .map(|l| {
@@ -53,6 +58,14 @@ impl Exporter for Table {
                             }
                         })
                         .collect();
+                    if let Some(m) = &e.mixer {
+                        labels.push(match m.confidence {
+                            Some(c) => {
+                                format!("via mixer {} (link, confidence {:.2})", short(&m.pool), c)
+                            }
+                            None => format!("via mixer {} (pass)", short(&m.pool)),
+                        });
+                    }
                     [
                         e.rank.to_string(),
                         e.address.clone(),

@@ -6,13 +6,21 @@
 //! state.
 
 use super::cone::{account_cone, Cone};
-use super::{Books, Endpoint, EndpointKind, Roles, TaintPolicy, TracePlan, NO_HOPS};
+use super::{
+    Books, Endpoint, EndpointKind, Parcel, Passage, Roles, TaintPolicy, TracePlan, NO_HOPS,
+};
+use crate::amount::mul_div_floor;
+use crate::heuristics::mixer::{Demix, PPM};
 use crate::ledger::Ledger;
-use crate::model::{Amount, Movement};
+use crate::model::{AddrId, Amount, Movement};
 use rustc_hash::FxHashMap;
 
 const SEED: u8 = 1;
 const STOP: u8 = 2;
+/// A mixer pool (neither seed nor stop).
+const POOL: u8 = 3;
+/// `Via::ppm` of a passage under the policy (no demixing link).
+const PASS: u32 = u32::MAX;
 /// Not in the cone.
 const OUT: u32 = u32::MAX;
 
@@ -23,6 +31,46 @@ struct Slot<A> {
     st: A,
     hops: u32,
     role: u8,
+    via: Via,
+}
+
+/// The mixer passage by which taint reached an account: the pool's address
+/// (`AddrId::NONE`: none) and the link's confidence (`PASS`: none).
+#[derive(Copy, Clone, PartialEq, Eq)]
+struct Via {
+    pool: AddrId,
+    ppm: u32,
+}
+
+impl Via {
+    const NONE: Via = Via {
+        pool: AddrId::NONE,
+        ppm: PASS,
+    };
+
+    /// A linked passage outranks a pass, a surer link a less sure one.
+    fn rank(self) -> i64 {
+        if self.pool == AddrId::NONE {
+            -2
+        } else if self.ppm == PASS {
+            -1
+        } else {
+            self.ppm as i64
+        }
+    }
+
+    fn merge(&mut self, other: Via) {
+        if other.rank() > self.rank() {
+            *self = other;
+        }
+    }
+
+    fn passage(self) -> Option<Passage> {
+        (self.pool != AddrId::NONE).then_some(Passage {
+            pool: self.pool,
+            link_ppm: (self.ppm != PASS).then_some(self.ppm),
+        })
+    }
 }
 
 struct Replay<'a, P: TaintPolicy> {
@@ -32,13 +80,58 @@ struct Replay<'a, P: TaintPolicy> {
     /// account -> slot (OUT outside the cone)
     local: Vec<u32>,
     slots: Vec<Slot<P::Acct>>,
-    /// stop service slot -> (absorbed taint, fewest hops)
-    absorbed: FxHashMap<u32, (Amount, u32)>,
+    /// stop service slot -> (absorbed taint, fewest hops, passage)
+    absorbed: FxHashMap<u32, (Amount, u32, Via)>,
+    ledger: &'a Ledger,
+    demix: Option<&'a Demix>,
+    /// withdrawal movement -> (taint its links claim, best link confidence)
+    claims: FxHashMap<u32, (Amount, u32)>,
+    /// pool slot -> taint reserved for its links and not yet claimed
+    reserve: FxHashMap<u32, Amount>,
 }
 
 impl<P: TaintPolicy> Replay<'_, P> {
+    /// Reserve the shares of a deposit's taint that its links carry to
+    /// their withdrawals; returns the total reserved.
+    fn reserve_links(&mut self, demix: &Demix, idx: u32, taint: Amount) -> Amount {
+        let Some(links) = demix.by_deposit_movement.get(&idx) else {
+            return 0;
+        };
+        let all = self.ledger.movements.as_slice();
+        let mut reserved = 0;
+        for &k in links {
+            let l = &demix.links[k as usize];
+            let share = mul_div_floor(taint, l.ppm as Amount, PPM as Amount).unwrap_or(0);
+            if share == 0 {
+                continue;
+            }
+            reserved += share;
+            // over the withdrawal's payments by amount; the remainder to the
+            // recipient's (the largest)
+            let w = &demix.withdrawals[l.withdrawal as usize];
+            let total: Amount = w.movements.iter().map(|i| all[*i as usize].amount()).sum();
+            let mut given = 0;
+            let mut main = (0, w.movements[0]);
+            for &i in &w.movements {
+                let a = all[i as usize].amount();
+                if a > main.0 {
+                    main = (a, i);
+                }
+                let part = mul_div_floor(share, a, total).unwrap_or(0);
+                given += part;
+                let c = self.claims.entry(i).or_insert((0, 0));
+                c.0 += part;
+                c.1 = c.1.max(l.ppm);
+            }
+            if let Some(c) = self.claims.get_mut(&main.1) {
+                c.0 += share - given;
+            }
+        }
+        reserved
+    }
+
     #[inline]
-    fn apply(&mut self, m: &Movement) {
+    fn apply(&mut self, idx: u32, m: &Movement) {
         let asset = m.asset;
         let amount = m.amount();
         // Debit.
@@ -47,26 +140,44 @@ impl<P: TaintPolicy> Replay<'_, P> {
         } else {
             self.local[m.from.index()]
         } as usize;
-        let (mut parcel, from_hops) = if from == OUT as usize || self.slots[from].role == STOP {
-            // New money, an account taint never reaches, or a custodial
-            // service: nothing tainted leaves.
-            (P::clean(amount), NO_HOPS)
-        } else {
-            let s = &mut self.slots[from];
-            let is_seed = s.role == SEED;
-            let (p, shortfall) = P::debit(&mut s.st, amount, is_seed);
-            let h = s.hops;
-            if is_seed && shortfall > 0 {
-                self.books.at(asset).seeded += shortfall;
-            }
-            (p, h)
-        };
+        let (mut parcel, from_hops, mut via) =
+            if from == OUT as usize || self.slots[from].role == STOP {
+                // New money, an account taint never reaches, or a custodial
+                // service: nothing tainted leaves.
+                (P::clean(amount), NO_HOPS, Via::NONE)
+            } else if self.slots[from].role == POOL {
+                // what the withdrawal's links claim, then the pool's policy
+                let (claim, ppm) = self.claims.remove(&idx).unwrap_or((0, 0));
+                let claim = claim.min(amount);
+                let s = &mut self.slots[from];
+                let (p, _) = P::debit(&mut s.st, amount - claim, false);
+                let pool = self.ledger.account_addr(m.from);
+                let via = if claim > 0 {
+                    if let Some(r) = self.reserve.get_mut(&(from as u32)) {
+                        *r -= claim;
+                    }
+                    Via { pool, ppm }
+                } else {
+                    Via { pool, ppm: PASS }
+                };
+                (P::tainted(claim).join(p), s.hops, via)
+            } else {
+                let s = &mut self.slots[from];
+                let is_seed = s.role == SEED;
+                let (p, shortfall) = P::debit(&mut s.st, amount, is_seed);
+                let h = s.hops;
+                if is_seed && shortfall > 0 {
+                    self.books.at(asset).seeded += shortfall;
+                }
+                (p, h, s.via)
+            };
         let mut next_hops = from_hops.saturating_add(1);
         if !self.roles.seed_tx.is_empty() && self.roles.seed_tx.contains(&m.tx) {
             let t = P::parcel_taint(&parcel);
             self.books.at(asset).seeded += amount - t;
             parcel = P::tainted(amount);
             next_hops = next_hops.min(1);
+            via = Via::NONE;
         }
         // Credit.
         let taint = P::parcel_taint(&parcel);
@@ -94,16 +205,30 @@ impl<P: TaintPolicy> Replay<'_, P> {
         if s.role == STOP {
             if taint > 0 {
                 self.books.at(asset).absorbed += taint;
-                let a = self.absorbed.entry(to as u32).or_insert((0, NO_HOPS));
+                let a = self
+                    .absorbed
+                    .entry(to as u32)
+                    .or_insert((0, NO_HOPS, Via::NONE));
                 a.0 += taint;
                 a.1 = a.1.min(next_hops);
+                a.2.merge(via);
             }
             return;
         }
         if taint > 0 {
             s.hops = s.hops.min(next_hops);
+            s.via.merge(via);
         }
-        P::credit(&mut s.st, parcel);
+        if s.role == POOL {
+            if let Some(demix) = self.demix {
+                let reserved = self.reserve_links(demix, idx, taint);
+                if reserved > 0 {
+                    *self.reserve.entry(to as u32).or_insert(0) += reserved;
+                    parcel = parcel.without_taint(reserved);
+                }
+            }
+        }
+        P::credit(&mut self.slots[to].st, parcel);
     }
 }
 
@@ -134,6 +259,13 @@ pub(crate) fn replay<P: TaintPolicy>(
                 SEED
             } else if roles.stop.contains(&addr) {
                 STOP
+            } else if plan.mixers.contains(&addr)
+                || plan
+                    .demix
+                    .as_ref()
+                    .is_some_and(|d| d.is_pool(crate::model::AcctId(*a)))
+            {
+                POOL
             } else {
                 0
             };
@@ -141,6 +273,7 @@ pub(crate) fn replay<P: TaintPolicy>(
                 st: P::Acct::default(),
                 hops: if role == SEED { 0 } else { NO_HOPS },
                 role,
+                via: Via::NONE,
             }
         })
         .collect();
@@ -151,24 +284,29 @@ pub(crate) fn replay<P: TaintPolicy>(
         local,
         slots,
         absorbed: FxHashMap::default(),
+        ledger,
+        demix: plan.demix.as_deref(),
+        claims: FxHashMap::default(),
+        reserve: FxHashMap::default(),
     };
     let all = ledger.movements.as_slice();
     match &cone.moves {
         Some(picked) => {
             for i in picked {
-                r.apply(&all[*i as usize]);
+                r.apply(*i, &all[*i as usize]);
             }
         }
         None => {
-            for m in all {
-                r.apply(m);
+            for (i, m) in all.iter().enumerate() {
+                r.apply(i as u32, m);
             }
         }
     }
 
     let mut out = Vec::new();
     for (k, s) in r.slots.iter().enumerate() {
-        let t = P::taint(&s.st);
+        // a pool also holds what its links reserved and nobody claimed
+        let t = P::taint(&s.st) + r.reserve.get(&(k as u32)).copied().unwrap_or(0);
         if t > 0 {
             let a = ledger.accounts[cone.accounts[k] as usize];
             r.books.at(a.asset).held += t;
@@ -178,10 +316,11 @@ pub(crate) fn replay<P: TaintPolicy>(
                 tainted: t,
                 kind: EndpointKind::Holding,
                 hops: s.hops,
+                mixer: s.via.passage(),
             });
         }
     }
-    for (k, (t, h)) in r.absorbed {
+    for (k, (t, h, via)) in r.absorbed {
         let a = ledger.accounts[cone.accounts[k as usize] as usize];
         out.push(Endpoint {
             addr: a.addr,
@@ -189,6 +328,7 @@ pub(crate) fn replay<P: TaintPolicy>(
             tainted: t,
             kind: EndpointKind::Service,
             hops: h,
+            mixer: via.passage(),
         });
     }
     out

@@ -191,6 +191,40 @@ impl Parcel for Pieces {
             chunks,
         }
     }
+    fn without_taint(mut self, t: Amount) -> Pieces {
+        let t = t.min(self.taint);
+        if t == 0 {
+            return self;
+        }
+        // the oldest tainted units go
+        let mut left = t;
+        let mut chunks = Vec::with_capacity(self.chunks.len());
+        for (n, tainted) in self.chunks {
+            let gone = if tainted { n.min(left) } else { 0 };
+            left -= gone;
+            push_vec(&mut chunks, (n - gone, tainted));
+        }
+        self.amount -= t;
+        self.taint -= t;
+        self.chunks = if self.taint == 0 { Vec::new() } else { chunks };
+        self
+    }
+    fn join(self, later: Pieces) -> Pieces {
+        if self.taint == 0 && later.taint == 0 {
+            return Pieces::clean(self.amount + later.amount);
+        }
+        let mut chunks = Vec::with_capacity(self.chunks.len() + later.chunks.len() + 2);
+        for p in [self, later] {
+            if p.taint == 0 {
+                push_vec(&mut chunks, (p.amount, false));
+            } else {
+                for c in p.chunks {
+                    push_vec(&mut chunks, c);
+                }
+            }
+        }
+        pieces_of(chunks)
+    }
 }
 
 pub struct Fifo;

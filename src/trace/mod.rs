@@ -79,6 +79,22 @@ pub struct TracePlan {
     /// Replay every account and movement instead of the seeds' forward cone
     /// (the same result, slower: for tests and benchmarks).
     pub full_replay: bool,
+    /// Mixer pools: endpoints reached through one say so.
+    pub mixers: HashSet<AddrId>,
+    /// `--mixer demix`: the pools' deposit-withdrawal links, which taint
+    /// follows in proportion to their confidence.
+    pub demix: Option<std::sync::Arc<crate::heuristics::mixer::Demix>>,
+}
+
+/// How taint reached an endpoint through a mixer pool.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Passage {
+    /// The pool's address.
+    pub pool: AddrId,
+    /// The confidence of the demixing link it followed, in millionths;
+    /// `None` when it passed through the pool under the policy (`--mixer
+    /// pass`, or what no link explains).
+    pub link_ppm: Option<u32>,
 }
 
 /// Per-asset totals (SPEC.md §3 conservation).
@@ -128,6 +144,8 @@ pub struct Endpoint {
     pub kind: EndpointKind,
     /// Fewest transfers from a seed along which taint arrived.
     pub hops: u32,
+    /// Whether taint arrived through a mixer pool, and how surely.
+    pub mixer: Option<Passage>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -158,6 +176,10 @@ pub trait Parcel: Clone {
     fn taint(&self) -> Amount;
     fn clean(x: Amount) -> Self;
     fn tainted(x: Amount) -> Self;
+    /// This parcel less `t` of its tainted units (at most its taint).
+    fn without_taint(self, t: Amount) -> Self;
+    /// This parcel followed by `later`.
+    fn join(self, later: Self) -> Self;
 }
 
 impl Parcel for Lot {
@@ -177,6 +199,19 @@ impl Parcel for Lot {
         Lot {
             amount: x,
             taint: x,
+        }
+    }
+    fn without_taint(self, t: Amount) -> Lot {
+        let t = t.min(self.taint);
+        Lot {
+            amount: self.amount - t,
+            taint: self.taint - t,
+        }
+    }
+    fn join(self, later: Lot) -> Lot {
+        Lot {
+            amount: self.amount + later.amount,
+            taint: self.taint + later.taint,
         }
     }
 }

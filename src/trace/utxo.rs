@@ -175,6 +175,7 @@ pub(crate) fn replay<P: TaintPolicy>(
             tainted: t,
             kind: EndpointKind::Holding,
             hops: h,
+            mixer: None,
         });
     }
     for ((addr, asset), (t, h)) in absorbed {
@@ -184,6 +185,7 @@ pub(crate) fn replay<P: TaintPolicy>(
             tainted: t,
             kind: EndpointKind::Service,
             hops: h,
+            mixer: None,
         });
     }
     UtxoOutcome {
