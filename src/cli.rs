@@ -119,6 +119,20 @@ pub struct MixerArgs {
     /// burst (batch cohorts).
     #[arg(long, value_name = "DURATION", default_value = "1d")]
     pub demix_burst: String,
+    /// CoinJoins (UTXO; equal-output, Wasabi, Whirlpool and JoinMarket
+    /// shapes, detected with a confidence): `pass` follows taint through
+    /// them under the policy and flags the endpoints reached; `stop` absorbs
+    /// taint entering one at the input's address.
+    #[arg(long, value_enum, default_value_t = CoinJoinArg::Pass)]
+    pub coinjoin: CoinJoinArg,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CoinJoinArg {
+    /// Follow taint through CoinJoins under the policy; flag what it reaches.
+    Pass,
+    /// Taint entering a CoinJoin stops there.
+    Stop,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,8 +1,8 @@
 //! The commands: each reads its inputs, calls the library, and renders.
 
 use crate::cli::{
-    EvalArgs, GenArgs, IngestArgs, InputArgs, InspectArgs, LabelsArgs, MixerArg, OnErrorArg,
-    PolicyArg, StatsArgs, TraceArgs, TraceFormat,
+    CoinJoinArg, EvalArgs, GenArgs, IngestArgs, InputArgs, InspectArgs, LabelsArgs, MixerArg,
+    OnErrorArg, PolicyArg, StatsArgs, TraceArgs, TraceFormat,
 };
 use anyhow::{bail, Context, Result};
 use fundtrail::ingest::{self, IngestOptions, OnError};
@@ -212,6 +212,8 @@ struct Mixers {
     mode: &'static str,
     pools: HashSet<AddrId>,
     demix: Option<std::sync::Arc<fundtrail::heuristics::mixer::Demix>>,
+    coinjoin: &'static str,
+    coinjoins: Option<std::sync::Arc<trace::CoinJoins>>,
 }
 
 fn mixers(
@@ -254,10 +256,25 @@ fn mixers(
     } else {
         stops.retain(|s| !pools.contains(s));
     }
+    let coinjoins = if ledger.utxo_txs.is_empty() {
+        None
+    } else {
+        let found = fundtrail::heuristics::coinjoin::detect_all(ledger);
+        let stop = a.coinjoin == CoinJoinArg::Stop;
+        if stop && !cats.iter().any(|c| c == "coinjoin") {
+            cats.push("coinjoin".to_string());
+        }
+        Some(std::sync::Arc::new(trace::CoinJoins::new(&found, stop)))
+    };
     Ok(Mixers {
         mode: a.mixer.name(),
         pools,
         demix,
+        coinjoin: match a.coinjoin {
+            CoinJoinArg::Pass => "pass",
+            CoinJoinArg::Stop => "stop",
+        },
+        coinjoins,
     })
 }
 
@@ -277,6 +294,7 @@ fn run_case(
         stops: stops.clone(),
         mixers: mix.pools.clone(),
         demix: mix.demix.clone(),
+        coinjoins: mix.coinjoins.clone(),
         ..Default::default()
     };
     let mut seen = HashSet::new();
@@ -333,6 +351,7 @@ fn run_case(
         stop_at: cats.to_vec(),
         min_taint: case.min_taint,
         mixer: mix.mode.to_string(),
+        coinjoin: mix.coinjoin.to_string(),
     };
     Ok(TraceReport::new(
         ledger,
@@ -822,6 +841,7 @@ pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
         min_share_ppm,
         mixers: mix.pools,
         demix: mix.demix,
+        coinjoins: mix.coinjoins,
     };
     let scores = fundtrail::eval::evaluate(&ledger, &truth, &policies, &plan)?;
     if a.format == TraceFormat::Json {

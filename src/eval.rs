@@ -92,6 +92,8 @@ pub struct EvalPlan {
     /// Mixer pools, and their links for `--mixer demix` (see `TracePlan`).
     pub mixers: HashSet<AddrId>,
     pub demix: Option<std::sync::Arc<crate::heuristics::mixer::Demix>>,
+    /// Detected CoinJoins and `--coinjoin` (see `TracePlan`).
+    pub coinjoins: Option<std::sync::Arc<crate::trace::CoinJoins>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +141,7 @@ pub fn evaluate(
                 full_replay: false,
                 mixers: plan.mixers.clone(),
                 demix: plan.demix.clone(),
+                coinjoins: plan.coinjoins.clone(),
             };
             let result = trace::run(ledger, &tp);
             // (address, asset) -> tainted, for endpoints the trace lists

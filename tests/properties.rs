@@ -977,6 +977,35 @@ proptest! {
         }
     }
 
+    /// Marking transactions as CoinJoins never creates or loses value:
+    /// with `stop` (taint entering one is absorbed at the input) or `pass`
+    /// (only a flag), conservation still holds to the unit.
+    #[test]
+    fn coinjoin_pass_and_stop_conserve(case in case(), mask in any::<u64>(), stop in any::<bool>()) {
+        let ledger = build_ledger(&case.records);
+        let cj = fundtrail::trace::CoinJoins {
+            by_tx: (0..ledger.utxo_txs.len() as u32)
+                .filter(|i| mask >> (i % 64) & 1 == 1)
+                .map(|i| (i, 500_000))
+                .collect(),
+            stop,
+        };
+        for p in CONSERVING {
+            let plan = fundtrail::trace::TracePlan {
+                coinjoins: Some(std::sync::Arc::new(cj.clone())),
+                ..plan(&ledger, &case, p)
+            };
+            let r = fundtrail::trace::run(&ledger, &plan);
+            for (asset, t) in &r.totals {
+                prop_assert!(t.conserved(), "{:?}, asset {}: {:?}", p, ledger.asset(*asset).name, t);
+            }
+            let flagged = r.endpoints.iter().any(|e| e.coinjoin.is_some());
+            if cj.by_tx.is_empty() {
+                prop_assert!(!flagged);
+            }
+        }
+    }
+
     /// The forward cone is exact: replaying only the movements of the
     /// accounts taint can reach gives the same result as replaying every
     /// movement of the ledger, for every policy.

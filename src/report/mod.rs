@@ -23,6 +23,8 @@ pub struct TraceParams {
     pub min_taint: Amount,
     /// `pass`, `stop` or `demix` (empty: not given, as `pass`).
     pub mixer: String,
+    /// `pass` or `stop` (empty: not given, as `pass`).
+    pub coinjoin: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -67,6 +69,10 @@ pub struct EndpointView {
     /// Present when taint reached the endpoint through a mixer pool.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mixer: Option<MixerView>,
+    /// Present when taint reached the endpoint through a CoinJoin (or
+    /// stopped entering one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coinjoin: Option<CoinJoinView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
     #[serde(skip)]
@@ -86,6 +92,14 @@ pub struct MixerView {
     pub confidence: Option<f64>,
 }
 
+/// The CoinJoin taint passed (or stopped at).
+#[derive(Clone, Debug, Serialize)]
+pub struct CoinJoinView {
+    pub tx: String,
+    /// The detector's confidence that it is a CoinJoin (0 to 1).
+    pub confidence: f64,
+}
+
 /// A trace, ready to render.
 #[derive(Clone, Debug, Serialize)]
 pub struct TraceReport {
@@ -97,6 +111,7 @@ pub struct TraceReport {
     #[serde(with = "dec")]
     pub min_taint: Amount,
     pub mixer: String,
+    pub coinjoin: String,
     pub totals: BTreeMap<String, TotalsView>,
     pub endpoints: Vec<EndpointView>,
     pub warnings: Vec<String>,
@@ -173,6 +188,10 @@ impl TraceReport {
                         via: if m.link_ppm.is_some() { "link" } else { "pass" },
                         confidence: m.link_ppm.map(|p| p as f64 / 1e6),
                     }),
+                    coinjoin: e.coinjoin.map(|c| CoinJoinView {
+                        tx: ledger.txid(c.tx).to_string(),
+                        confidence: c.confidence_ppm as f64 / 1e6,
+                    }),
                     symbol: info.symbol.clone(),
                     decimals: info.decimals,
                 }
@@ -200,6 +219,11 @@ impl TraceReport {
                 "pass".to_string()
             } else {
                 params.mixer.clone()
+            },
+            coinjoin: if params.coinjoin.is_empty() {
+                "pass".to_string()
+            } else {
+                params.coinjoin.clone()
             },
             totals,
             endpoints: eps,

@@ -22,10 +22,11 @@ impl Exporter for Table {
             o,
             "fundtrail trace: policy {}{}, seeds {}{}, min taint {}",
             r.policy,
-            if r.mixer == "pass" {
-                String::new()
-            } else {
-                format!(", mixers {}", r.mixer)
+            match (r.mixer.as_str(), r.coinjoin.as_str()) {
+                ("pass", "pass") => String::new(),
+                (m, "pass") => format!(", mixers {m}"),
+                ("pass", c) => format!(", CoinJoins {c}"),
+                (m, c) => format!(", mixers {m}, CoinJoins {c}"),
             },
             if r.seeds.is_empty() {
                 "-".to_string()
@@ -65,6 +66,14 @@ impl Exporter for Table {
                             }
                             None => format!("via mixer {} (pass)", short(&m.pool)),
                         });
+                    }
+                    if let Some(c) = &e.coinjoin {
+                        labels.push(format!(
+                            "{} CoinJoin {} (confidence {:.2})",
+                            if e.kind == "service" { "at" } else { "via" },
+                            short(&c.tx),
+                            c.confidence
+                        ));
                     }
                     [
                         e.rank.to_string(),

@@ -317,6 +317,7 @@ pub(crate) fn replay<P: TaintPolicy>(
                 kind: EndpointKind::Holding,
                 hops: s.hops,
                 mixer: s.via.passage(),
+                coinjoin: None,
             });
         }
     }
@@ -329,6 +330,7 @@ pub(crate) fn replay<P: TaintPolicy>(
             kind: EndpointKind::Service,
             hops: h,
             mixer: via.passage(),
+            coinjoin: None,
         });
     }
     out

@@ -84,6 +84,39 @@ pub struct TracePlan {
     /// `--mixer demix`: the pools' deposit-withdrawal links, which taint
     /// follows in proportion to their confidence.
     pub demix: Option<std::sync::Arc<crate::heuristics::mixer::Demix>>,
+    /// Detected CoinJoins (UTXO): endpoints reached through one say so;
+    /// with `stop`, taint entering one is absorbed at the input's address.
+    pub coinjoins: Option<std::sync::Arc<CoinJoins>>,
+}
+
+/// CoinJoin transactions for the replay.
+#[derive(Clone, Debug, Default)]
+pub struct CoinJoins {
+    /// UTXO transaction index -> confidence in millionths.
+    pub by_tx: rustc_hash::FxHashMap<u32, u32>,
+    /// Taint that enters a CoinJoin stops there (`--coinjoin stop`).
+    pub stop: bool,
+}
+
+impl CoinJoins {
+    pub fn new(found: &[crate::heuristics::coinjoin::CoinJoin], stop: bool) -> CoinJoins {
+        CoinJoins {
+            by_tx: found
+                .iter()
+                .map(|c| (c.tx as u32, (c.confidence * 1e6).round() as u32))
+                .collect(),
+            stop,
+        }
+    }
+}
+
+/// How taint reached an endpoint through a CoinJoin.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct CoinJoinPassage {
+    pub tx: TxId,
+    /// The detector's confidence that the transaction is a CoinJoin, in
+    /// millionths.
+    pub confidence_ppm: u32,
 }
 
 /// How taint reached an endpoint through a mixer pool.
@@ -146,6 +179,9 @@ pub struct Endpoint {
     pub hops: u32,
     /// Whether taint arrived through a mixer pool, and how surely.
     pub mixer: Option<Passage>,
+    /// Whether taint arrived through a CoinJoin (or, for a service endpoint
+    /// under `--coinjoin stop`, was stopped entering one).
+    pub coinjoin: Option<CoinJoinPassage>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -315,3 +315,63 @@ fn utxo_unknown_inputs_balance_the_transaction() {
     assert_eq!((t.seeded, t.held, t.fees), (5, 5, 0));
     assert_eq!(r.unknown_value_inputs, 2);
 }
+
+/// A Whirlpool-shaped CoinJoin: the thief's coin (via x) and four clean
+/// coins of 1_010_000 each pay five 1_000_000 outputs, fee 50_000.
+fn coinjoin_example() -> Ledger {
+    let mut raws = vec![utx("c0", 1, vec![], vec![("thief", 1_010_000)])];
+    raws.push(utx("tx", 2, vec![("c0", 0)], vec![("x", 1_010_000)]));
+    for k in 1..5 {
+        raws.push(utx(
+            &format!("c{k}"),
+            1,
+            vec![],
+            vec![(&format!("u{k}"), 1_010_000)],
+        ));
+    }
+    let ins: Vec<(String, u32)> = std::iter::once(("tx".to_string(), 0))
+        .chain((1..5).map(|k| (format!("c{k}"), 0)))
+        .collect();
+    let outs: Vec<String> = (0..5).map(|k| format!("mix{k}")).collect();
+    raws.push(utx(
+        "cj",
+        3,
+        ins.iter().map(|(t, n)| (t.as_str(), *n)).collect(),
+        outs.iter().map(|o| (o.as_str(), 1_000_000)).collect(),
+    ));
+    ledger(raws)
+}
+
+#[test]
+fn coinjoin_pass_flags_the_outputs_and_stop_absorbs_at_the_input() {
+    let l = coinjoin_example();
+    let found = crate::heuristics::coinjoin::detect_all(&l);
+    assert_eq!(found.len(), 1);
+    let plan = |stop: bool| TracePlan {
+        policy: Some(Policy::Haircut),
+        seeds: vec![l.addr_id("thief").unwrap()],
+        coinjoins: Some(std::sync::Arc::new(CoinJoins::new(&found, stop))),
+        ..Default::default()
+    };
+    // pass: each output floor(1_000_000 * 1_010_000 / 5_050_000) = 200_000,
+    // the fee the other 10_000; every output says it came through the join
+    let r = run(&l, &plan(false));
+    let t = r.totals.values().next().unwrap();
+    assert!(t.conserved());
+    assert_eq!((t.held, t.fees, t.absorbed), (1_000_000, 10_000, 0));
+    assert_eq!(r.endpoints.len(), 5);
+    for e in &r.endpoints {
+        assert_eq!(e.tainted, 200_000);
+        let c = e.coinjoin.expect("through the CoinJoin");
+        assert_eq!((l.txid(c.tx), c.confidence_ppm), ("cj", 950_000));
+    }
+    // stop: x's whole coin is absorbed where it entered, nothing passes
+    let r = run(&l, &plan(true));
+    let t = r.totals.values().next().unwrap();
+    assert!(t.conserved());
+    assert_eq!((t.held, t.fees, t.absorbed), (0, 0, 1_010_000));
+    assert_eq!(r.endpoints.len(), 1);
+    let e = r.endpoints[0];
+    assert_eq!((l.address(e.addr), e.kind), ("x", EndpointKind::Service));
+    assert!(e.coinjoin.is_some());
+}

@@ -7,7 +7,9 @@
 //! transaction that spends nothing tainted, pays no seed and is no seed
 //! transaction is passed over after one look at its inputs and outputs.
 
-use super::{Books, Endpoint, EndpointKind, Roles, TaintPolicy, TracePlan, NO_HOPS};
+use super::{
+    Books, CoinJoinPassage, Endpoint, EndpointKind, Roles, TaintPolicy, TracePlan, NO_HOPS,
+};
 use crate::ledger::Ledger;
 use crate::model::{AddrId, Amount, AssetId, NO_OUTPUT};
 use rustc_hash::FxHashMap;
@@ -34,19 +36,41 @@ fn unknown_input_values(known: Amount, outputs: Amount, unknown: usize) -> Vec<A
     v
 }
 
+/// The CoinJoin an output's taint passed, if any.
+type Via = Option<CoinJoinPassage>;
+
+/// Of two passages, the surer (then the earlier transaction), so the result
+/// does not depend on the order parcels meet.
+fn best(a: Via, b: Via) -> Via {
+    match (a, b) {
+        (Some(x), Some(y)) => {
+            if (y.confidence_ppm, std::cmp::Reverse(y.tx))
+                > (x.confidence_ppm, std::cmp::Reverse(x.tx))
+            {
+                Some(y)
+            } else {
+                Some(x)
+            }
+        }
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
 pub(crate) fn replay<P: TaintPolicy>(
     ledger: &Ledger,
     plan: &TracePlan,
     roles: &Roles,
     books: &mut Books,
 ) -> UtxoOutcome {
-    // tainted unspent outputs: output -> (parcel, fewest hops)
-    let mut live: FxHashMap<u32, (P::Parcel, u32)> = FxHashMap::default();
-    let mut absorbed: BTreeMap<(AddrId, AssetId), (Amount, u32)> = BTreeMap::new();
+    // tainted unspent outputs: output -> (parcel, fewest hops, CoinJoin passed)
+    let mut live: FxHashMap<u32, (P::Parcel, u32, Via)> = FxHashMap::default();
+    let mut absorbed: BTreeMap<(AddrId, AssetId), (Amount, u32, Via)> = BTreeMap::new();
+    let coinjoins = plan.coinjoins.as_deref();
     let mut unknown_value_inputs = 0u64;
     let mut unbalanced_txs = 0u64;
 
-    for tx in ledger.utxo_txs.iter() {
+    for (tx_index, tx) in ledger.utxo_txs.iter().enumerate() {
         let asset = tx.asset;
         let ins = ledger.tx_inputs(tx);
         let outs = ledger.tx_outputs(tx);
@@ -72,12 +96,25 @@ pub(crate) fn replay<P: TaintPolicy>(
         let mut guessed = unknown_input_values(known, out_total, n_unknown).into_iter();
         let mut in_parcels = Vec::with_capacity(ins.len() + 1);
         let mut tx_hops = NO_HOPS;
+        let mut tx_via: Via = None;
         let mut in_total: Amount = 0;
+        let cj = coinjoins.and_then(|c| {
+            c.by_tx.get(&(tx_index as u32)).map(|ppm| {
+                (
+                    c.stop,
+                    CoinJoinPassage {
+                        tx: tx.txid,
+                        confidence_ppm: *ppm,
+                    },
+                )
+            })
+        });
         for i in ins {
             let p = if i.spent != NO_OUTPUT {
                 match live.remove(&i.spent) {
-                    Some((p, h)) => {
+                    Some((p, h, v)) => {
                         tx_hops = tx_hops.min(h);
+                        tx_via = best(tx_via, v);
                         p
                     }
                     None => P::clean(ledger.outputs[i.spent as usize].value()),
@@ -95,7 +132,25 @@ pub(crate) fn replay<P: TaintPolicy>(
                 }
             };
             in_total += P::parcel_amount(&p);
+            let t = P::parcel_taint(&p);
+            let p = match cj {
+                // taint entering a CoinJoin stops at the input's address
+                Some((true, pass)) if t > 0 => {
+                    books.at(asset).absorbed += t;
+                    let a = absorbed
+                        .entry((i.owner, asset))
+                        .or_insert((0, NO_HOPS, None));
+                    a.0 += t;
+                    a.1 = a.1.min(tx_hops.saturating_add(1));
+                    a.2 = best(a.2, Some(pass));
+                    P::clean(P::parcel_amount(&p))
+                }
+                _ => p,
+            };
             in_parcels.push(p);
+        }
+        if let Some((false, pass)) = cj {
+            tx_via = best(tx_via, Some(pass));
         }
         if in_total < out_total {
             // Value from outside the sample (a coinbase's new coins, a
@@ -132,7 +187,7 @@ pub(crate) fn replay<P: TaintPolicy>(
             let taint = P::parcel_taint(&p);
             if roles.seed.contains(&o.owner) {
                 books.at(asset).seeded += o.value() - taint;
-                live.insert(g, (P::tainted(o.value()), 0));
+                live.insert(g, (P::tainted(o.value()), 0, None));
                 continue;
             }
             if taint > 0 && taint < plan.min_taint {
@@ -146,28 +201,32 @@ pub(crate) fn replay<P: TaintPolicy>(
             if roles.stop.contains(&o.owner) {
                 // a service's outputs never carry taint on
                 books.at(asset).absorbed += taint;
-                let a = absorbed.entry((o.owner, asset)).or_insert((0, NO_HOPS));
+                let a = absorbed
+                    .entry((o.owner, asset))
+                    .or_insert((0, NO_HOPS, None));
                 a.0 += taint;
                 a.1 = a.1.min(next_hops);
+                a.2 = best(a.2, tx_via);
                 continue;
             }
-            live.insert(g, (p, next_hops));
+            live.insert(g, (p, next_hops, tx_via));
         }
     }
 
-    let mut held: BTreeMap<(AddrId, AssetId), (Amount, u32)> = BTreeMap::new();
-    for (g, (p, h)) in &live {
+    let mut held: BTreeMap<(AddrId, AssetId), (Amount, u32, Via)> = BTreeMap::new();
+    for (g, (p, h, v)) in &live {
         let t = P::parcel_taint(p);
         if t > 0 {
             let o = ledger.outputs[*g as usize];
             let asset = ledger_output_asset(ledger, *g);
-            let e = held.entry((o.owner, asset)).or_insert((0, NO_HOPS));
+            let e = held.entry((o.owner, asset)).or_insert((0, NO_HOPS, None));
             e.0 += t;
             e.1 = e.1.min(*h);
+            e.2 = best(e.2, *v);
         }
     }
     let mut endpoints = Vec::new();
-    for ((addr, asset), (t, h)) in held {
+    for ((addr, asset), (t, h, v)) in held {
         books.at(asset).held += t;
         endpoints.push(Endpoint {
             addr,
@@ -176,9 +235,10 @@ pub(crate) fn replay<P: TaintPolicy>(
             kind: EndpointKind::Holding,
             hops: h,
             mixer: None,
+            coinjoin: v,
         });
     }
-    for ((addr, asset), (t, h)) in absorbed {
+    for ((addr, asset), (t, h, v)) in absorbed {
         endpoints.push(Endpoint {
             addr,
             asset,
@@ -186,6 +246,7 @@ pub(crate) fn replay<P: TaintPolicy>(
             kind: EndpointKind::Service,
             hops: h,
             mixer: None,
+            coinjoin: v,
         });
     }
     UtxoOutcome {
