@@ -214,6 +214,8 @@ struct Mixers {
     demix: Option<std::sync::Arc<fundtrail::heuristics::mixer::Demix>>,
     coinjoin: &'static str,
     coinjoins: Option<std::sync::Arc<trace::CoinJoins>>,
+    /// Peel chains of the ledger (reports list those on the trail).
+    peels: Vec<fundtrail::heuristics::peel::ChainSummary>,
 }
 
 fn mixers(
@@ -275,6 +277,7 @@ fn mixers(
             CoinJoinArg::Stop => "stop",
         },
         coinjoins,
+        peels: fundtrail::heuristics::peel::detect_all(ledger, &Default::default()),
     })
 }
 
@@ -353,14 +356,16 @@ fn run_case(
         mixer: mix.mode.to_string(),
         coinjoin: mix.coinjoin.to_string(),
     };
-    Ok(TraceReport::new(
+    let mut rep = TraceReport::new(
         ledger,
         &result,
         labels,
         &params,
         case.policy.conserves(),
         warnings,
-    ))
+    );
+    rep.add_peel_chains(ledger, &mix.peels);
+    Ok(rep)
 }
 
 /// A case that could not be traced, in `--cases` JSON lines.

@@ -862,3 +862,86 @@ mod tests {
         assert_eq!(l.address(all[1].steps[0].change_to), "a5");
     }
 }
+
+/// A chain of either model, as reports and `fundtrail detect` show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainSummary {
+    /// `utxo` or `account`.
+    pub model: &'static str,
+    pub asset: AssetId,
+    /// The first and last steps' transactions.
+    pub first_tx: crate::model::TxId,
+    pub last_tx: crate::model::TxId,
+    pub steps: usize,
+    /// Who made the first step (held the value before it).
+    pub first_owner: AddrId,
+    pub start_value: Amount,
+    pub total_peeled: Amount,
+    pub total_fees: Amount,
+    pub final_change: Amount,
+    pub final_owner: AddrId,
+    /// Every peel, in chain order.
+    pub peels: Vec<(AddrId, Amount)>,
+    /// The one-line summary (`peel chain of 12 steps: ...`).
+    pub summary: String,
+}
+
+impl ChainSummary {
+    /// Every address the chain touched: its first owner, the change
+    /// addresses, the peel recipients.
+    pub fn touches(&self, a: AddrId) -> bool {
+        self.first_owner == a || self.final_owner == a || self.peels.iter().any(|p| p.0 == a)
+    }
+}
+
+/// Every peel chain of the ledger, UTXO chains first, each in its
+/// detector's order.
+pub fn detect_all(ledger: &Ledger, opts: &PeelOptions) -> Vec<ChainSummary> {
+    let mut out = Vec::new();
+    for c in detect_utxo(ledger, opts) {
+        let (Some(first), Some(last)) = (c.steps.first(), c.steps.last()) else {
+            continue;
+        };
+        let tx0 = &ledger.utxo_txs[first.tx];
+        out.push(ChainSummary {
+            model: "utxo",
+            asset: c.asset,
+            first_tx: tx0.txid,
+            last_tx: ledger.utxo_txs[last.tx].txid,
+            steps: c.len(),
+            first_owner: ledger
+                .tx_inputs(tx0)
+                .first()
+                .map_or(AddrId::NONE, |i| i.owner),
+            start_value: c.start_value,
+            total_peeled: c.total_peeled,
+            total_fees: c.total_fees,
+            final_change: c.final_change,
+            final_owner: c.final_owner,
+            peels: c.steps.iter().map(|s| (s.peel_to, s.peel)).collect(),
+            summary: c.summary(ledger),
+        });
+    }
+    let moves = ledger.movements.as_slice();
+    for c in detect_account(ledger, opts) {
+        let (Some(first), Some(last)) = (c.steps.first(), c.steps.last()) else {
+            continue;
+        };
+        out.push(ChainSummary {
+            model: "account",
+            asset: c.asset,
+            first_tx: moves[first.received].tx,
+            last_tx: moves[last.change_move].tx,
+            steps: c.len(),
+            first_owner: ledger.account_addr(first.acct),
+            start_value: c.start_value,
+            total_peeled: c.total_peeled,
+            total_fees: c.total_fees,
+            final_change: c.final_change,
+            final_owner: c.final_owner,
+            peels: c.steps.iter().map(|s| (s.peel_to, s.peel)).collect(),
+            summary: c.summary(ledger),
+        });
+    }
+    out
+}

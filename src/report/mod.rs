@@ -73,6 +73,10 @@ pub struct EndpointView {
     /// stopped entering one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coinjoin: Option<CoinJoinView>,
+    /// The peel chain (number in `peel_chains`, from 1) this endpoint is a
+    /// peel recipient or the final change holder of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peel_chain: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
     #[serde(skip)]
@@ -100,6 +104,32 @@ pub struct CoinJoinView {
     pub confidence: f64,
 }
 
+/// A peel chain on the trail: one step in explanations.
+#[derive(Clone, Debug, Serialize)]
+pub struct PeelChainView {
+    /// Number in the report, from 1.
+    pub id: usize,
+    /// `utxo` or `account`.
+    pub model: &'static str,
+    pub asset: String,
+    pub steps: usize,
+    pub first_tx: String,
+    pub last_tx: String,
+    pub first_owner: String,
+    #[serde(with = "dec")]
+    pub start_value: Amount,
+    #[serde(with = "dec")]
+    pub total_peeled: Amount,
+    pub peel_recipients: usize,
+    #[serde(with = "dec")]
+    pub final_change: Amount,
+    pub final_owner: String,
+    pub summary: String,
+    /// Endpoints of this trace on the chain (its peel recipients or final
+    /// change holder).
+    pub endpoints: Vec<String>,
+}
+
 /// A trace, ready to render.
 #[derive(Clone, Debug, Serialize)]
 pub struct TraceReport {
@@ -114,6 +144,8 @@ pub struct TraceReport {
     pub coinjoin: String,
     pub totals: BTreeMap<String, TotalsView>,
     pub endpoints: Vec<EndpointView>,
+    /// Peel chains that end or peel at an endpoint of this trace.
+    pub peel_chains: Vec<PeelChainView>,
     pub warnings: Vec<String>,
 }
 
@@ -192,6 +224,7 @@ impl TraceReport {
                         tx: ledger.txid(c.tx).to_string(),
                         confidence: c.confidence_ppm as f64 / 1e6,
                     }),
+                    peel_chain: None,
                     symbol: info.symbol.clone(),
                     decimals: info.decimals,
                 }
@@ -227,7 +260,63 @@ impl TraceReport {
             },
             totals,
             endpoints: eps,
+            peel_chains: Vec::new(),
             warnings,
+        }
+    }
+
+    /// List the peel chains that peel to or end at an endpoint, each once,
+    /// and mark those endpoints (a chain is one step in the explanation).
+    pub fn add_peel_chains(
+        &mut self,
+        ledger: &Ledger,
+        chains: &[crate::heuristics::peel::ChainSummary],
+    ) {
+        for c in chains {
+            let asset = &ledger.asset(c.asset).name;
+            let on: Vec<usize> = self
+                .endpoints
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| &e.asset == asset)
+                .filter(|(_, e)| {
+                    ledger
+                        .addr_id(&e.address)
+                        .is_some_and(|a| a == c.final_owner || c.peels.iter().any(|p| p.0 == a))
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if on.is_empty() {
+                continue;
+            }
+            let id = self.peel_chains.len() + 1;
+            for &i in &on {
+                self.endpoints[i].peel_chain.get_or_insert(id);
+            }
+            self.peel_chains.push(PeelChainView {
+                id,
+                model: c.model,
+                asset: asset.clone(),
+                steps: c.steps,
+                first_tx: ledger.txid(c.first_tx).to_string(),
+                last_tx: ledger.txid(c.last_tx).to_string(),
+                first_owner: ledger.address(c.first_owner).to_string(),
+                start_value: c.start_value,
+                total_peeled: c.total_peeled,
+                peel_recipients: {
+                    let mut v: Vec<_> = c.peels.iter().map(|p| p.0).collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    v.len()
+                },
+                final_change: c.final_change,
+                final_owner: ledger.address(c.final_owner).to_string(),
+                summary: c.summary.clone(),
+                endpoints: on
+                    .iter()
+                    .map(|i| self.endpoints[*i].address.clone())
+                    .collect(),
+            });
         }
     }
 }

@@ -67,6 +67,9 @@ impl Exporter for Table {
                             None => format!("via mixer {} (pass)", short(&m.pool)),
                         });
                     }
+                    if let Some(k) = e.peel_chain {
+                        labels.push(format!("peel chain [{k}]"));
+                    }
                     if let Some(c) = &e.coinjoin {
                         labels.push(format!(
                             "{} CoinJoin {} (confidence {:.2})",
@@ -134,6 +137,21 @@ impl Exporter for Table {
                     "  [NOT CONSERVED]"
                 }
             );
+        }
+        if !r.peel_chains.is_empty() {
+            let _ = writeln!(o);
+            let _ = writeln!(o, "Peel chains on the trail:");
+            for c in &r.peel_chains {
+                let _ = writeln!(
+                    o,
+                    "  [{}] {} (from {}, tx {} .. {})",
+                    c.id,
+                    c.summary,
+                    short(&c.first_owner),
+                    short(&c.first_tx),
+                    short(&c.last_tx)
+                );
+            }
         }
         for w in &r.warnings {
             let _ = writeln!(o, "warning: {w}");
