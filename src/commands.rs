@@ -840,6 +840,7 @@ pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
             )
         })? as u64;
     let mix = mixers(&ledger, &labels, &a.mixers, &mut stops, &mut cats)?;
+    let (mix_mode, cj_mode) = (mix.mode, mix.coinjoin);
     let plan = fundtrail::eval::EvalPlan {
         stops,
         min_taint,
@@ -848,6 +849,10 @@ pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
         demix: mix.demix,
         coinjoins: mix.coinjoins,
     };
+    let links = plan
+        .demix
+        .as_deref()
+        .map(|d| fundtrail::eval::evaluate_links(&ledger, &truth, d));
     let scores = fundtrail::eval::evaluate(&ledger, &truth, &policies, &plan)?;
     if a.format == TraceFormat::Json {
         let mut m = serde_json::Map::new();
@@ -867,7 +872,28 @@ pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
                 }),
             );
         }
-        let v = json!({"cases": truth.cases.len(), "min_taint": min_taint.to_string(), "min_share": a.min_share, "stop_at": cats, "policies": m});
+        let mut v = json!({"cases": truth.cases.len(), "min_taint": min_taint.to_string(), "min_share": a.min_share, "stop_at": cats, "mixer": mix_mode, "coinjoin": cj_mode, "policies": m});
+        if let Some(l) = &links {
+            let by: serde_json::Map<String, serde_json::Value> = l
+                .by_heuristic
+                .iter()
+                .map(|(h, w, ok)| {
+                    (
+                        h.to_string(),
+                        json!({"linked": w, "correct": ok, "precision": if *w > 0.0 { ok / w } else { 0.0 }}),
+                    )
+                })
+                .collect();
+            v["demix"] = json!({
+                "thief_deposits": l.deposits,
+                "thief_withdrawals": l.withdrawals,
+                "linked": l.linked,
+                "correct": l.correct,
+                "precision": l.precision,
+                "recall": l.recall,
+                "by_heuristic": by,
+            });
+        }
         return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?), None);
     }
     use std::fmt::Write as _;
@@ -882,6 +908,9 @@ pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
             cats.join(",")
         }
     );
+    if mix_mode != "pass" || cj_mode != "pass" {
+        let _ = writeln!(o, "mixers {mix_mode}, CoinJoins {cj_mode}");
+    }
     let _ = writeln!(
         o,
         "policy   precision  recall  f1     located  decoys  found/true  seconds"
@@ -900,6 +929,20 @@ pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
             s.truth,
             s.seconds
         );
+    }
+    if let Some(l) = &links {
+        let _ = writeln!(
+            o,
+            "\ndemixing links from the thief's {} deposits ({} withdrawals): precision {:.3}, recall {:.3} ({:.2} of {:.2} notes linked land on the thief's withdrawals)",
+            l.deposits, l.withdrawals, l.precision, l.recall, l.correct, l.linked
+        );
+        for (h, w, ok) in &l.by_heuristic {
+            let _ = writeln!(
+                o,
+                "  {h:<15} {w:>9.2} notes linked, precision {:.3}",
+                if *w > 0.0 { ok / w } else { 0.0 }
+            );
+        }
     }
     emit(&o, None)
 }

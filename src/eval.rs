@@ -41,6 +41,95 @@ pub struct TruthCase {
     pub launderers: Vec<String>,
     #[serde(default)]
     pub decoys: Vec<Decoy>,
+    /// The thief's mixer notes, when it used a pool.
+    #[serde(default)]
+    pub mixer: Option<TruthMixer>,
+}
+
+/// Transactions of the thief's mixer deposits and withdrawals: any of its
+/// deposits funds any of its withdrawals (notes are interchangeable).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct TruthMixer {
+    pub deposits: Vec<String>,
+    pub withdrawals: Vec<String>,
+}
+
+/// How well demixing links follow the thief's notes, over every case with
+/// mixer truth. Weights are in notes (a link of confidence 0.4 weighs 0.4).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LinkScore {
+    /// The thief's deposits and withdrawals found in the pools.
+    pub deposits: u64,
+    pub withdrawals: u64,
+    /// Weight of the links out of the thief's deposits.
+    pub linked: f64,
+    /// Of that, the weight that lands on the thief's withdrawals.
+    pub correct: f64,
+    /// `correct / linked`: where the thief's taint goes, how much is right.
+    pub precision: f64,
+    /// `correct / withdrawals`: how much of the thief's withdrawn notes the
+    /// links explain.
+    pub recall: f64,
+    /// Per heuristic (a link counts for each heuristic it carries):
+    /// (name, linked weight, correct weight).
+    pub by_heuristic: Vec<(&'static str, f64, f64)>,
+}
+
+/// Score the demixing links against the truth's mixer notes.
+pub fn evaluate_links(
+    ledger: &Ledger,
+    truth: &Truth,
+    demix: &crate::heuristics::mixer::Demix,
+) -> LinkScore {
+    use crate::heuristics::mixer::PPM;
+    let tx = |h: &String| ledger.tx_id(h);
+    let mut dep_tx = HashSet::new();
+    let mut wd_tx = HashSet::new();
+    for c in &truth.cases {
+        if let Some(m) = &c.mixer {
+            dep_tx.extend(m.deposits.iter().filter_map(tx));
+            wd_tx.extend(m.withdrawals.iter().filter_map(tx));
+        }
+    }
+    let thief_dep: Vec<bool> = demix
+        .deposits
+        .iter()
+        .map(|d| dep_tx.contains(&d.tx))
+        .collect();
+    let thief_wd: Vec<bool> = demix
+        .withdrawals
+        .iter()
+        .map(|w| wd_tx.contains(&w.tx))
+        .collect();
+    let mut out = LinkScore {
+        deposits: thief_dep.iter().filter(|x| **x).count() as u64,
+        withdrawals: thief_wd.iter().filter(|x| **x).count() as u64,
+        ..Default::default()
+    };
+    let mut per: BTreeMap<&'static str, (f64, f64)> = BTreeMap::new();
+    for l in &demix.links {
+        if !thief_dep[l.deposit as usize] {
+            continue;
+        }
+        let w = l.ppm as f64 / PPM as f64;
+        let ok = thief_wd[l.withdrawal as usize];
+        out.linked += w;
+        if ok {
+            out.correct += w;
+        }
+        for h in l.heuristics.names() {
+            let e = per.entry(h).or_default();
+            e.0 += w;
+            if ok {
+                e.1 += w;
+            }
+        }
+    }
+    let div = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    out.precision = div(out.correct, out.linked);
+    out.recall = div(out.correct, out.withdrawals as f64);
+    out.by_heuristic = per.into_iter().map(|(k, (a, b))| (k, a, b)).collect();
+    out
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -121,3 +121,30 @@ fn a_generated_folder_traces_as_its_ledger_files_labels_and_truth_are_skipped() 
     ]);
     assert_eq!(whole, named);
 }
+
+#[test]
+fn demixing_links_are_scored_and_locate_more_than_pass_or_stop() {
+    let located = |mode: &str| {
+        let v = eval_json(&["--policies", "haircut", "--mixer", mode]);
+        assert_eq!(v["mixer"], mode);
+        v["policies"]["haircut"]["located_share"].as_f64().unwrap()
+    };
+    let v = eval_json(&["--policies", "haircut", "--mixer", "demix"]);
+    let d = &v["demix"];
+    // the thief deposits 16 notes and withdraws 16 (5-6 per fresh address)
+    assert_eq!(d["thief_deposits"], 16);
+    assert_eq!(d["thief_withdrawals"], 16);
+    let precision = d["precision"].as_f64().unwrap();
+    let recall = d["recall"].as_f64().unwrap();
+    assert!(precision > 0.9 && precision <= 1.0, "{d}");
+    assert!(recall > 0.75 && recall <= 1.0, "{d}");
+    // no strong heuristic applies to fresh addresses: the window links them
+    assert!(d["by_heuristic"]["time-window"]["linked"].as_f64().unwrap() > 13.0);
+    let (demix, pass, stop) = (located("demix"), located("pass"), located("stop"));
+    assert!(
+        demix > pass && pass > stop,
+        "demix {demix}, pass {pass}, stop {stop}"
+    );
+    // pass and stop have no links to score
+    assert!(eval_json(&["--mixer", "pass"]).get("demix").is_none());
+}

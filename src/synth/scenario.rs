@@ -301,6 +301,16 @@ struct CaseOut {
     endpoints: Vec<EndOut>,
     launderers: Vec<String>,
     decoys: Vec<Amounted>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mixer: Option<MixerOut>,
+}
+
+/// The thief's notes in the mixer pool: any of its deposits funds any of
+/// its withdrawals.
+#[derive(Serialize)]
+struct MixerOut {
+    deposits: Vec<String>,
+    withdrawals: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -329,7 +339,9 @@ absorbs it), the bridge (kind bridge: it left the chain), the swap contract (kin
 addresses of the thief still holding it (kind holding); decoys are look-alike and random \
 addresses that got only dust from the thief; fees are transaction fees paid from stolen funds. \
 An endpoint with swapped_from holds what a swap paid for stolen value (another asset) and is \
-outside the identity. launderers are every intermediate address the thief controls.";
+outside the identity. launderers are every intermediate address the thief controls. mixer \
+(when the thief used the mixer pool) lists the transactions of its deposits and of its \
+withdrawals: any of its deposits funds any of its withdrawals.";
 
 pub fn write_truth(
     w: &mut impl Write,
@@ -388,6 +400,18 @@ pub fn write_truth(
                     endpoints,
                     launderers,
                     decoys,
+                    mixer: (!c.mixer_deposits.is_empty()).then(|| MixerOut {
+                        deposits: c
+                            .mixer_deposits
+                            .iter()
+                            .map(|k| super::hash_of(chain, *k))
+                            .collect(),
+                        withdrawals: c
+                            .mixer_withdrawals
+                            .iter()
+                            .map(|k| super::hash_of(chain, *k))
+                            .collect(),
+                    }),
                 }
             })
             .collect(),

@@ -61,6 +61,11 @@ pub struct Case {
     pub endpoints: BTreeMap<(Id, Asset), (u128, EndKind, Option<Asset>)>,
     pub launderers: BTreeSet<Id>,
     pub decoys: BTreeMap<(Id, Asset), u128>,
+    /// The thief's mixer notes: transaction keys of the deposits and of the
+    /// withdrawals (any of the thief's deposits funds any of its
+    /// withdrawals: the notes are interchangeable).
+    pub mixer_deposits: Vec<u64>,
+    pub mixer_withdrawals: Vec<u64>,
 }
 
 impl Case {
@@ -145,6 +150,11 @@ impl Plan {
 
     fn key(&mut self) -> u64 {
         self.next_key += 1;
+        self.next_key - 1
+    }
+
+    /// The key of the transaction made last.
+    fn last_key(&self) -> u64 {
         self.next_key - 1
     }
 
@@ -502,6 +512,8 @@ pub fn mixer(p: &mut Plan, hs: Vec<Holding>, delay: u64) -> Vec<Holding> {
                 vec![],
                 vec![],
             );
+            let k = p.last_key();
+            p.case().mixer_deposits.push(k);
         }
         notes += n as u64;
         last = last.max(b);
@@ -532,6 +544,8 @@ pub fn mixer(p: &mut Plan, hs: Vec<Holding>, delay: u64) -> Vec<Holding> {
                 vec![(ids::MIXER, w, MIXER_NOTE)],
                 vec![],
             );
+            let k = p.last_key();
+            p.case().mixer_withdrawals.push(k);
         }
         out.push(Holding {
             addr: w,
