@@ -109,8 +109,9 @@ pub struct MixerArgs {
     /// they most likely spend (address match, linked addresses, portfolios,
     /// batch cohorts, then the time window) and taint follows the links in
     /// proportion to their confidence. Endpoints reached through a pool say so.
-    #[arg(long, value_enum, default_value_t = MixerArg::Pass)]
-    pub mixer: MixerArg,
+    /// Default: `stop` when --stop-at names `mixer`, else `pass`.
+    #[arg(long, value_enum)]
+    pub mixer: Option<MixerArg>,
     /// `--mixer demix`: a withdrawal links only to deposits at most this long
     /// before it (`30m`, `48h`, `7d`, or seconds).
     #[arg(long, value_name = "DURATION", default_value = "7d")]

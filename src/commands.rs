@@ -235,8 +235,19 @@ fn mixers(
             }
         }
     }
+    let stop_named = cats.iter().any(|c| c == "mixer");
+    let mode = match a.mixer {
+        None if stop_named => MixerArg::Stop,
+        None => MixerArg::Pass,
+        Some(m) if stop_named && m != MixerArg::Stop => bail!(
+            "--mixer {} contradicts --stop-at {}: drop `mixer` from --stop-at, or use --mixer stop",
+            m.name(),
+            cats.join(",")
+        ),
+        Some(m) => m,
+    };
     let mut demix = None;
-    match a.mixer {
+    match mode {
         MixerArg::Pass => {}
         MixerArg::Stop => {
             stops.extend(pools.iter().copied());
@@ -253,7 +264,7 @@ fn mixers(
             )));
         }
     }
-    if a.mixer == MixerArg::Stop {
+    if mode == MixerArg::Stop {
         pools.clear(); // absorbed, not passed
     } else {
         stops.retain(|s| !pools.contains(s));
@@ -269,7 +280,7 @@ fn mixers(
         Some(std::sync::Arc::new(trace::CoinJoins::new(&found, stop)))
     };
     Ok(Mixers {
-        mode: a.mixer.name(),
+        mode: mode.name(),
         pools,
         demix,
         coinjoin: match a.coinjoin {

@@ -102,3 +102,29 @@ fn a_bad_window_is_refused_by_name() {
         ]))
         .stderr(no_panic());
 }
+
+#[test]
+fn stop_at_mixer_means_mixer_stop_and_contradictions_are_refused() {
+    let mut c = fundtrail();
+    c.args([
+        "trace", "--seed", SEED, "--policy", "haircut", "--format", "json",
+    ])
+    .args(["--stop-at", "exchange,mixer"])
+    .arg(fixture("demo"))
+    .arg("--labels")
+    .arg(fixture("demo-labels.csv"));
+    let v = json_ok(&mut c);
+    assert_eq!(v["mixer"], "stop");
+    let mut c = fundtrail();
+    c.args([
+        "trace", "--seed", SEED, "--policy", "haircut", "--mixer", "demix",
+    ])
+    .args(["--stop-at", "exchange,mixer"])
+    .arg(fixture("demo"));
+    c.assert()
+        .failure()
+        .stderr(stderr_has(&[
+            "--mixer demix contradicts --stop-at exchange,mixer",
+        ]))
+        .stderr(no_panic());
+}
