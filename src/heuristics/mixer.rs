@@ -22,7 +22,7 @@
 //! | `address-match` | pays the address that made the deposit | 0.95 |
 //! | `linked-address` | pays an address that had a direct transfer with the depositor before the withdrawal | 0.80 |
 //! | `portfolio` | is one of a recipient's withdrawals whose count per pool (over two or more pools) equals one depositor's deposits, and no other depositor or recipient has that portfolio | 0.85 |
-//! | `batch-cohort` | is one of `k >= 2` notes withdrawn to one address in a burst, after exactly one depositor's burst of `k` notes in the window, and no other burst of `k` competes | 0.70 |
+//! | `batch-cohort` | is one of `k >= 2` notes withdrawn to one address in a burst, after a depositor's burst of `k` notes in the window (bursts paired in time order) | 0.70, shared: `0.70 / (m n)` when the withdrawal burst fits `m` deposit bursts and the deposit burst `n` withdrawal bursts; none beyond 8 |
 //! | `time-window` | follows the deposit within the window: what the heuristics above leave of a withdrawal is shared evenly among the deposits of the window with capacity left | the share |
 //!
 //! Several heuristics on one pair combine as `1 - Π(1 - c)`. Strong pairs are
@@ -91,15 +91,12 @@ impl Heuristics {
             .collect()
     }
 
-    /// `1 - Π(1 - c)` over the strong heuristics present, in ppm.
-    fn confidence(self) -> u32 {
-        let mut miss: u64 = PPM as u64;
-        for (h, _, c) in Heuristics::ALL {
-            if self.contains(h) && c > 0 {
-                miss = miss * (PPM - c) as u64 / PPM as u64;
-            }
-        }
-        PPM - miss as u32
+    /// The heuristic's own confidence, in ppm (0 for the time window).
+    fn base(self) -> u32 {
+        Heuristics::ALL
+            .iter()
+            .find(|(h, _, _)| *h == self)
+            .map_or(0, |(_, _, c)| *c)
     }
 }
 
@@ -341,9 +338,15 @@ fn link(ledger: &Ledger, d: &mut Demix, opts: &DemixOptions) {
             .or_default()
             .push(i as u32);
     }
-    let mut pairs: BTreeMap<(u32, u32), Heuristics> = BTreeMap::new();
-    let mut mark = |dep: u32, wd: u32, h: Heuristics| {
-        pairs.entry((dep, wd)).or_default().0 |= h.0;
+    // (deposit, withdrawal) -> (heuristics, the chance all of them are
+    // wrong, in ppm): confidences combine as 1 - Π(1 - c)
+    let mut pairs: BTreeMap<(u32, u32), (Heuristics, u64)> = BTreeMap::new();
+    let mut mark_with = |dep: u32, wd: u32, h: Heuristics, c: u32| {
+        let e = pairs
+            .entry((dep, wd))
+            .or_insert((Heuristics(0), PPM as u64));
+        e.0 .0 |= h.0;
+        e.1 = e.1 * (PPM - c.min(PPM)) as u64 / PPM as u64;
     };
 
     // address match and linked addresses
@@ -352,7 +355,12 @@ fn link(ledger: &Ledger, d: &mut Demix, opts: &DemixOptions) {
         if let Some(deps) = by_depositor.get(&(x.pool, x.recipient)) {
             for &dep in deps {
                 if candidate(dep as usize, w) {
-                    mark(dep, w as u32, Heuristics::ADDRESS_MATCH);
+                    mark_with(
+                        dep,
+                        w as u32,
+                        Heuristics::ADDRESS_MATCH,
+                        Heuristics::ADDRESS_MATCH.base(),
+                    );
                 }
             }
         }
@@ -368,7 +376,12 @@ fn link(ledger: &Ledger, d: &mut Demix, opts: &DemixOptions) {
             if let Some(deps) = by_depositor.get(&(x.pool, *other)) {
                 for &dep in deps {
                     if candidate(dep as usize, w) {
-                        mark(dep, w as u32, Heuristics::LINKED_ADDRESS);
+                        mark_with(
+                            dep,
+                            w as u32,
+                            Heuristics::LINKED_ADDRESS,
+                            Heuristics::LINKED_ADDRESS.base(),
+                        );
                     }
                 }
             }
@@ -419,7 +432,12 @@ fn link(ledger: &Ledger, d: &mut Demix, opts: &DemixOptions) {
         for (pool, dv) in df {
             for (dep, wd) in dv.iter().zip(&wf[pool]) {
                 if candidate(*dep as usize, *wd as usize) {
-                    mark(*dep, *wd, Heuristics::PORTFOLIO);
+                    mark_with(
+                        *dep,
+                        *wd,
+                        Heuristics::PORTFOLIO,
+                        Heuristics::PORTFOLIO.base(),
+                    );
                 }
             }
         }
@@ -454,16 +472,23 @@ fn link(ledger: &Ledger, d: &mut Demix, opts: &DemixOptions) {
             && wb.start - db.end <= opts.window
             && dep_move[*db.items.last().unwrap_or(&0) as usize] < wd_move[wb.items[0] as usize]
     };
+    // Competing bursts share the confidence: a withdrawal burst that fits
+    // m deposit bursts, each of which fits n withdrawal bursts, links to
+    // each with 0.7 / (m n); beyond 8 candidates either way, not at all.
     for wb in &wd_bursts {
-        let mut matching = dep_bursts.iter().filter(|db| fits(db, wb));
-        let (Some(db), None) = (matching.next(), matching.next()) else {
-            continue;
-        };
-        if wd_bursts.iter().filter(|other| fits(db, other)).count() != 1 {
+        let matching: Vec<&Burst> = dep_bursts.iter().filter(|db| fits(db, wb)).collect();
+        if matching.is_empty() || matching.len() > 8 {
             continue;
         }
-        for (dep, wd) in db.items.iter().zip(&wb.items) {
-            mark(*dep, *wd, Heuristics::BATCH_COHORT);
+        for db in &matching {
+            let n = wd_bursts.iter().filter(|other| fits(db, other)).count();
+            if n > 8 {
+                continue;
+            }
+            let c = Heuristics::BATCH_COHORT.base() / (matching.len() * n) as u32;
+            for (dep, wd) in db.items.iter().zip(&wb.items) {
+                mark_with(*dep, *wd, Heuristics::BATCH_COHORT, c);
+            }
         }
     }
 
@@ -472,7 +497,7 @@ fn link(ledger: &Ledger, d: &mut Demix, opts: &DemixOptions) {
     let mut cap_wd = vec![PPM; n_wd];
     let mut strong: Vec<(u32, u32, u32, Heuristics)> = pairs
         .into_iter()
-        .map(|((dep, wd), h)| (h.confidence(), dep, wd, h))
+        .map(|((dep, wd), (h, miss))| (PPM - miss as u32, dep, wd, h))
         .collect();
     strong.sort_unstable_by(|a, b| {
         b.0.cmp(&a.0)
@@ -742,7 +767,7 @@ mod tests {
     }
 
     #[test]
-    fn batch_cohort_links_equal_bursts_unless_another_burst_competes() {
+    fn batch_cohort_links_equal_bursts_and_competing_bursts_share() {
         let mut raws = vec![
             mv(1, 0, "a", "pool", 100),
             mv(2, 0, "a", "pool", 100),
@@ -758,7 +783,18 @@ mod tests {
         let c = strong(&l, &d, Heuristics::BATCH_COHORT);
         assert_eq!(c.len(), 3);
         assert!(c.iter().all(|x| x == &("a".to_string(), "r".to_string())));
-        // c deposits three notes too: two bursts of three compete
+        assert!(d
+            .links
+            .iter()
+            .filter(|k| k.heuristics.contains(Heuristics::BATCH_COHORT))
+            .all(|k| k.ppm >= 700_000));
+        // a burst of another size is no cohort
+        let mut four = raws.clone();
+        four.push(mv(24, 0, "pool", "r", 100));
+        let l4 = ledger(four);
+        assert!(strong(&l4, &demix(&l4, &["pool"]), Heuristics::BATCH_COHORT).is_empty());
+        // c deposits three notes too: two bursts of three compete for r's
+        // and share the confidence
         raws.extend([
             mv(10, 0, "c", "pool", 100),
             mv(11, 0, "c", "pool", 100),
@@ -766,7 +802,16 @@ mod tests {
         ]);
         let l = ledger(raws);
         let d = demix(&l, &["pool"]);
-        assert!(strong(&l, &d, Heuristics::BATCH_COHORT).is_empty());
+        let c = strong(&l, &d, Heuristics::BATCH_COHORT);
+        assert_eq!(c.len(), 6, "{c:?}");
+        assert!(c.iter().all(|x| (x.0 == "a" || x.0 == "c") && x.1 == "r"));
+        let cohort: Vec<u32> = d
+            .links
+            .iter()
+            .filter(|k| k.heuristics.contains(Heuristics::BATCH_COHORT))
+            .map(|k| k.ppm)
+            .collect();
+        assert!(cohort.iter().all(|p| *p >= 350_000), "{cohort:?}");
     }
 
     #[test]

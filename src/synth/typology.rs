@@ -485,13 +485,22 @@ pub fn peel_chain(p: &mut Plan, hs: Vec<Holding>, len: usize, max_gap: u64) -> V
 
 /// Mixer (Ronin, Harmony): each holding deposits as many notes of the pool's
 /// denomination as it can afford (1 to 3 a block); `delay` blocks after the
-/// last deposit the relayer withdraws the notes, 5 or 6 to each fresh
-/// address (internal transfers from the pool), spread over hours. What
-/// cannot buy a note stays where it was.
+/// last deposit the relayer withdraws the notes (internal transfers from the
+/// pool), spread over hours. Per depositing holding, the thief is careful
+/// or slips, as Tornado Cash studies found users do:
+/// - careful (half the holdings): 5 or 6 notes to each fresh address;
+/// - batch cohort (a quarter): all the holding's notes to one fresh address
+///   in one burst, as many as were deposited together;
+/// - linked address (a quarter): the holding first pays a fresh address a
+///   little gas money (when its rest affords it), then all its notes go
+///   there over hours.
+///
+/// What cannot buy a note stays where it was.
 pub fn mixer(p: &mut Plan, hs: Vec<Holding>, delay: u64) -> Vec<Holding> {
     let (hs, small) = sift(hs);
     let mut out = Vec::new();
-    let mut notes = 0u64;
+    // per depositing holding: its address, notes, and where its rest is
+    let mut groups: Vec<(Id, u64, Option<usize>)> = Vec::new();
     let mut last = 0u64;
     for h in hs {
         let price = p.price();
@@ -515,45 +524,79 @@ pub fn mixer(p: &mut Plan, hs: Vec<Holding>, delay: u64) -> Vec<Holding> {
             let k = p.last_key();
             p.case().mixer_deposits.push(k);
         }
-        notes += n as u64;
         last = last.max(b);
         let rest = h.amount - n * (MIXER_NOTE + fee);
-        if rest > 0 {
+        let at = (rest > 0).then(|| {
             out.push(Holding {
                 amount: rest,
                 block: b,
                 ..h
             });
+            out.len() - 1
+        });
+        if n > 0 {
+            groups.push((h.addr, n as u64, at));
         }
     }
     let mut b = last + delay;
-    while notes > 0 {
-        let k = (5 + p.rng.below(2)).min(notes);
-        notes -= k;
-        let w = p.fresh();
-        for _ in 0..k {
-            b = next_block(p, b, 30);
-            let price = p.price();
-            p.eth_tx(
-                b,
-                ids::RELAYER,
-                ids::MIXER,
-                0,
-                350_000,
-                price,
-                vec![(ids::MIXER, w, MIXER_NOTE)],
-                vec![],
-            );
-            let k = p.last_key();
-            p.case().mixer_withdrawals.push(k);
+    for (depositor, mut notes, rest) in groups {
+        let style = p.rng.below(4);
+        // linked address: gas money from the depositor's rest first
+        let gas = ETH / 10;
+        let funded = if style == 3 {
+            match rest {
+                Some(r) if out[r].amount >= gas + 21_000 * 80 * GWEI => {
+                    let w = p.fresh();
+                    let price = p.price();
+                    let at = b.max(out[r].block) + 1;
+                    let fee = p.eth_tx(at, depositor, w, gas, 21_000, price, vec![], vec![]);
+                    out[r].amount -= gas + fee;
+                    out[r].block = out[r].block.max(at);
+                    b = at;
+                    Some(w)
+                }
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let mut w = funded;
+        while notes > 0 {
+            let k = if style == 2 || funded.is_some() {
+                notes
+            } else {
+                (5 + p.rng.below(2)).min(notes)
+            };
+            notes -= k;
+            let to = match w.take() {
+                Some(x) => x,
+                None => p.fresh(),
+            };
+            for _ in 0..k {
+                b = next_block(p, b, if style == 2 { 3 } else { 30 });
+                let price = p.price();
+                p.eth_tx(
+                    b,
+                    ids::RELAYER,
+                    ids::MIXER,
+                    0,
+                    350_000,
+                    price,
+                    vec![(ids::MIXER, to, MIXER_NOTE)],
+                    vec![],
+                );
+                let key = p.last_key();
+                p.case().mixer_withdrawals.push(key);
+            }
+            let extra = if Some(to) == funded { gas } else { 0 };
+            out.push(Holding {
+                addr: to,
+                asset: Asset::Eth,
+                amount: k as u128 * MIXER_NOTE + extra,
+                block: b,
+                coin: None,
+            });
         }
-        out.push(Holding {
-            addr: w,
-            asset: Asset::Eth,
-            amount: k as u128 * MIXER_NOTE,
-            block: b,
-            coin: None,
-        });
     }
     out.extend(small);
     out
@@ -928,7 +971,7 @@ mod tests {
         let last_deposit = p
             .events
             .iter()
-            .filter(|e| matches!(&e.2, Ev::Acct(t) if t.from == seed))
+            .filter(|e| matches!(&e.2, Ev::Acct(t) if t.from == seed && t.to == ids::MIXER))
             .map(|e| e.0)
             .max()
             .unwrap();
@@ -952,6 +995,50 @@ mod tests {
                 "fresh"
             );
         }
+        exact(&p, out);
+    }
+
+    #[test]
+    fn mixer_slips_give_batch_cohorts_and_linked_addresses() {
+        let (mut p, hs) = plan(Chain::Eth);
+        let hs = fan_out(&mut p, hs, 16, None);
+        let depositors: Vec<Id> = hs.iter().map(|h| h.addr).collect();
+        let out = mixer(&mut p, hs, 14_400);
+        let t = accts(&p);
+        let notes = |from: Id| {
+            t.iter()
+                .filter(|x| x.from == from && x.to == ids::MIXER)
+                .count()
+        };
+        let mut got: BTreeMap<Id, usize> = BTreeMap::new();
+        for x in t.iter().filter(|x| x.from == ids::RELAYER) {
+            *got.entry(x.internal[0].1).or_default() += 1;
+        }
+        // a linked address: a depositor paid it before the notes came
+        let linked: Vec<Id> = got
+            .keys()
+            .copied()
+            .filter(|w| t.iter().any(|x| x.to == *w && depositors.contains(&x.from)))
+            .collect();
+        assert!(!linked.is_empty());
+        for w in &linked {
+            let d = t
+                .iter()
+                .find(|x| x.to == *w && depositors.contains(&x.from))
+                .unwrap()
+                .from;
+            assert_eq!(
+                got[w],
+                notes(d),
+                "a linked address gets all its depositor's notes"
+            );
+        }
+        // a batch cohort: some address gets as many notes as one depositor
+        // made, other than 5 or 6
+        assert!(got.iter().any(|(w, k)| !linked.contains(w)
+            && *k != 5
+            && *k != 6
+            && depositors.iter().any(|d| notes(*d) == *k)));
         exact(&p, out);
     }
 
