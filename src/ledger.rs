@@ -11,8 +11,8 @@
 
 use crate::column::{Column, StringTable};
 use crate::model::{
-    canonical_address, Account, AcctId, AddrId, AssetId, AssetInfo, BlockTime, ChainModel,
-    Movement, TxId, TxInput, TxOutput, UtxoTx,
+    canonical_address, Account, AcctId, AddrId, Amount, Amt, AssetId, AssetInfo, BlockTime,
+    ChainModel, Movement, TxId, TxInput, TxOutput, UtxoTx,
 };
 
 /// Counts gathered while building a ledger, kept in the store for `stats`.
@@ -104,6 +104,9 @@ pub struct Ledger {
     pub utxo_txs: Column<UtxoTx>,
     pub inputs: Column<TxInput>,
     pub outputs: Column<TxOutput>,
+    /// The gas price each transaction's sender set (wei; indexed by `TxId`,
+    /// 0 when unknown), or empty when no export gave any.
+    pub gas_prices: Column<Amt>,
     pub info: LedgerInfo,
 }
 
@@ -201,6 +204,17 @@ impl Ledger {
     }
 
     /// Number of value movements: account movements plus UTXO inputs and outputs.
+    /// The gas price of a transaction, when the export gave one.
+    pub fn gas_price(&self, tx: TxId) -> Option<Amount> {
+        if tx == TxId::NONE {
+            return None;
+        }
+        self.gas_prices
+            .get(tx.0 as usize)
+            .map(|a| a.get())
+            .filter(|p| *p > 0)
+    }
+
     pub fn movement_count(&self) -> usize {
         self.movements.len() + self.inputs.len() + self.outputs.len()
     }

@@ -8,7 +8,7 @@
 //! completely, so that no byte string makes [`open`] (or code that indexes the
 //! ledger it returns) panic.
 //!
-//! # Format (version 2)
+//! # Format (version 3)
 //!
 //! All integers are little-endian; the file is the ledger's in-memory columns
 //! as they are, so only little-endian machines read or write it (others get an
@@ -17,19 +17,19 @@
 //! ```text
 //! offset  size  field
 //!      0     8  magic  b"FTLEDGER"
-//!      8     4  format version, u32 (2)
+//!      8     4  format version, u32 (3)
 //!     12     4  flags, u32 (0; no flags are defined)
-//!     16     8  section count, u64 (15)
-//!     24   480  section table: 15 records of 32 bytes, below
-//!    504     8  xxh3-64 of bytes 0..504 (header and table)
-//!    512     .  sections
+//!     16     8  section count, u64 (16)
+//!     24   512  section table: 16 records of 32 bytes, below
+//!    536     8  xxh3-64 of bytes 0..536 (header and table)
+//!    544     .  sections
 //! ```
 //!
 //! The magic and the version are the stable prefix: a later format may change
 //! everything after them. A section record:
 //!
 //! ```text
-//!   +0  u32  kind id (1..=15: the table lists the sections in kind order)
+//!   +0  u32  kind id (1..=16: the table lists the sections in kind order)
 //!   +4  u32  element size in bytes
 //!   +8  u64  byte offset of the section from the start of the file
 //!  +16  u64  element count
@@ -37,7 +37,7 @@
 //! ```
 //!
 //! Each section starts at the first multiple of 16 at or after the end of
-//! the one before (the first at 512), so every column can be used in place
+//! the one before (the first at 544), so every column can be used in place
 //! from a page-aligned map whatever its element type; the gaps are zero bytes
 //! and the file ends at the first multiple of 16 after the last section. The
 //! layout is thus a function of the counts alone, and writing is
@@ -60,6 +60,7 @@
 //! | 13 | UTXO inputs | `TxInput`: value (u64 low, u64 high), spent u32, owner u32, has_value u32, zero u32 | 32 |
 //! | 14 | UTXO outputs | `TxOutput`: value (u64 low, u64 high), owner u32, zero u32 | 24 |
 //! | 15 | assets and info | bytes, below | 1 |
+//! | 16 | gas prices | `Amt` per transaction id (none at all when no export gave one; 0: unknown) | 16 |
 //!
 //! Ids are `u32` indexes; `AcctId::NONE`, `AddrId::NONE`, `TxId::NONE` and
 //! `NO_OUTPUT` are `u32::MAX`. The element layouts are those of
@@ -83,18 +84,20 @@
 //! With `r(x)` = `x` rounded up to a multiple of 16, a store takes exactly
 //!
 //! ```text
-//! 512 + r(8 (A + 1)) + r(address text) + r(8 (T + 1)) + r(txid text)
+//! 544 + r(8 (A + 1)) + r(address text) + r(8 (T + 1)) + r(txid text)
 //!     + r(8 C) + r(40 M) + 2 r(4 (C + 1)) + r(4 Ms) + r(4 Md) + r(16 B)
-//!     + r(48 U) + r(32 I) + r(24 O) + r(assets and info)
+//!     + r(48 U) + r(32 I) + r(24 O) + r(assets and info) + 16 G
 //! ```
 //!
 //! bytes, for A addresses, T transaction ids, C accounts, M account movements
 //! (Ms with a sender, Md with a recipient), B blocks, U UTXO transactions, I
-//! inputs and O outputs. So an account movement takes at most 48 bytes (40
+//! inputs and O outputs, and G = T when any transaction has a gas price (G = 0
+//! otherwise, as for UTXO and native-format ledgers). So an account movement takes at most 48 bytes (40
 //! for itself, 4 in each of the two indexes), a UTXO input 32 and an output
 //! 24; an account 16, a block 16, an address or hash 8 plus its text; the
-//! fixed overhead is the 512-byte header, 24 bytes of index offsets, the
-//! assets-and-info section and at most 15 bytes of padding per section.
+//! fixed overhead is the 544-byte header, 24 bytes of index offsets, the
+//! assets-and-info section and at most 15 bytes of padding per section. Gas
+//! prices (account-model exports) add 16 bytes per transaction hash.
 //!
 //! # Opening
 //!
@@ -120,7 +123,8 @@
 //! - inputs: `spent` an output or `NO_OUTPUT`, owner an address or `NONE`;
 //!   outputs: owner an address;
 //! - string tables: offsets from 0, non-decreasing, ending at the byte count,
-//!   every string valid UTF-8.
+//!   every string valid UTF-8;
+//! - gas prices: none, or one per transaction id.
 //!
 //! Not checked (a mistake there changes results, it cannot crash): that the
 //! address and transaction tables are sorted, that the accounts are sorted,
@@ -143,16 +147,16 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::column::{Column, Map, StringTable};
 use crate::ledger::{Csr, Ledger, LedgerInfo, SourceFile};
 use crate::model::{
-    Account, AcctId, AssetInfo, BlockTime, ChainModel, MoveKind, Movement, TxId, TxInput, TxOutput,
-    UtxoTx, NO_OUTPUT,
+    Account, AcctId, Amt, AssetInfo, BlockTime, ChainModel, MoveKind, Movement, TxId, TxInput,
+    TxOutput, UtxoTx, NO_OUTPUT,
 };
 
 /// The first bytes of every store.
 pub const MAGIC: [u8; 8] = *b"FTLEDGER";
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// Number of sections.
-const N_SECTIONS: usize = 15;
+const N_SECTIONS: usize = 16;
 /// Bytes before the section table: magic, version, flags, section count.
 const PREFIX_LEN: usize = 24;
 /// Bytes per section record.
@@ -180,6 +184,7 @@ const UTXO_TXS: usize = 11;
 const INPUTS: usize = 12;
 const OUTPUTS: usize = 13;
 const META: usize = 14;
+const GAS_PRICES: usize = 15;
 
 /// Name (for messages) and element size of each section, in file order.
 const SECTIONS: [(&str, usize); N_SECTIONS] = [
@@ -198,12 +203,14 @@ const SECTIONS: [(&str, usize); N_SECTIONS] = [
     ("UTXO inputs", size_of::<TxInput>()),
     ("UTXO outputs", size_of::<TxOutput>()),
     ("assets and info", 1),
+    ("gas prices", size_of::<Amt>()),
 ];
 
 // The element layouts are the file format: if one of these fails, the model
 // changed, and so must `VERSION` (and the table in the module doc).
 const _: () = {
-    assert!(HEADER_LEN == 512 && HEADER_LEN as u64 % ALIGN == 0);
+    assert!(HEADER_LEN == 544 && HEADER_LEN as u64 % ALIGN == 0);
+    assert!(size_of::<Amt>() == 16);
     assert!(size_of::<Account>() == 8);
     assert!(offset_of!(Account, addr) == 0 && offset_of!(Account, asset) == 4);
     assert!(size_of::<Movement>() == 40);
@@ -414,6 +421,7 @@ fn sections_of<'a>(l: &'a Ledger, meta: &'a [u8]) -> [(&'a [u8], u64); N_SECTION
         raw(l.inputs.as_slice()),
         raw(l.outputs.as_slice()),
         raw(meta),
+        raw(l.gas_prices.as_slice()),
     ]
 }
 
@@ -728,6 +736,7 @@ fn build(map: &Map, s: &[Range<usize>]) -> Result<Ledger, String> {
         utxo_txs: column(map, &s[UTXO_TXS], UTXO_TXS)?,
         inputs: column(map, &s[INPUTS], INPUTS)?,
         outputs: column(map, &s[OUTPUTS], OUTPUTS)?,
+        gas_prices: column(map, &s[GAS_PRICES], GAS_PRICES)?,
         info,
     })
 }
@@ -865,7 +874,7 @@ type Check<'a> = &'a (dyn Fn() -> Result<(), String> + Sync);
 /// Check every id and range of `l` (see the module doc), in parallel; the
 /// first problem in a fixed order, so messages do not depend on timing.
 fn validate(l: &Ledger) -> Result<(), String> {
-    let checks: [Check; 9] = [
+    let checks: [Check; 10] = [
         &|| check_strings(&l.addresses, "addresses"),
         &|| check_strings(&l.txids, "transaction ids"),
         &|| check_accounts(l),
@@ -875,6 +884,14 @@ fn validate(l: &Ledger) -> Result<(), String> {
         &|| check_inputs(l),
         &|| check_utxo_txs(l),
         &|| check_outputs(l),
+        &|| {
+            let (g, t) = (l.gas_prices.len(), l.txids.len());
+            if g == 0 || g == t {
+                Ok(())
+            } else {
+                Err(format!("gas prices: {g} of them for {t} transaction ids"))
+            }
+        },
     ];
     let results: Vec<Result<(), String>> = checks.par_iter().map(|c| c()).collect();
     results.into_iter().collect()
@@ -1260,6 +1277,11 @@ mod tests {
             records: 8,
         }];
         l.info.duplicates = 3;
+        // the account transactions' gas prices (the UTXO ones have none)
+        let mut g = vec![Amt::new(0); l.txids.len()];
+        g[0] = Amt::new(31_415_926_535);
+        g[1] = Amt::new(u128::MAX);
+        l.gas_prices = g.into();
         l
     }
 
@@ -1467,10 +1489,10 @@ mod tests {
         write(&open(&p1).unwrap(), &p3).unwrap();
         assert_eq!(std::fs::read(&p3).unwrap(), b1);
         assert_eq!(&b1[0..8], b"FTLEDGER");
-        assert_eq!(le_u32(&b1, 8), 2);
+        assert_eq!(le_u32(&b1, 8), 3);
         assert_eq!(le_u32(&b1, 12), 0);
-        assert_eq!(le_u64(&b1, 16), 15);
-        assert_eq!(le_u64(&b1, 504), xxh3_64(&b1[..504]));
+        assert_eq!(le_u64(&b1, 16), 16);
+        assert_eq!(le_u64(&b1, 536), xxh3_64(&b1[..536]));
         for (i, r) in table_of(&b1).iter().enumerate() {
             assert_eq!(r.hash, xxh3_64(&b1[section(&b1, i)]));
         }
@@ -1549,7 +1571,7 @@ mod tests {
         let md = l.movements.iter().filter(|m| !m.to.is_none()).count();
         let (a_text, t_text) = (l.addresses.bytes.len(), l.txids.bytes.len());
         let meta = encode_meta(&l).len();
-        let exact = 512
+        let exact = 544
             + r(8 * (a + 1))
             + r(a_text)
             + r(8 * (t + 1))
@@ -1563,7 +1585,8 @@ mod tests {
             + r(48 * u)
             + r(32 * i)
             + r(24 * o)
-            + r(meta);
+            + r(meta)
+            + 16 * l.gas_prices.len();
         assert_eq!(size as usize, exact);
         assert_eq!((m, t, a, b), (10_000, 10_000, 186, 100));
 
@@ -1571,7 +1594,7 @@ mod tests {
         // of offset plus the text each), accounts (16 each), blocks (16
         // each) and the fixed overhead are set aside.
         let strings = 8 * a + a_text + 8 * t + t_text;
-        let fixed = 512 + 24 + 15 * 15 + meta;
+        let fixed = 544 + 24 + 15 * 16 + meta;
         let rest = size as usize - strings - 16 * c - 16 * b - fixed;
         assert!(rest <= 48 * m, "{rest} > 48 * {m}");
         eprintln!(
@@ -1613,14 +1636,14 @@ mod tests {
     #[test]
     fn another_version_is_a_version_error() {
         let mut b = encode(&sample());
-        b[8..12].copy_from_slice(&3u32.to_le_bytes());
+        b[8..12].copy_from_slice(&4u32.to_le_bytes());
         let err = decode(&b).unwrap_err();
         assert!(
             matches!(
                 err,
                 StoreError::Version {
-                    found: 3,
-                    supported: 2,
+                    found: 4,
+                    supported: 3,
                     ..
                 }
             ),
@@ -1719,8 +1742,8 @@ mod tests {
         b[12] = 1;
         assert!(corrupt_what(decode(&reseal(b))).contains("unknown header flags 0x1"));
         let mut b = good.clone();
-        b[16] = 16;
-        assert!(corrupt_what(decode(&reseal(b))).contains("16 sections"));
+        b[16] = 17;
+        assert!(corrupt_what(decode(&reseal(b))).contains("17 sections"));
         for extra in [1, 16] {
             let mut b = good.clone();
             b.extend(std::iter::repeat(0).take(extra));

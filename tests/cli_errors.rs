@@ -771,7 +771,7 @@ fn a_foreign_file_where_a_store_is_expected() {
         .assert()
         .code(1)
         .stderr(stderr_has(&[
-            "future.ftl was written by a newer fundtrail (store format 99; this build reads format 2)",
+            "future.ftl was written by a newer fundtrail (store format 99; this build reads format 3)",
         ]));
 
     // plain text named like a store

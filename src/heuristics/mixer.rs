@@ -21,6 +21,7 @@
 //! |---|---|---|
 //! | `address-match` | pays the address that made the deposit | 0.95 |
 //! | `linked-address` | pays an address that had a direct transfer with the depositor before the withdrawal | 0.80 |
+//! | `unique-gas-price` | was sent by its recipient with a gas price that exactly one deposit and this one withdrawal of the pools used, not a whole number of gwei | 0.90 |
 //! | `portfolio` | is one of a recipient's withdrawals whose count per pool (over two or more pools) equals one depositor's deposits, and no other depositor or recipient has that portfolio | 0.85 |
 //! | `batch-cohort` | is one of `k >= 2` notes withdrawn to one address in a burst, after a depositor's burst of `k` notes in the window (bursts paired in time order) | 0.70, shared: `0.70 / (m n)` when the withdrawal burst fits `m` deposit bursts and the deposit burst `n` withdrawal bursts; none beyond 8 |
 //! | `time-window` | follows the deposit within the window: what the heuristics above leave of a withdrawal is shared evenly among the deposits of the window with capacity left | the share |
@@ -29,8 +30,9 @@
 //! assigned greedily (highest confidence first, then earliest withdrawal,
 //! then earliest deposit), each taking its confidence from both capacities;
 //! the time window then shares out what is left, withdrawal by withdrawal in
-//! canonical order. Unique gas prices, also published, need per-transaction
-//! gas prices, which the ledger does not keep: not used.
+//! canonical order. Gas prices come from the exports (ethereum-etl
+//! `gas_price`, Etherscan `gasPrice`); a ledger without them (the native
+//! format) simply never matches on them.
 //!
 //! Bursts: consecutive notes of one address (deposits by it, or withdrawals
 //! to it) with gaps of at most `burst` seconds.
@@ -71,9 +73,11 @@ impl Heuristics {
     pub const PORTFOLIO: Heuristics = Heuristics(4);
     pub const BATCH_COHORT: Heuristics = Heuristics(8);
     pub const TIME_WINDOW: Heuristics = Heuristics(16);
-    const ALL: [(Heuristics, &'static str, u32); 5] = [
+    pub const UNIQUE_GAS_PRICE: Heuristics = Heuristics(32);
+    const ALL: [(Heuristics, &'static str, u32); 6] = [
         (Heuristics::ADDRESS_MATCH, "address-match", 950_000),
         (Heuristics::LINKED_ADDRESS, "linked-address", 800_000),
+        (Heuristics::UNIQUE_GAS_PRICE, "unique-gas-price", 900_000),
         (Heuristics::PORTFOLIO, "portfolio", 850_000),
         (Heuristics::BATCH_COHORT, "batch-cohort", 700_000),
         (Heuristics::TIME_WINDOW, "time-window", 0),
@@ -124,6 +128,9 @@ pub struct Withdrawal {
     /// The movements out of the pool in this transaction, in canonical order.
     pub movements: Vec<u32>,
     pub recipient: AddrId,
+    /// Who sent (and paid the fee of) the withdrawal transaction: the
+    /// recipient itself, or a relayer (`AddrId::NONE`: unknown).
+    pub sender: AddrId,
     pub time: u64,
     pub tx: TxId,
 }
@@ -283,6 +290,7 @@ pub fn analyse(ledger: &Ledger, pool_addrs: &[AddrId], opts: &DemixOptions) -> D
                         pool: p,
                         time: ledger.time_of(m.block),
                         recipient: ledger.account_addr(m.to),
+                        sender: fee_payer(ledger, main),
                         tx: m.tx,
                         movements: group,
                     });
@@ -293,6 +301,23 @@ pub fn analyse(ledger: &Ledger, pool_addrs: &[AddrId], opts: &DemixOptions) -> D
     }
     link(ledger, &mut d, opts);
     d
+}
+
+/// The address that paid the fee of movement `i`'s transaction (its
+/// movements are adjacent in canonical order), if the ledger shows it.
+fn fee_payer(ledger: &Ledger, i: u32) -> AddrId {
+    let moves = ledger.movements.as_slice();
+    let tx = moves[i as usize].tx;
+    if tx == TxId::NONE {
+        return AddrId::NONE;
+    }
+    let same = |k: &usize| moves[*k].tx == tx;
+    let before = (0..i as usize).rev().take_while(same);
+    let after = (i as usize..moves.len()).take_while(same);
+    before
+        .chain(after)
+        .find(|k| moves[*k].kind() == MoveKind::Fee)
+        .map_or(AddrId::NONE, |k| ledger.account_addr(moves[k].from))
 }
 
 /// The earliest time of a direct transfer between `a` and every address it
@@ -384,6 +409,36 @@ fn link(ledger: &Ledger, d: &mut Demix, opts: &DemixOptions) {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    // unique gas prices: a price exactly one deposit and one withdrawal
+    // used, not a whole number of gwei (wallet defaults), the withdrawal
+    // sent by its recipient (a relayer chooses its own price)
+    const GWEI: Amount = 1_000_000_000;
+    let mut by_price: BTreeMap<Amount, (Vec<u32>, Vec<u32>)> = BTreeMap::new();
+    for (i, x) in d.deposits.iter().enumerate() {
+        if let Some(p) = ledger.gas_price(x.tx) {
+            by_price.entry(p).or_default().0.push(i as u32);
+        }
+    }
+    for (i, x) in d.withdrawals.iter().enumerate() {
+        if let Some(p) = ledger.gas_price(x.tx) {
+            by_price.entry(p).or_default().1.push(i as u32);
+        }
+    }
+    by_price.retain(|p, _| p % GWEI != 0);
+    for (deps, wds) in by_price.values() {
+        if let ([dep], [wd]) = (deps.as_slice(), wds.as_slice()) {
+            let w = &d.withdrawals[*wd as usize];
+            if w.sender == w.recipient && candidate(*dep as usize, *wd as usize) {
+                mark_with(
+                    *dep,
+                    *wd,
+                    Heuristics::UNIQUE_GAS_PRICE,
+                    Heuristics::UNIQUE_GAS_PRICE.base(),
+                );
             }
         }
     }
@@ -812,6 +867,73 @@ mod tests {
             .map(|k| k.ppm)
             .collect();
         assert!(cohort.iter().all(|p| *p >= 350_000), "{cohort:?}");
+    }
+
+    /// A transaction with a gas price, paying `value` (ethereum-etl-like).
+    fn tx(block: u64, n: u32, from: &str, to: &str, value: u128, price: u128) -> Raw {
+        Raw::AccountTx(crate::ingest::raw::RawAccountTx {
+            hash: format!("g{block}-{n}"),
+            block,
+            time: block * 10,
+            tx_index: n,
+            from: from.into(),
+            to: Some(to.into()),
+            value,
+            fee: Some(21_000 * price),
+            failed: false,
+            gas_price: Some(price),
+        })
+    }
+
+    /// A withdrawal as the pool contract pays it: `sender` calls the pool
+    /// (paying the gas at `price`), the pool pays `to` in an internal call.
+    fn withdraw(block: u64, n: u32, sender: &str, to: &str, price: u128) -> Vec<Raw> {
+        let hash = format!("g{block}-{n}");
+        vec![
+            tx(block, n, sender, "pool", 0, price),
+            Raw::Internal(crate::ingest::raw::RawInternal {
+                source: crate::ingest::raw::TraceSource::EthereumEtl,
+                id: format!("{hash}-0"),
+                tx_hash: Some(hash),
+                block,
+                time: Some(block * 10),
+                tx_index: Some(n),
+                trace_address: vec![0],
+                from: Some("pool".into()),
+                to: Some(to.into()),
+                value: 100,
+                reward: false,
+                moves: true,
+            }),
+        ]
+    }
+
+    #[test]
+    fn a_gas_price_one_deposit_and_one_withdrawal_share_links_them() {
+        let pi = 31_415_926_535;
+        let mut raws = vec![
+            tx(1, 0, "a", "pool", 100, pi),
+            tx(2, 0, "b", "pool", 100, 20_000_000_001),
+            tx(3, 0, "c", "pool", 100, 30_000_000_000),
+        ];
+        // r withdraws itself at a's price; a relayer withdraws to s at b's
+        raws.extend(withdraw(5, 0, "r", "r", pi));
+        raws.extend(withdraw(6, 0, "relayer", "s", 20_000_000_001));
+        // t at c's price, but a whole number of gwei: a wallet default
+        raws.extend(withdraw(7, 0, "t", "t", 30_000_000_000));
+        let l = ledger(raws.clone());
+        let d = demix(&l, &["pool"]);
+        assert_eq!(d.withdrawals.len(), 3);
+        assert_eq!(l.address(d.withdrawals[1].sender), "relayer");
+        assert_eq!(
+            strong(&l, &d, Heuristics::UNIQUE_GAS_PRICE),
+            [("a".to_string(), "r".to_string())]
+        );
+        // a second withdrawal at a's price: no longer unique
+        raws.extend(withdraw(8, 0, "q", "q", pi));
+        let l = ledger(raws);
+        let d = demix(&l, &["pool"]);
+        assert!(strong(&l, &d, Heuristics::UNIQUE_GAS_PRICE).is_empty());
     }
 
     #[test]

@@ -626,6 +626,18 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     }
 
     phases.lap("finish: UTXO links");
+    // gas prices by transaction id, when any export gave one
+    let gas_prices: Vec<Amt> = if txs.iter().any(|t| t.gas_price.is_some()) {
+        let mut v = vec![Amt::new(0); tx_strs.len()];
+        for t in &txs {
+            if let Some(p) = t.gas_price {
+                v[t.hash as usize] = Amt::new(p);
+            }
+        }
+        v
+    } else {
+        Vec::new()
+    };
     let (addresses, txids) = rayon::join(
         || StringTable::from_strings(&addr_strs),
         || StringTable::from_strings(&tx_strs),
@@ -642,6 +654,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         utxo_txs: utxo_txs.into(),
         inputs: inputs.into(),
         outputs: outputs.into(),
+        gas_prices: gas_prices.into(),
         ..Default::default()
     };
     ledger.info.duplicates = dups;
@@ -876,5 +889,32 @@ mod tests {
             }
         }
         assert_eq!(bits.id(2, AssetId(0), &a1), AcctId::NONE);
+    }
+}
+
+#[cfg(test)]
+mod gas_tests {
+    use crate::ingest::{ingest_files, IngestOptions};
+    use crate::store;
+    use std::path::PathBuf;
+
+    #[test]
+    fn gas_prices_of_the_real_export_survive_the_store() {
+        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/ethereum-etl/blocks_17173049_17173050_transactions.json");
+        let l = ingest_files(&[p], &IngestOptions::default())
+            .expect("ingests")
+            .ledger;
+        let tx = l
+            .tx_id("0xeb107a40ba73a50c79a9f2026e902d758d1c5e5e211f7a7db1b294f88f118dd0")
+            .expect("first transaction");
+        assert_eq!(l.gas_price(tx), Some(80_869_370_967));
+        assert_eq!(l.gas_prices.len(), l.txids.len());
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("eth.ftl");
+        store::write(&l, &f).unwrap();
+        let back = store::open(&f).unwrap();
+        assert_eq!(back.gas_price(tx), Some(80_869_370_967));
+        assert_eq!(back.gas_prices.as_slice(), l.gas_prices.as_slice());
     }
 }

@@ -195,6 +195,11 @@ fn transaction<'a>(r: &Record<'a>) -> Result<AccountTxRef<'a>, FieldError> {
             ),
         ));
     }
+    let gas_price = match (given(r.gas_price), given(r.receipt_effective_gas_price)) {
+        (Some(p), _) => Some(amount(p, "wei", || "gas_price".into())?),
+        (None, Some(p)) => Some(amount(p, "wei", || "receipt_effective_gas_price".into())?),
+        (None, None) => None,
+    };
     Ok(AccountTxRef {
         hash,
         block,
@@ -205,6 +210,7 @@ fn transaction<'a>(r: &Record<'a>) -> Result<AccountTxRef<'a>, FieldError> {
         value,
         fee,
         failed,
+        gas_price,
     })
 }
 
@@ -460,6 +466,7 @@ mod tests {
                 value: 1_642_894_143,
                 fee: Some(85_143 * 80_869_370_967),
                 failed: false,
+                gas_price: Some(80_869_370_967),
             }
         );
     }

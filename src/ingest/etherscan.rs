@@ -125,6 +125,10 @@ fn transaction(r: &Record) -> Result<Raw, FieldError> {
             ),
         ));
     }
+    let gas_price = match given(r.gas_price) {
+        Some(p) => Some(amount(p, "wei", || "gasPrice".into())?),
+        None => None,
+    };
     Ok(Raw::AccountTx(RawAccountTx {
         hash,
         block,
@@ -135,6 +139,7 @@ fn transaction(r: &Record) -> Result<Raw, FieldError> {
         value,
         fee,
         failed,
+        gas_price,
     }))
 }
 
@@ -344,6 +349,7 @@ mod tests {
                 value: 0,
                 fee: Some(6_005_925 * 20_000_000_000),
                 failed: false,
+                gas_price: Some(20_000_000_000),
             })]
         );
     }

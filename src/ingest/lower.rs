@@ -419,6 +419,7 @@ pub struct LTx {
     pub value: Amount,
     pub fee: Option<Amount>,
     pub failed: bool,
+    pub gas_price: Option<Amount>,
     pub loc: Loc,
 }
 
@@ -535,6 +536,7 @@ impl Lowered {
                 value: t.value,
                 fee: t.fee,
                 failed: t.failed,
+                gas_price: t.gas_price,
                 loc,
             }),
             RawRef::Token(t) => {
@@ -585,6 +587,7 @@ impl Lowered {
                 value: t.value,
                 fee: t.fee,
                 failed: t.failed,
+                gas_price: t.gas_price,
                 loc,
             }),
             Raw::Token(t) => {

@@ -44,6 +44,8 @@ pub struct RawAccountTx {
     pub fee: Option<Amount>,
     /// `receipt_status == 0` / `isError == "1"`: no value moves, the fee is paid.
     pub failed: bool,
+    /// The gas price the sender set (wei), when the export gives it.
+    pub gas_price: Option<Amount>,
 }
 
 /// A token transfer (ethereum-etl `token_transfer`, Etherscan `tokentx`).
@@ -197,6 +199,7 @@ pub struct AccountTxRef<'a> {
     pub value: Amount,
     pub fee: Option<Amount>,
     pub failed: bool,
+    pub gas_price: Option<Amount>,
 }
 
 /// [`RawTokenTransfer`] with borrowed strings.
@@ -241,6 +244,7 @@ impl RawRef<'_> {
                 value: t.value,
                 fee: t.fee,
                 failed: t.failed,
+                gas_price: t.gas_price,
             }),
             RawRef::Token(t) => Raw::Token(RawTokenTransfer {
                 tx_hash: own(t.tx_hash),
