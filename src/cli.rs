@@ -42,6 +42,37 @@ pub enum Command {
     Eval(EvalArgs),
     /// Show what label files say: counts by category and source, or one address's labels.
     Labels(LabelsArgs),
+    /// Find laundering structures in a ledger: mixer pools (labelled `mixer`)
+    /// with their demixing links, CoinJoins, and peel chains.
+    Detect(DetectArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DetectArgs {
+    /// Ledger export files or directories, or one store file.
+    #[arg(required = true, value_name = "FILES|STORE")]
+    pub inputs: Vec<PathBuf>,
+    /// Label files or folders; addresses labelled `mixer` are the pools.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Vec<PathBuf>,
+    /// Demixing window (`30m`, `48h`, `7d`, or seconds).
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub demix_window: String,
+    /// Notes of one address this close together form a burst.
+    #[arg(long, value_name = "DURATION", default_value = "1d")]
+    pub demix_burst: String,
+    /// Shortest peel chain listed, in steps.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub min_peel_steps: usize,
+    /// List at most this many CoinJoins and peel chains each (the counts
+    /// cover all of them); 0 lists all.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Table)]
+    pub format: TraceFormat,
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 #[derive(Args, Debug)]

@@ -1,8 +1,8 @@
 //! The commands: each reads its inputs, calls the library, and renders.
 
 use crate::cli::{
-    CoinJoinArg, EvalArgs, GenArgs, IngestArgs, InputArgs, InspectArgs, LabelsArgs, MixerArg,
-    OnErrorArg, PolicyArg, StatsArgs, TraceArgs, TraceFormat,
+    CoinJoinArg, DetectArgs, EvalArgs, GenArgs, IngestArgs, InputArgs, InspectArgs, LabelsArgs,
+    MixerArg, OnErrorArg, PolicyArg, StatsArgs, TraceArgs, TraceFormat,
 };
 use anyhow::{bail, Context, Result};
 use fundtrail::ingest::{self, IngestOptions, OnError};
@@ -1022,6 +1022,208 @@ pub fn labels(a: &LabelsArgs) -> Result<()> {
     o.push_str("by source (addresses):\n");
     for (s, n) in &sources {
         o.push_str(&format!("  {n:>7}  {s}\n"));
+    }
+    emit(&o, None)
+}
+
+/// `fundtrail detect`: mixer pools and their links, CoinJoins, peel chains.
+pub fn detect(a: &DetectArgs, quiet: bool) -> Result<()> {
+    use fundtrail::heuristics::{coinjoin, mixer, peel};
+    let window = parse_duration("--demix-window", &a.demix_window)?;
+    let burst = parse_duration("--demix-burst", &a.demix_burst)?;
+    let ledger = load(&a.inputs, &a.input, quiet)?;
+    let labels = LabelSet::load(&a.labels).map_err(said)?;
+    let mut pools: Vec<AddrId> = labels
+        .by_address
+        .iter()
+        .filter(|(_, ls)| ls.iter().any(|l| l.category == "mixer"))
+        .filter_map(|(addr, _)| ledger.addr_id(addr))
+        .collect();
+    pools.sort_unstable();
+    let d = mixer::analyse(&ledger, &pools, &mixer::DemixOptions { window, burst });
+    let cjs = coinjoin::detect_all(&ledger);
+    let opts = peel::PeelOptions {
+        min_len: a.min_peel_steps.max(1),
+        ..Default::default()
+    };
+    let chains = peel::detect_all(&ledger, &opts);
+    let top = |n: usize| if a.top == 0 { n } else { n.min(a.top) };
+    let amount = |asset: fundtrail::model::AssetId, v: u128| {
+        let info = ledger.asset(asset);
+        human(v, info.symbol.as_deref(), info.decimals, &info.name)
+    };
+
+    // per pool: notes and link weight by heuristic
+    let pool_rows: Vec<serde_json::Value> = d
+        .pools
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let i = i as u32;
+            let deposits = d.deposits.iter().filter(|x| x.pool == i).count();
+            let withdrawals = d.withdrawals.iter().filter(|x| x.pool == i).count();
+            let mut by: std::collections::BTreeMap<&str, f64> = Default::default();
+            let mut links = 0;
+            for l in d
+                .links
+                .iter()
+                .filter(|l| d.deposits[l.deposit as usize].pool == i)
+            {
+                links += 1;
+                for h in l.heuristics.names() {
+                    *by.entry(h).or_default() += l.ppm as f64 / mixer::PPM as f64;
+                }
+            }
+            json!({
+                "address": ledger.address(p.addr),
+                "asset": ledger.asset(p.asset).name,
+                "denomination": p.denomination.to_string(),
+                "deposits": deposits,
+                "withdrawals": withdrawals,
+                "links": links,
+                "linked_notes": by,
+            })
+        })
+        .collect();
+    let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
+    for c in &cjs {
+        *kinds.entry(c.kind.name()).or_default() += 1;
+    }
+    let mut ranked: Vec<&coinjoin::CoinJoin> = cjs.iter().collect();
+    ranked.sort_by(|x, y| {
+        y.confidence
+            .total_cmp(&x.confidence)
+            .then(y.equal_outputs.cmp(&x.equal_outputs))
+            .then(x.tx.cmp(&y.tx))
+    });
+    let cj_rows: Vec<serde_json::Value> = ranked[..top(ranked.len())]
+        .iter()
+        .map(|c| {
+            let t = &ledger.utxo_txs[c.tx];
+            json!({
+                "tx": ledger.txid(t.txid),
+                "block": t.block,
+                "kind": c.kind.name(),
+                "confidence": c.confidence,
+                "denomination": c.denomination.to_string(),
+                "equal_outputs": c.equal_outputs,
+                "inputs": c.inputs,
+                "distinct_input_owners": c.distinct_input_owners,
+            })
+        })
+        .collect();
+    let mut longest: Vec<&peel::ChainSummary> = chains.iter().collect();
+    longest.sort_by(|x, y| {
+        y.total_peeled
+            .cmp(&x.total_peeled)
+            .then(y.steps.cmp(&x.steps))
+    });
+    let peel_rows: Vec<serde_json::Value> = longest[..top(longest.len())]
+        .iter()
+        .map(|c| {
+            json!({
+                "model": c.model,
+                "asset": ledger.asset(c.asset).name,
+                "steps": c.steps,
+                "first_tx": ledger.txid(c.first_tx),
+                "last_tx": ledger.txid(c.last_tx),
+                "first_owner": ledger.address(c.first_owner),
+                "start_value": c.start_value.to_string(),
+                "total_peeled": c.total_peeled.to_string(),
+                "final_change": c.final_change.to_string(),
+                "final_owner": ledger.address(c.final_owner),
+                "summary": c.summary,
+            })
+        })
+        .collect();
+    if a.format == TraceFormat::Json {
+        let v = json!({
+            "mixer_pools": pool_rows,
+            "demix_window_seconds": window,
+            "coinjoins": {"count": cjs.len(), "by_kind": kinds, "top": cj_rows},
+            "peel_chains": {"count": chains.len(), "top": peel_rows},
+        });
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?), None);
+    }
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = writeln!(o, "Mixer pools ({}):", d.pools.len());
+    if d.pools.is_empty() {
+        let _ = writeln!(
+            o,
+            "  none (pools are the addresses labelled `mixer` in --labels)"
+        );
+    }
+    for (p, row) in d.pools.iter().zip(&pool_rows) {
+        let by = row["linked_notes"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| format!("{k} {:.2}", v.as_f64().unwrap_or(0.0)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  {} notes of {}: {} deposits, {} withdrawals, {} links (notes linked: {})",
+            ledger.address(p.addr),
+            amount(p.asset, p.denomination),
+            row["deposits"],
+            row["withdrawals"],
+            row["links"],
+            if by.is_empty() {
+                "none".to_string()
+            } else {
+                by
+            }
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\nCoinJoins ({}{}):",
+        cjs.len(),
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ": {}",
+                kinds
+                    .iter()
+                    .map(|(k, n)| format!("{n} {k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    for c in &ranked[..top(ranked.len())] {
+        let t = &ledger.utxo_txs[c.tx];
+        let _ = writeln!(
+            o,
+            "  {} block {}: {} (confidence {:.2}), {} equal outputs of {}, {} inputs",
+            ledger.txid(t.txid),
+            t.block,
+            c.kind.name(),
+            c.confidence,
+            c.equal_outputs,
+            amount(t.asset, c.denomination),
+            c.inputs
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\nPeel chains ({}, at least {} steps):",
+        chains.len(),
+        opts.min_len
+    );
+    for c in &longest[..top(longest.len())] {
+        let _ = writeln!(
+            o,
+            "  {} (from {}, tx {})",
+            c.summary,
+            ledger.address(c.first_owner),
+            ledger.txid(c.first_tx)
+        );
     }
     emit(&o, None)
 }

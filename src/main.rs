@@ -18,6 +18,7 @@ fn main() {
         Command::Gen(a) => commands::gen(a),
         Command::Eval(a) => commands::eval(a, cli.quiet),
         Command::Labels(a) => commands::labels(a),
+        Command::Detect(a) => commands::detect(a, cli.quiet),
     };
     if let Err(e) = result {
         eprintln!("fundtrail: error: {e:#}");

@@ -128,3 +128,44 @@ fn stop_at_mixer_means_mixer_stop_and_contradictions_are_refused() {
         ]))
         .stderr(no_panic());
 }
+
+fn detect(args: &[&str], inputs: &[&str]) -> serde_json::Value {
+    let mut c = fundtrail();
+    c.args(["detect", "--format", "json", "--top", "0"])
+        .args(args);
+    for i in inputs {
+        c.arg(fixture(i));
+    }
+    json_ok(&mut c)
+}
+
+#[test]
+fn detect_lists_the_pool_its_notes_and_the_peel_chains() {
+    let v = detect(
+        &[
+            "--labels",
+            fixture("synth/lazarus-eth/labels.csv").to_str().unwrap(),
+        ],
+        &["synth/lazarus-eth"],
+    );
+    let pools = v["mixer_pools"].as_array().unwrap();
+    assert_eq!(pools.len(), 1);
+    assert_eq!(pools[0]["denomination"], "100000000000000000000");
+    // 16 of the thief's notes among clean users' deposits and withdrawals
+    assert_eq!(pools[0]["deposits"], 22);
+    assert_eq!(pools[0]["withdrawals"], 18);
+    assert_eq!(v["peel_chains"]["count"], 1);
+    assert_eq!(v["peel_chains"]["top"][0]["steps"], 5);
+    // the Bitfinex-like ledger: exactly the generated chains, none of the
+    // background's hot-wallet payouts (change back to the payer)
+    let v = detect(&[], &["synth/bitfinex-btc/transactions.json"]);
+    let steps: Vec<u64> = v["peel_chains"]["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["steps"].as_u64().unwrap())
+        .collect();
+    assert_eq!(steps, [16, 16, 10, 10, 10, 10, 10, 10, 10, 10, 10]);
+    assert_eq!(v["coinjoins"]["count"], 0);
+    assert!(v["mixer_pools"].as_array().unwrap().is_empty());
+}

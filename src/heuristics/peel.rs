@@ -3,8 +3,9 @@
 //! A peel chain (Bitfinex 2016) moves a large amount through a run of steps;
 //! each step sends a small "peel" to some address and forwards the large
 //! "change" to a fresh address, which makes the next step. In the UTXO model
-//! a step is a one-input, two-output transaction and the chain follows the
-//! change output to the transaction that spends it; in the account model a
+//! a step is a one-input, two-output transaction whose change goes to
+//! another address than the input's, and the chain follows the change
+//! output to the transaction that spends it; in the account model a
 //! step is an account that receives once and sends exactly twice.
 //!
 //! Both detectors are pure functions of the ledger, linear in its size, and
@@ -160,6 +161,11 @@ fn utxo_step(ledger: &Ledger, t: usize, opts: &PeelOptions) -> Option<PeelStep> 
     let first_is_peel = split(value, o0.value(), o1.value(), 0, opts)?;
     let (p, c) = if first_is_peel { (0, 1) } else { (1, 0) };
     let outs = [o0, o1];
+    // change back to the spender (a wallet paying out, an exchange's hot
+    // wallet batching withdrawals) is not a peel: peels move to fresh change
+    if outs[c].owner == input.owner && input.owner != AddrId::NONE {
+        return None;
+    }
     let (peel, change) = (outs[p].value(), outs[c].value());
     Some(PeelStep {
         tx: t,
@@ -944,4 +950,62 @@ pub fn detect_all(ledger: &Ledger, opts: &PeelOptions) -> Vec<ChainSummary> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod reuse_tests {
+    use super::*;
+    use crate::ingest::build::build;
+    use crate::ingest::raw::{BlockRef, Raw, RawInput, RawOutput, RawUtxoTx};
+    use crate::ingest::Loc;
+
+    fn utx(txid: &str, block: u64, prev: Option<&str>, outs: &[(&str, u128)]) -> Raw {
+        Raw::Utxo(RawUtxoTx {
+            txid: txid.into(),
+            block: BlockRef::Height(block),
+            index: Some(0),
+            time: block,
+            coinbase: prev.is_none(),
+            asset: "BTC".into(),
+            inputs: prev
+                .map(|p| RawInput {
+                    prev_txid: p.into(),
+                    vout: 1,
+                    owner: None,
+                    value: None,
+                })
+                .into_iter()
+                .collect(),
+            outputs: outs
+                .iter()
+                .map(|(o, v)| RawOutput {
+                    owner: o.to_string(),
+                    value: *v,
+                })
+                .collect(),
+        })
+    }
+
+    #[test]
+    fn a_wallet_paying_out_with_change_to_itself_is_no_peel_chain() {
+        // a hot wallet pays four customers, its change back to itself
+        let mut raws = vec![utx("c", 1, None, &[("x", 1), ("hot", 1_000_000)])];
+        let mut prev = "c".to_string();
+        let mut left = 1_000_000u128;
+        for k in 0..4 {
+            left -= 10_000 + 100;
+            let id = format!("p{k}");
+            raws.push(utx(
+                &id,
+                2 + k,
+                Some(&prev),
+                &[(&format!("u{k}"), 10_000), ("hot", left)],
+            ));
+            prev = id;
+        }
+        let l = build(raws.into_iter().map(|r| (r, Loc::default())).collect(), &[])
+            .unwrap()
+            .ledger;
+        assert!(detect_utxo(&l, &PeelOptions::default()).is_empty());
+    }
 }
