@@ -31,7 +31,6 @@ struct Slot<A> {
     st: A,
     hops: u32,
     role: u8,
-    via: Via,
 }
 
 /// The mixer passage by which taint reached an account: the pool's address
@@ -88,6 +87,9 @@ struct Replay<'a, P: TaintPolicy> {
     claims: FxHashMap<u32, (Amount, u32)>,
     /// pool slot -> taint reserved for its links and not yet claimed
     reserve: FxHashMap<u32, Amount>,
+    /// slot -> the mixer passage its taint arrived by (few accounts have
+    /// one: kept apart so slots stay small)
+    via: FxHashMap<u32, Via>,
 }
 
 impl<P: TaintPolicy> Replay<'_, P> {
@@ -130,6 +132,44 @@ impl<P: TaintPolicy> Replay<'_, P> {
         reserved
     }
 
+    /// A debit of a mixer pool: what the withdrawal's links claim (all
+    /// tainted), then the rest under the pool's policy.
+    #[cold]
+    #[inline(never)]
+    fn pool_debit(&mut self, idx: u32, m: &Movement, from: usize) -> (P::Parcel, u32, Via) {
+        let amount = m.amount();
+        let (claim, ppm) = self.claims.remove(&idx).unwrap_or((0, 0));
+        let claim = claim.min(amount);
+        let s = &mut self.slots[from];
+        let (p, _) = P::debit(&mut s.st, amount - claim, false);
+        let pool = self.ledger.account_addr(m.from);
+        let via = if claim > 0 {
+            if let Some(r) = self.reserve.get_mut(&(from as u32)) {
+                *r -= claim;
+            }
+            Via { pool, ppm }
+        } else {
+            Via { pool, ppm: PASS }
+        };
+        (P::tainted(claim).join(p), s.hops, via)
+    }
+
+    /// A credit of a mixer pool: under demixing, the deposit's links
+    /// reserve their shares and the rest goes to the pool.
+    #[cold]
+    #[inline(never)]
+    fn pool_credit(&mut self, idx: u32, to: usize, taint: Amount, parcel: P::Parcel) -> P::Parcel {
+        let Some(demix) = self.demix else {
+            return parcel;
+        };
+        let reserved = self.reserve_links(demix, idx, taint);
+        if reserved == 0 {
+            return parcel;
+        }
+        *self.reserve.entry(to as u32).or_insert(0) += reserved;
+        parcel.without_taint(reserved)
+    }
+
     #[inline]
     fn apply(&mut self, idx: u32, m: &Movement) {
         let asset = m.asset;
@@ -146,21 +186,7 @@ impl<P: TaintPolicy> Replay<'_, P> {
                 // service: nothing tainted leaves.
                 (P::clean(amount), NO_HOPS, Via::NONE)
             } else if self.slots[from].role == POOL {
-                // what the withdrawal's links claim, then the pool's policy
-                let (claim, ppm) = self.claims.remove(&idx).unwrap_or((0, 0));
-                let claim = claim.min(amount);
-                let s = &mut self.slots[from];
-                let (p, _) = P::debit(&mut s.st, amount - claim, false);
-                let pool = self.ledger.account_addr(m.from);
-                let via = if claim > 0 {
-                    if let Some(r) = self.reserve.get_mut(&(from as u32)) {
-                        *r -= claim;
-                    }
-                    Via { pool, ppm }
-                } else {
-                    Via { pool, ppm: PASS }
-                };
-                (P::tainted(claim).join(p), s.hops, via)
+                self.pool_debit(idx, m, from)
             } else {
                 let s = &mut self.slots[from];
                 let is_seed = s.role == SEED;
@@ -169,7 +195,12 @@ impl<P: TaintPolicy> Replay<'_, P> {
                 if is_seed && shortfall > 0 {
                     self.books.at(asset).seeded += shortfall;
                 }
-                (p, h, s.via)
+                let via = if self.via.is_empty() {
+                    Via::NONE
+                } else {
+                    self.via.get(&(from as u32)).copied().unwrap_or(Via::NONE)
+                };
+                (p, h, via)
             };
         let mut next_hops = from_hops.saturating_add(1);
         if !self.roles.seed_tx.is_empty() && self.roles.seed_tx.contains(&m.tx) {
@@ -217,19 +248,22 @@ impl<P: TaintPolicy> Replay<'_, P> {
         }
         if taint > 0 {
             s.hops = s.hops.min(next_hops);
-            s.via.merge(via);
+            if via != Via::NONE {
+                mark_via(&mut self.via, to, via);
+            }
         }
         if s.role == POOL {
-            if let Some(demix) = self.demix {
-                let reserved = self.reserve_links(demix, idx, taint);
-                if reserved > 0 {
-                    *self.reserve.entry(to as u32).or_insert(0) += reserved;
-                    parcel = parcel.without_taint(reserved);
-                }
-            }
+            parcel = self.pool_credit(idx, to, taint, parcel);
         }
         P::credit(&mut self.slots[to].st, parcel);
     }
+}
+
+/// Record that taint reached slot `to` through a mixer passage.
+#[cold]
+#[inline(never)]
+fn mark_via(via: &mut FxHashMap<u32, Via>, to: usize, v: Via) {
+    via.entry(to as u32).or_insert(Via::NONE).merge(v);
 }
 
 pub(crate) fn replay<P: TaintPolicy>(
@@ -259,7 +293,7 @@ pub(crate) fn replay<P: TaintPolicy>(
                 SEED
             } else if roles.stop.contains(&addr) {
                 STOP
-            } else if plan.mixers.contains(&addr)
+            } else if (!plan.mixers.is_empty() && plan.mixers.contains(&addr))
                 || plan
                     .demix
                     .as_ref()
@@ -273,7 +307,6 @@ pub(crate) fn replay<P: TaintPolicy>(
                 st: P::Acct::default(),
                 hops: if role == SEED { 0 } else { NO_HOPS },
                 role,
-                via: Via::NONE,
             }
         })
         .collect();
@@ -288,6 +321,7 @@ pub(crate) fn replay<P: TaintPolicy>(
         demix: plan.demix.as_deref(),
         claims: FxHashMap::default(),
         reserve: FxHashMap::default(),
+        via: FxHashMap::default(),
     };
     let all = ledger.movements.as_slice();
     match &cone.moves {
@@ -316,7 +350,7 @@ pub(crate) fn replay<P: TaintPolicy>(
                 tainted: t,
                 kind: EndpointKind::Holding,
                 hops: s.hops,
-                mixer: s.via.passage(),
+                mixer: r.via.get(&(k as u32)).and_then(|v| v.passage()),
                 coinjoin: None,
             });
         }
