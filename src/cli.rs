@@ -225,6 +225,17 @@ pub enum TraceFormat {
     Json,
 }
 
+/// Output formats of a trace.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A ranked table for the terminal.
+    Table,
+    /// SPEC.md §5 plus scores, mixer/CoinJoin/peel-chain facts and the run manifest.
+    Json,
+    /// One row per endpoint (RFC 4180).
+    Csv,
+}
+
 #[derive(Args, Debug)]
 pub struct TraceArgs {
     /// Ledger export files or directories, or one store file.
@@ -251,8 +262,12 @@ pub struct TraceArgs {
     #[arg(long, value_name = "N", default_value = "0")]
     pub min_taint: String,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = TraceFormat::Table)]
-    pub format: TraceFormat,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// List only the N best-ranked endpoints in the table and CSV (the
+    /// totals cover all; JSON always lists all).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
     /// Write the result to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -2,7 +2,7 @@
 
 use crate::cli::{
     CoinJoinArg, DetectArgs, EvalArgs, GenArgs, IngestArgs, InputArgs, InspectArgs, LabelsArgs,
-    MixerArg, OnErrorArg, PolicyArg, StatsArgs, TraceArgs, TraceFormat,
+    MixerArg, OnErrorArg, PolicyArg, ReportFormat, StatsArgs, TraceArgs, TraceFormat,
 };
 use anyhow::{bail, Context, Result};
 use fundtrail::ingest::{self, IngestOptions, OnError};
@@ -204,6 +204,84 @@ fn parse_duration(flag: &str, s: &str) -> Result<u64> {
         .ok_or_else(|| {
             anyhow::anyhow!("{flag}: {s:?} is not a duration (give 30m, 48h, 7d or seconds)")
         })
+}
+
+/// The run manifest of a trace: the version, every input and label file
+/// with its sha256 (directories expanded as `ingest` reads them), and every
+/// parameter that shapes the result.
+fn trace_manifest(a: &TraceArgs, mix: &Mixers) -> Result<report::Manifest> {
+    let hash = |p: &Path| {
+        report::InputFile::of(p)
+            .with_context(|| format!("reading {} for the manifest", p.display()))
+    };
+    let inputs = if a.inputs.len() == 1 && a.inputs[0].is_file() && store::is_store(&a.inputs[0]) {
+        vec![hash(&a.inputs[0])?]
+    } else {
+        ingest::expand_paths(&a.inputs)
+            .map_err(said)?
+            .iter()
+            .map(|p| hash(p))
+            .collect::<Result<Vec<_>>>()?
+    };
+    let mut labels = Vec::new();
+    for l in &a.labels {
+        if l.is_dir() {
+            let mut files = Vec::new();
+            collect_files(l, &mut files);
+            for f in files {
+                labels.push(hash(&f)?);
+            }
+        } else {
+            labels.push(hash(l)?);
+        }
+    }
+    let mut p = std::collections::BTreeMap::new();
+    p.insert("policy".into(), json!(policy_of(a.policy).name()));
+    p.insert("seeds".into(), json!(a.seeds));
+    p.insert("seed_txs".into(), json!(a.seed_txs));
+    p.insert("stop_at".into(), json!(a.stop_at));
+    p.insert("min_taint".into(), json!(a.min_taint));
+    p.insert("mixer".into(), json!(mix.mode));
+    p.insert("demix_window".into(), json!(a.mixers.demix_window));
+    p.insert("demix_burst".into(), json!(a.mixers.demix_burst));
+    p.insert("coinjoin".into(), json!(mix.coinjoin));
+    p.insert(
+        "on_error".into(),
+        json!(format!("{:?}", a.input.on_error).to_lowercase()),
+    );
+    if let Some(c) = &a.cases {
+        p.insert("cases".into(), json!(hash(c)?));
+    }
+    Ok(report::Manifest {
+        fundtrail: env!("CARGO_PKG_VERSION"),
+        command: "trace".into(),
+        inputs,
+        labels,
+        parameters: p,
+    })
+}
+
+/// Every regular file under `dir`, sorted, hidden ones skipped.
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        let hidden = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if p.is_dir() {
+            collect_files(&p, out);
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
 }
 
 /// Mixer pools for a trace: the addresses labelled `mixer`; `stop` adds
@@ -424,11 +502,12 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
         }
     }
     let mix = mixers(&ledger, &labels, &a.mixers, &mut stops, &mut cats)?;
-    let fmt = match a.format {
-        TraceFormat::Table => "table",
-        TraceFormat::Json => "json",
+    let exporter: Box<dyn report::Exporter> = match a.format {
+        ReportFormat::Table => Box::new(report::table::Table { top: a.top }),
+        ReportFormat::Json => Box::new(report::json::Json),
+        ReportFormat::Csv => Box::new(report::csv::Csv { top: a.top }),
     };
-    let exporter = report::exporter(fmt).context("unknown format")?;
+    let manifest = trace_manifest(a, &mix)?;
     let Some(cases) = cases else {
         let case = Case {
             name: String::new(),
@@ -437,7 +516,8 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
             policy,
             min_taint,
         };
-        let rep = run_case(&ledger, &labels, &stops, &cats, &mix, &case)?;
+        let mut rep = run_case(&ledger, &labels, &stops, &cats, &mix, &case)?;
+        rep.manifest = manifest;
         return emit(&exporter.render(&rep), a.out.as_deref());
     };
     // Many thefts: traced in parallel, written in the file's order.
@@ -454,21 +534,50 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
     bar.finish_and_clear();
     let mut out = String::new();
     let mut failed = 0;
+    if a.format == ReportFormat::Csv {
+        // one table: the case's name first on every row
+        out.push_str("case,");
+        out.push_str(&report::csv::HEADER.join(","));
+        out.push_str("\r\n");
+    }
     for (c, r) in cases.iter().zip(&results) {
         match (r, a.format) {
-            (Ok(rep), TraceFormat::Json) => {
+            (Ok(rep), ReportFormat::Csv) => {
+                let body = exporter.render(rep);
+                for line in body.split("\r\n").skip(1).filter(|l| !l.is_empty()) {
+                    out.push_str(&report::csv::cell(&c.name));
+                    out.push(',');
+                    out.push_str(line);
+                    out.push_str("\r\n");
+                }
+            }
+            (Err(e), ReportFormat::Csv) => {
+                failed += 1;
+                eprintln!("fundtrail: case {}: {e:#}", c.name);
+            }
+            (Ok(rep), ReportFormat::Json) => {
+                // the case's own manifest: the single trace that gives it,
+                // and where it came from
+                let mut rep = rep.clone();
+                rep.manifest = manifest.clone();
+                let p = &mut rep.manifest.parameters;
+                p.insert("policy".into(), json!(c.policy.name()));
+                p.insert("seeds".into(), json!(c.seeds));
+                p.insert("seed_txs".into(), json!(c.seed_txs));
+                p.insert("min_taint".into(), json!(c.min_taint.to_string()));
+                p.insert("case".into(), json!(c.name));
                 out.push_str(&serde_json::to_string(&CaseResult {
                     name: &c.name,
-                    report: rep,
+                    report: &rep,
                 })?);
                 out.push('\n');
             }
-            (Ok(rep), TraceFormat::Table) => {
+            (Ok(rep), ReportFormat::Table) => {
                 out.push_str(&format!("== case {} ==\n", c.name));
                 out.push_str(&exporter.render(rep));
                 out.push('\n');
             }
-            (Err(e), TraceFormat::Json) => {
+            (Err(e), ReportFormat::Json) => {
                 failed += 1;
                 let error = format!("{e:#}");
                 out.push_str(&serde_json::to_string(&CaseError {
@@ -477,7 +586,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
                 })?);
                 out.push('\n');
             }
-            (Err(e), TraceFormat::Table) => {
+            (Err(e), ReportFormat::Table) => {
                 failed += 1;
                 out.push_str(&format!("== case {} ==\nerror: {e:#}\n\n", c.name));
             }

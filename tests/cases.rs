@@ -42,17 +42,28 @@ fn every_case_equals_its_own_single_trace() {
     let single = |args: &[&str]| -> serde_json::Value {
         serde_json::from_str(&demo_trace(args, "2")).unwrap()
     };
+    // a case's manifest is the single trace's, plus the case and its file
+    let from_cases = |v: &mut serde_json::Value| {
+        let p = v["manifest"]["parameters"].as_object_mut().unwrap();
+        let case = p.remove("case").unwrap();
+        let file = p.remove("cases").unwrap();
+        assert_eq!(file["path"], cases.to_str().unwrap());
+        assert_eq!(file["sha256"].as_str().unwrap().len(), 64);
+        case
+    };
     let mut a = lines[0].clone();
     assert_eq!(
         a.as_object_mut().unwrap().remove("name").unwrap(),
         "exploiter"
     );
+    assert_eq!(from_cases(&mut a), "exploiter");
     assert_eq!(a, single(&["--seed", EXPLOITER, "--policy", "haircut"]));
     let mut b = lines[1].clone();
     assert_eq!(
         b.as_object_mut().unwrap().remove("name").unwrap(),
         "layer-fifo"
     );
+    assert_eq!(from_cases(&mut b), "layer-fifo");
     assert_eq!(
         b,
         single(&["--seed", LAYER1, "--policy", "fifo", "--min-taint", "1000"])

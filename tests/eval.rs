@@ -110,7 +110,7 @@ fn a_generated_folder_traces_as_its_ledger_files_labels_and_truth_are_skipped() 
         c.arg("trace")
             .args(inputs)
             .args(["--seed", &seed, "--policy", "fifo", "--format", "json"]);
-        stdout_ok(&mut c)
+        without_manifest(&stdout_ok(&mut c))
     };
     let whole = run(&["."]);
     let named = run(&[

@@ -1,6 +1,7 @@
 //! Report: the serialisable view of a trace, and one exporter per output
 //! format. Only this layer knows the output schema (SPEC.md §5).
 
+pub mod csv;
 pub mod json;
 pub mod table;
 
@@ -66,6 +67,12 @@ pub struct EndpointView {
     pub hops: u32,
     /// Share of the asset's seeded total that this endpoint holds or absorbed.
     pub score: f64,
+    /// Everything the endpoint received of the asset in the sample (base
+    /// units), and `purity`: the tainted share of it (can exceed 1 under
+    /// poison, and when taint was already there before the sample).
+    #[serde(with = "dec")]
+    pub received: Amount,
+    pub purity: f64,
     /// Present when taint reached the endpoint through a mixer pool.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mixer: Option<MixerView>,
@@ -147,6 +154,52 @@ pub struct TraceReport {
     /// Peel chains that end or peel at an endpoint of this trace.
     pub peel_chains: Vec<PeelChainView>,
     pub warnings: Vec<String>,
+    /// How to reproduce this result: version, inputs with their sha256,
+    /// every parameter.
+    pub manifest: Manifest,
+}
+
+/// The run manifest of an output.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Manifest {
+    pub fundtrail: &'static str,
+    pub command: String,
+    pub inputs: Vec<InputFile>,
+    pub labels: Vec<InputFile>,
+    pub parameters: BTreeMap<String, serde_json::Value>,
+}
+
+/// A file a result was computed from.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputFile {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl InputFile {
+    /// Hash a file (streamed: stores and exports can be large).
+    pub fn of(path: &std::path::Path) -> std::io::Result<InputFile> {
+        use sha2::{Digest, Sha256};
+        use std::io::Read;
+        let mut f = std::fs::File::open(path)?;
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut bytes = 0u64;
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            bytes += n as u64;
+            h.update(&buf[..n]);
+        }
+        Ok(InputFile {
+            path: path.display().to_string(),
+            bytes,
+            sha256: hex::encode(h.finalize()),
+        })
+    }
 }
 
 mod dec {
@@ -190,15 +243,22 @@ impl TraceReport {
                 },
             );
         }
-        let mut eps: Vec<EndpointView> = result
+        let shown: Vec<&crate::trace::Endpoint> = result
             .endpoints
             .iter()
             .filter(|e| e.tainted > 0 && e.tainted >= params.min_taint)
+            .collect();
+        let received = received_by(ledger, &shown);
+        let mut eps: Vec<EndpointView> = shown
+            .iter()
             .map(|e| {
                 let info = ledger.asset(e.asset);
                 let address = ledger.address(e.addr).to_string();
                 let s = seeded.get(&e.asset).copied().unwrap_or(0);
+                let got = received.get(&(e.addr, e.asset)).copied().unwrap_or(0);
                 EndpointView {
+                    received: got,
+                    purity: if got == 0 { 0.0 } else { ratio(e.tainted, got) },
                     rank: 0,
                     labels: labels
                         .get(&address)
@@ -262,6 +322,10 @@ impl TraceReport {
             endpoints: eps,
             peel_chains: Vec::new(),
             warnings,
+            manifest: Manifest {
+                fundtrail: env!("CARGO_PKG_VERSION"),
+                ..Default::default()
+            },
         }
     }
 
@@ -321,6 +385,49 @@ impl TraceReport {
     }
 }
 
+/// What each endpoint's address received of its asset in the sample:
+/// credits of its account (account model), outputs it owns (UTXO).
+fn received_by(
+    ledger: &Ledger,
+    eps: &[&crate::trace::Endpoint],
+) -> BTreeMap<(crate::model::AddrId, AssetId), Amount> {
+    use crate::model::ChainModel;
+    let mut out = BTreeMap::new();
+    let mut utxo_wanted = std::collections::HashSet::new();
+    for e in eps {
+        match ledger.model_of(e.asset) {
+            ChainModel::Account => {
+                let got: Amount = ledger
+                    .acct_id(e.addr, e.asset)
+                    .map(|a| {
+                        ledger
+                            .by_dest
+                            .of(a)
+                            .iter()
+                            .map(|i| ledger.movements[*i as usize].amount())
+                            .fold(0u128, |x, y| x.saturating_add(y))
+                    })
+                    .unwrap_or(0);
+                out.insert((e.addr, e.asset), got);
+            }
+            ChainModel::Utxo => {
+                utxo_wanted.insert((e.addr, e.asset));
+            }
+        }
+    }
+    if !utxo_wanted.is_empty() {
+        for t in ledger.utxo_txs.iter() {
+            for o in ledger.tx_outputs(t) {
+                if utxo_wanted.contains(&(o.owner, t.asset)) {
+                    let e = out.entry((o.owner, t.asset)).or_insert(0u128);
+                    *e = e.saturating_add(o.value());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// `a / b` as a float score (scores may be floats; amounts never are).
 fn ratio(a: Amount, b: Amount) -> f64 {
     a as f64 / b as f64
@@ -353,7 +460,8 @@ pub trait Exporter {
 pub fn exporter(format: &str) -> Option<Box<dyn Exporter>> {
     match format {
         "json" => Some(Box::new(json::Json)),
-        "table" => Some(Box::new(table::Table)),
+        "table" => Some(Box::new(table::Table { top: None })),
+        "csv" => Some(Box::new(csv::Csv { top: None })),
         _ => None,
     }
 }

@@ -4,7 +4,10 @@
 use super::{human, short, Exporter, TraceReport};
 use std::fmt::Write;
 
-pub struct Table;
+/// The table; `top` lists only the first N endpoints (the totals cover all).
+pub struct Table {
+    pub top: Option<usize>,
+}
 
 fn pad(s: &str, w: usize) -> String {
     let n = s.chars().count();
@@ -44,8 +47,8 @@ impl Exporter for Table {
         if r.endpoints.is_empty() {
             let _ = writeln!(o, "No endpoints: no taint reached any address.");
         } else {
-            let rows: Vec<[String; 7]> = r
-                .endpoints
+            let shown = self.top.unwrap_or(usize::MAX).min(r.endpoints.len());
+            let rows: Vec<[String; 7]> = r.endpoints[..shown]
                 .iter()
                 .map(|e| {
                     let mut labels: Vec<String> = e
@@ -111,6 +114,13 @@ impl Exporter for Table {
             let _ = writeln!(o, "{}", line(&head.map(String::from)));
             for row in &rows {
                 let _ = writeln!(o, "{}", line(row));
+            }
+            if shown < r.endpoints.len() {
+                let _ = writeln!(
+                    o,
+                    "... and {} more endpoints (--top {shown}; --format json lists all)",
+                    r.endpoints.len() - shown
+                );
             }
         }
         let _ = writeln!(o);

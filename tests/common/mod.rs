@@ -117,3 +117,14 @@ pub fn lines(texts: &[&str]) -> String {
     s.push('\n');
     s
 }
+
+/// A trace's JSON text with its run manifest removed: what two runs over
+/// different files holding the same ledger must agree on.
+#[allow(dead_code)]
+pub fn without_manifest(text: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(text).expect("JSON output");
+    if let Some(o) = v.as_object_mut() {
+        o.remove("manifest");
+    }
+    serde_json::to_string_pretty(&v).unwrap()
+}

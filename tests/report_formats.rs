@@ -1,0 +1,112 @@
+//! Trace outputs beyond SPEC.md §5 on the bundled demo: CSV rows, `--top`,
+//! purity, and the run manifest that makes a result reproducible.
+
+mod common;
+use common::*;
+use sha2::{Digest, Sha256};
+
+const SEED: &str = "0x6578706c6f69746572626500b45dc71b2a9d5d4b";
+const BINANCE: &str = "0x62696e616e6365e039637af0906aec166b649791";
+
+fn demo(extra: &[&str], labels: &std::path::Path) -> String {
+    let mut c = fundtrail();
+    c.args(["trace", "--seed", SEED, "--policy", "haircut"])
+        .args(extra)
+        .arg(fixture("demo"))
+        .arg("--labels")
+        .arg(labels);
+    stdout_ok(&mut c)
+}
+
+#[test]
+fn csv_has_one_row_per_endpoint_with_exact_amounts_and_purity() {
+    let csv = demo(&["--format", "csv"], &fixture("demo-labels.csv"));
+    let rows: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        rows[0],
+        "rank,address,asset,tainted,tainted_units,kind,score,purity,received,hops,categories,labels,\
+         mixer_pool,mixer_via,mixer_confidence,coinjoin_tx,coinjoin_confidence,peel_chain,policy,fundtrail"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&demo(&["--format", "json"], &fixture("demo-labels.csv"))).unwrap();
+    assert_eq!(rows.len() - 1, json["endpoints"].as_array().unwrap().len());
+    let binance = rows.iter().find(|r| r.contains(BINANCE)).unwrap();
+    let cells: Vec<&str> = binance.split(',').collect();
+    assert_eq!(cells[3], "216399999999999999999");
+    assert_eq!(cells[5], "service");
+    assert_eq!(cells[8], "298900000000000000000");
+    assert_eq!(cells[10], "exchange");
+    assert_eq!(cells[13], "pass");
+    let e = json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["address"] == BINANCE)
+        .unwrap();
+    // purity: what it got of the stolen funds over all it received
+    assert_eq!(e["received"], "298900000000000000000");
+    let purity = e["purity"].as_f64().unwrap();
+    assert!((purity - 216.4 / 298.9).abs() < 1e-12, "{purity}");
+}
+
+#[test]
+fn top_limits_the_table_and_csv_but_not_the_totals() {
+    let table = demo(&["--top", "3"], &fixture("demo-labels.csv"));
+    assert!(
+        table.contains("... and 14 more endpoints (--top 3"),
+        "{table}"
+    );
+    assert!(table.contains("[conserved]"));
+    let csv = demo(
+        &["--format", "csv", "--top", "3"],
+        &fixture("demo-labels.csv"),
+    );
+    assert_eq!(csv.split("\r\n").filter(|l| !l.is_empty()).count(), 4);
+}
+
+#[test]
+fn hostile_labels_are_quoted_and_never_formulas_in_csv() {
+    let dir = tempdir();
+    let labels = write(
+        dir.path(),
+        "labels.csv",
+        format!(
+            "address,category,label\n{BINANCE},exchange,\"=HYPERLINK(\"\"http://x\"\"), <script>alert(1)</script>\"\n"
+        ),
+    );
+    let csv = demo(&["--format", "csv"], &labels);
+    let row = csv.split("\r\n").find(|r| r.contains(BINANCE)).unwrap();
+    assert!(
+        row.contains("\"exchange: =HYPERLINK(\"\"http://x\"\"), <script>alert(1)</script> ("),
+        "{row}"
+    );
+    // no cell starts a formula
+    assert!(!row.contains(",=") && !row.contains(",\"="), "{row}");
+}
+
+#[test]
+fn the_manifest_names_every_input_with_its_sha256_and_every_parameter() {
+    let v: serde_json::Value = serde_json::from_str(&demo(
+        &["--format", "json", "--mixer", "demix", "--min-taint", "5"],
+        &fixture("demo-labels.csv"),
+    ))
+    .unwrap();
+    let m = &v["manifest"];
+    assert_eq!(m["command"], "trace");
+    assert_eq!(m["fundtrail"], env!("CARGO_PKG_VERSION"));
+    let inputs = m["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 4, "the demo folder's four export files");
+    for f in inputs.iter().chain(m["labels"].as_array().unwrap()) {
+        let bytes = std::fs::read(f["path"].as_str().unwrap()).unwrap();
+        assert_eq!(f["bytes"], bytes.len());
+        assert_eq!(f["sha256"], hex::encode(Sha256::digest(&bytes)));
+    }
+    let p = &m["parameters"];
+    assert_eq!(p["policy"], "haircut");
+    assert_eq!(p["seeds"][0], SEED);
+    assert_eq!(p["mixer"], "demix");
+    assert_eq!(p["demix_window"], "7d");
+    assert_eq!(p["min_taint"], "5");
+    assert_eq!(p["stop_at"], "exchange");
+    assert_eq!(p["coinjoin"], "pass");
+}
