@@ -234,6 +234,10 @@ pub enum ReportFormat {
     Json,
     /// One row per endpoint (RFC 4180).
     Csv,
+    /// The flow graph for Graphviz.
+    Dot,
+    /// The flow graph for Gephi and yEd.
+    Graphml,
 }
 
 #[derive(Args, Debug)]

@@ -294,6 +294,8 @@ struct Mixers {
     coinjoins: Option<std::sync::Arc<trace::CoinJoins>>,
     /// Peel chains of the ledger (reports list those on the trail).
     peels: Vec<fundtrail::heuristics::peel::ChainSummary>,
+    /// Keep the tainted transfers for a flow graph.
+    record_flows: bool,
 }
 
 fn mixers(
@@ -367,6 +369,7 @@ fn mixers(
         },
         coinjoins,
         peels: fundtrail::heuristics::peel::detect_all(ledger, &Default::default()),
+        record_flows: false,
     })
 }
 
@@ -387,6 +390,7 @@ fn run_case(
         mixers: mix.pools.clone(),
         demix: mix.demix.clone(),
         coinjoins: mix.coinjoins.clone(),
+        record_flows: mix.record_flows,
         ..Default::default()
     };
     let mut seen = HashSet::new();
@@ -501,11 +505,17 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
             }
         }
     }
-    let mix = mixers(&ledger, &labels, &a.mixers, &mut stops, &mut cats)?;
+    let mut mix = mixers(&ledger, &labels, &a.mixers, &mut stops, &mut cats)?;
+    mix.record_flows = matches!(a.format, ReportFormat::Dot | ReportFormat::Graphml);
+    if mix.record_flows && cases.is_some() {
+        bail!("--format dot and graphml draw one trace's flow graph: trace one case at a time, not --cases");
+    }
     let exporter: Box<dyn report::Exporter> = match a.format {
         ReportFormat::Table => Box::new(report::table::Table { top: a.top }),
         ReportFormat::Json => Box::new(report::json::Json),
         ReportFormat::Csv => Box::new(report::csv::Csv { top: a.top }),
+        ReportFormat::Dot => Box::new(report::dot::Dot),
+        ReportFormat::Graphml => Box::new(report::graphml::GraphMl),
     };
     let manifest = trace_manifest(a, &mix)?;
     let Some(cases) = cases else {
@@ -572,7 +582,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
                 })?);
                 out.push('\n');
             }
-            (Ok(rep), ReportFormat::Table) => {
+            (Ok(rep), ReportFormat::Table | ReportFormat::Dot | ReportFormat::Graphml) => {
                 out.push_str(&format!("== case {} ==\n", c.name));
                 out.push_str(&exporter.render(rep));
                 out.push('\n');
@@ -586,7 +596,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
                 })?);
                 out.push('\n');
             }
-            (Err(e), ReportFormat::Table) => {
+            (Err(e), ReportFormat::Table | ReportFormat::Dot | ReportFormat::Graphml) => {
                 failed += 1;
                 out.push_str(&format!("== case {} ==\nerror: {e:#}\n\n", c.name));
             }

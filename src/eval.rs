@@ -231,6 +231,7 @@ pub fn evaluate(
                 mixers: plan.mixers.clone(),
                 demix: plan.demix.clone(),
                 coinjoins: plan.coinjoins.clone(),
+                record_flows: false,
             };
             let result = trace::run(ledger, &tp);
             // (address, asset) -> tainted, for endpoints the trace lists

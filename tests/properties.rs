@@ -1006,6 +1006,27 @@ proptest! {
         }
     }
 
+    /// The flow record accounts for what stop services absorbed: the flows
+    /// into a service endpoint sum to its taint, and recording changes no
+    /// other part of the result.
+    #[test]
+    fn flows_into_services_sum_to_what_they_absorbed(case in case()) {
+        let ledger = build_ledger(&case.records);
+        for p in CONSERVING {
+            let plain = plan(&ledger, &case, p);
+            let rec = fundtrail::trace::TracePlan { record_flows: true, ..plain.clone() };
+            let a = fundtrail::trace::run(&ledger, &plain);
+            let mut b = fundtrail::trace::run(&ledger, &rec);
+            prop_assert!(b.flows.iter().all(|f| f.taint > 0));
+            for e in b.endpoints.iter().filter(|e| e.kind == fundtrail::trace::EndpointKind::Service) {
+                let into: Amount = b.flows.iter().filter(|f| f.to == e.addr && f.asset == e.asset).map(|f| f.taint).sum();
+                prop_assert_eq!(into, e.tainted, "{:?}", p);
+            }
+            b.flows.clear();
+            prop_assert_eq!(a, b);
+        }
+    }
+
     /// The forward cone is exact: replaying only the movements of the
     /// accounts taint can reach gives the same result as replaying every
     /// movement of the ledger, for every policy.

@@ -2,6 +2,8 @@
 //! format. Only this layer knows the output schema (SPEC.md §5).
 
 pub mod csv;
+pub mod dot;
+pub mod graphml;
 pub mod json;
 pub mod table;
 
@@ -137,6 +139,23 @@ pub struct PeelChainView {
     pub endpoints: Vec<String>,
 }
 
+/// Taint that moved from one address to another, summed.
+#[derive(Clone, Debug, Serialize)]
+pub struct FlowEdge {
+    pub from: String,
+    pub to: String,
+    pub asset: String,
+    #[serde(with = "dec")]
+    pub tainted: Amount,
+    pub transfers: u64,
+    pub first_block: u32,
+    pub last_block: u32,
+    #[serde(skip)]
+    pub symbol: Option<String>,
+    #[serde(skip)]
+    pub decimals: Option<u8>,
+}
+
 /// A trace, ready to render.
 #[derive(Clone, Debug, Serialize)]
 pub struct TraceReport {
@@ -153,6 +172,10 @@ pub struct TraceReport {
     pub endpoints: Vec<EndpointView>,
     /// Peel chains that end or peel at an endpoint of this trace.
     pub peel_chains: Vec<PeelChainView>,
+    /// The flow graph (for `--format dot|graphml`): tainted transfers summed
+    /// per (from, to, asset), in order of first appearance.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<FlowEdge>,
     pub warnings: Vec<String>,
     /// How to reproduce this result: version, inputs with their sha256,
     /// every parameter.
@@ -321,6 +344,7 @@ impl TraceReport {
             totals,
             endpoints: eps,
             peel_chains: Vec::new(),
+            flows: flow_edges(ledger, &result.flows),
             warnings,
             manifest: Manifest {
                 fundtrail: env!("CARGO_PKG_VERSION"),
@@ -383,6 +407,43 @@ impl TraceReport {
             });
         }
     }
+}
+
+/// Sum the recorded flows per (from, to, asset), keeping first-seen order.
+fn flow_edges(ledger: &Ledger, flows: &[crate::trace::Flow]) -> Vec<FlowEdge> {
+    let mut at: std::collections::HashMap<
+        (crate::model::AddrId, crate::model::AddrId, AssetId),
+        usize,
+    > = Default::default();
+    let mut out: Vec<FlowEdge> = Vec::new();
+    for f in flows {
+        let k = (f.from, f.to, f.asset);
+        let i = *at.entry(k).or_insert_with(|| {
+            let info = ledger.asset(f.asset);
+            out.push(FlowEdge {
+                from: if f.from == crate::model::AddrId::NONE {
+                    "(new money)".to_string()
+                } else {
+                    ledger.address(f.from).to_string()
+                },
+                to: ledger.address(f.to).to_string(),
+                asset: info.name.clone(),
+                tainted: 0,
+                transfers: 0,
+                first_block: f.block,
+                last_block: f.block,
+                symbol: info.symbol.clone(),
+                decimals: info.decimals,
+            });
+            out.len() - 1
+        });
+        let e = &mut out[i];
+        e.tainted = e.tainted.saturating_add(f.taint);
+        e.transfers += 1;
+        e.first_block = e.first_block.min(f.block);
+        e.last_block = e.last_block.max(f.block);
+    }
+    out
 }
 
 /// What each endpoint's address received of its asset in the sample:
@@ -462,10 +523,98 @@ pub fn exporter(format: &str) -> Option<Box<dyn Exporter>> {
         "json" => Some(Box::new(json::Json)),
         "table" => Some(Box::new(table::Table { top: None })),
         "csv" => Some(Box::new(csv::Csv { top: None })),
+        "dot" => Some(Box::new(dot::Dot)),
+        "graphml" => Some(Box::new(graphml::GraphMl)),
         _ => None,
     }
 }
 
 pub fn endpoint_kind_name(k: EndpointKind) -> &'static str {
     k.name()
+}
+
+/// A node of the flow graph: an address with what the report knows of it.
+pub struct Node {
+    pub address: String,
+    /// `seed`, `service` (absorbed taint), `holding` (holds taint) or
+    /// `transit`.
+    pub role: &'static str,
+    /// Categories from the labels, comma-separated.
+    pub categories: String,
+    /// Label names, `; `-separated.
+    pub labels: String,
+    /// What it holds or absorbed, as text with the unit (endpoints only).
+    pub tainted: String,
+}
+
+/// The flow graph's nodes, in first-seen order over the edges.
+pub fn nodes(r: &TraceReport) -> Vec<Node> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let ends: std::collections::HashMap<&str, Vec<&EndpointView>> =
+        r.endpoints.iter().fold(Default::default(), |mut m, e| {
+            m.entry(e.address.as_str()).or_insert_with(Vec::new).push(e);
+            m
+        });
+    let seeds: Vec<String> = r
+        .seeds
+        .iter()
+        .map(|s| crate::model::canonical_address(s))
+        .collect();
+    let order: Vec<&str> = r
+        .flows
+        .iter()
+        .flat_map(|f| [f.from.as_str(), f.to.as_str()])
+        .collect();
+    // a seed's node under the address text the flows use
+    let seed_names: Vec<&str> = seeds
+        .iter()
+        .map(|s: &String| -> &str {
+            order
+                .iter()
+                .copied()
+                .find(|a| a.eq_ignore_ascii_case(s))
+                .unwrap_or(s)
+        })
+        .collect();
+    for a in seed_names.iter().copied().chain(order.iter().copied()) {
+        if !seen.insert(a) {
+            continue;
+        }
+        let es = ends.get(a).cloned().unwrap_or_default();
+        let role = if seed_names.contains(&a) {
+            "seed"
+        } else if es.iter().any(|e| e.kind == "service") {
+            "service"
+        } else if !es.is_empty() {
+            "holding"
+        } else {
+            "transit"
+        };
+        let mut cats: Vec<&str> = es
+            .iter()
+            .flat_map(|e| e.labels.iter().map(|l| l.category.as_str()))
+            .collect();
+        cats.sort_unstable();
+        cats.dedup();
+        let mut names: Vec<&str> = es
+            .iter()
+            .flat_map(|e| e.labels.iter().map(|l| l.label.as_str()))
+            .filter(|l| !l.is_empty())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        out.push(Node {
+            address: a.to_string(),
+            role,
+            categories: cats.join(","),
+            labels: names.join("; "),
+            tainted: es
+                .iter()
+                .map(|e| human(e.tainted, e.symbol.as_deref(), e.decimals, &e.asset))
+                .collect::<Vec<_>>()
+                .join(" + "),
+        });
+    }
+    out
 }

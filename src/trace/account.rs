@@ -170,6 +170,22 @@ impl<P: TaintPolicy> Replay<'_, P> {
         parcel.without_taint(reserved)
     }
 
+    #[cold]
+    #[inline(never)]
+    fn record(&mut self, m: &Movement, taint: Amount) {
+        if taint == 0 {
+            return;
+        }
+        self.books.flows.push(super::Flow {
+            from: self.ledger.account_addr(m.from),
+            to: self.ledger.account_addr(m.to),
+            asset: m.asset,
+            tx: m.tx,
+            block: m.block,
+            taint,
+        });
+    }
+
     #[inline]
     fn apply(&mut self, idx: u32, m: &Movement) {
         let asset = m.asset;
@@ -221,6 +237,15 @@ impl<P: TaintPolicy> Replay<'_, P> {
         let to = self.local[m.to.index()] as usize;
         if to == OUT as usize {
             return; // outside the cone: it never receives taint
+        }
+        if self.plan.record_flows {
+            // what arrives, threshold applied (a seed receives it all)
+            let t = if self.slots[to].role == SEED || taint >= self.plan.min_taint {
+                taint
+            } else {
+                0
+            };
+            self.record(m, t);
         }
         if self.slots[to].role == SEED {
             self.books.at(asset).seeded += amount - taint;

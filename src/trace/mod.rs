@@ -87,6 +87,22 @@ pub struct TracePlan {
     /// Detected CoinJoins (UTXO): endpoints reached through one say so;
     /// with `stop`, taint entering one is absorbed at the input's address.
     pub coinjoins: Option<std::sync::Arc<CoinJoins>>,
+    /// Keep every transfer that carried taint (`TraceResult::flows`), for
+    /// flow graphs.
+    pub record_flows: bool,
+}
+
+/// A transfer that carried taint: in the account model one movement, in
+/// the UTXO model one output (from the transaction's first tainted input's
+/// owner).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Flow {
+    pub from: AddrId,
+    pub to: AddrId,
+    pub asset: AssetId,
+    pub tx: TxId,
+    pub block: u32,
+    pub taint: Amount,
 }
 
 /// CoinJoin transactions for the replay.
@@ -194,6 +210,9 @@ pub struct TraceResult {
     /// UTXO transactions whose known inputs were worth less than their
     /// outputs (value from outside the sample, taken as clean).
     pub unbalanced_txs: u64,
+    /// With `TracePlan::record_flows`: every transfer that carried taint,
+    /// account movements in canonical order, then UTXO outputs.
+    pub flows: Vec<Flow>,
 }
 
 /// Hops value for "no taint arrived".
@@ -290,6 +309,7 @@ pub trait TaintPolicy {
 #[derive(Default)]
 pub(crate) struct Books {
     pub totals: BTreeMap<AssetId, Totals>,
+    pub flows: Vec<Flow>,
 }
 
 impl Books {
@@ -358,6 +378,7 @@ fn run_with<P: TaintPolicy>(ledger: &Ledger, plan: &TracePlan) -> TraceResult {
         endpoints,
         unknown_value_inputs: u.unknown_value_inputs,
         unbalanced_txs: u.unbalanced_txs,
+        flows: books.flows,
     }
 }
 

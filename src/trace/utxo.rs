@@ -8,7 +8,7 @@
 //! transaction is passed over after one look at its inputs and outputs.
 
 use super::{
-    Books, CoinJoinPassage, Endpoint, EndpointKind, Roles, TaintPolicy, TracePlan, NO_HOPS,
+    Books, CoinJoinPassage, Endpoint, EndpointKind, Flow, Roles, TaintPolicy, TracePlan, NO_HOPS,
 };
 use crate::ledger::Ledger;
 use crate::model::{AddrId, Amount, AssetId, NO_OUTPUT};
@@ -97,6 +97,7 @@ pub(crate) fn replay<P: TaintPolicy>(
         let mut in_parcels = Vec::with_capacity(ins.len() + 1);
         let mut tx_hops = NO_HOPS;
         let mut tx_via: Via = None;
+        let mut tainted_from = AddrId::NONE;
         let mut in_total: Amount = 0;
         let cj = coinjoins.and_then(|c| {
             c.by_tx.get(&(tx_index as u32)).map(|ppm| {
@@ -133,6 +134,9 @@ pub(crate) fn replay<P: TaintPolicy>(
             };
             in_total += P::parcel_amount(&p);
             let t = P::parcel_taint(&p);
+            if t > 0 && tainted_from == AddrId::NONE {
+                tainted_from = i.owner;
+            }
             let p = match cj {
                 // taint entering a CoinJoin stops at the input's address
                 Some((true, pass)) if t > 0 => {
@@ -185,7 +189,18 @@ pub(crate) fn replay<P: TaintPolicy>(
         for (k, (mut p, o)) in out_parcels.into_iter().zip(outs).enumerate() {
             let g = tx.outputs[0] + k as u32;
             let taint = P::parcel_taint(&p);
+            let flow = |t: Amount| Flow {
+                from: tainted_from,
+                to: o.owner,
+                asset,
+                tx: tx.txid,
+                block: tx.block,
+                taint: t,
+            };
             if roles.seed.contains(&o.owner) {
+                if plan.record_flows && taint > 0 {
+                    books.flows.push(flow(taint));
+                }
                 books.at(asset).seeded += o.value() - taint;
                 live.insert(g, (P::tainted(o.value()), 0, None));
                 continue;
@@ -197,6 +212,9 @@ pub(crate) fn replay<P: TaintPolicy>(
             let taint = P::parcel_taint(&p);
             if taint == 0 {
                 continue;
+            }
+            if plan.record_flows {
+                books.flows.push(flow(taint));
             }
             if roles.stop.contains(&o.owner) {
                 // a service's outputs never carry taint on
