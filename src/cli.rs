@@ -252,8 +252,13 @@ pub struct TraceArgs {
     #[arg(long = "seed-tx", value_name = "HASH")]
     pub seed_txs: Vec<String>,
     /// The taint policy (SPEC.md §3).
-    #[arg(long, value_enum)]
-    pub policy: PolicyArg,
+    #[arg(long, value_enum, required_unless_present = "policies")]
+    pub policy: Option<PolicyArg>,
+    /// Trace under each of these policies (comma-separated) and say, per
+    /// endpoint, which of them list it and the least and most taint they
+    /// give; the report is the first policy's (or --policy's).
+    #[arg(long, value_name = "POLICY,...")]
+    pub policies: Option<String>,
     /// Label files or folders (CSV `address,category,label`, GraphSense TagPack
     /// YAML, OFAC lists, Etherscan label folders). Repeatable.
     #[arg(long, value_name = "FILE")]

@@ -236,7 +236,13 @@ fn trace_manifest(a: &TraceArgs, mix: &Mixers) -> Result<report::Manifest> {
         }
     }
     let mut p = std::collections::BTreeMap::new();
-    p.insert("policy".into(), json!(policy_of(a.policy).name()));
+    p.insert(
+        "policy".into(),
+        json!(a.policy.map(|x| policy_of(x).name()).unwrap_or_default()),
+    );
+    if let Some(ps) = &a.policies {
+        p.insert("policies".into(), json!(ps));
+    }
     p.insert("seeds".into(), json!(a.seeds));
     p.insert("seed_txs".into(), json!(a.seed_txs));
     p.insert("stop_at".into(), json!(a.stop_at));
@@ -296,6 +302,8 @@ struct Mixers {
     peels: Vec<fundtrail::heuristics::peel::ChainSummary>,
     /// Keep the tainted transfers for a flow graph.
     record_flows: bool,
+    /// Other policies to compare each trace with (`--policies`).
+    compare: Vec<Policy>,
 }
 
 fn mixers(
@@ -370,6 +378,7 @@ fn mixers(
         coinjoins,
         peels: fundtrail::heuristics::peel::detect_all(ledger, &Default::default()),
         record_flows: false,
+        compare: Vec::new(),
     })
 }
 
@@ -458,6 +467,22 @@ fn run_case(
         warnings,
     );
     rep.add_peel_chains(ledger, &mix.peels);
+    if !mix.compare.is_empty() {
+        let others: Vec<(Policy, trace::TraceResult)> = mix
+            .compare
+            .iter()
+            .filter(|p| **p != case.policy)
+            .map(|p| {
+                let other = TracePlan {
+                    policy: Some(*p),
+                    record_flows: false,
+                    ..plan.clone()
+                };
+                (*p, trace::run(ledger, &other))
+            })
+            .collect();
+        rep.add_agreement(ledger, &others);
+    }
     Ok(rep)
 }
 
@@ -477,7 +502,25 @@ struct CaseResult<'a> {
 }
 
 pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
-    let policy = policy_of(a.policy);
+    let mut compared: Vec<Policy> = Vec::new();
+    if let Some(list) = &a.policies {
+        for p in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let p = Policy::parse(p).ok_or_else(|| {
+                anyhow::anyhow!("--policies: {p:?} is not one of poison, haircut, fifo, lifo, tiho")
+            })?;
+            if !compared.contains(&p) {
+                compared.push(p);
+            }
+        }
+        if compared.is_empty() {
+            bail!("--policies: give at least one of poison, haircut, fifo, lifo, tiho");
+        }
+    }
+    let policy = match a.policy {
+        Some(p) => policy_of(p),
+        None => compared[0],
+    };
+    compared.retain(|p| *p != policy);
     let min_taint = fundtrail::amount::parse_integer(&a.min_taint)
         .map_err(|e| anyhow::anyhow!("--min-taint: {e} (give an integer amount in base units)"))?;
     let cases = match &a.cases {
@@ -507,6 +550,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
     }
     let mut mix = mixers(&ledger, &labels, &a.mixers, &mut stops, &mut cats)?;
     mix.record_flows = matches!(a.format, ReportFormat::Dot | ReportFormat::Graphml);
+    mix.compare = compared;
     if mix.record_flows && cases.is_some() {
         bail!("--format dot and graphml draw one trace's flow graph: trace one case at a time, not --cases");
     }

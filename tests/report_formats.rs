@@ -110,3 +110,68 @@ fn the_manifest_names_every_input_with_its_sha256_and_every_parameter() {
     assert_eq!(p["stop_at"], "exchange");
     assert_eq!(p["coinjoin"], "pass");
 }
+
+#[test]
+fn policies_say_where_they_agree() {
+    let mut c = fundtrail();
+    c.args([
+        "trace",
+        "--seed",
+        SEED,
+        "--policies",
+        "haircut,fifo,poison",
+        "--format",
+        "json",
+    ])
+    .arg(fixture("demo"))
+    .arg("--labels")
+    .arg(fixture("demo-labels.csv"));
+    let v = json_ok(&mut c);
+    assert_eq!(v["policy"], "haircut");
+    assert_eq!(
+        v["policies_compared"],
+        serde_json::json!(["haircut", "fifo", "poison"])
+    );
+    let single = |p: &str| -> serde_json::Value {
+        let mut c = fundtrail();
+        c.args(["trace", "--seed", SEED, "--policy", p, "--format", "json"])
+            .arg(fixture("demo"))
+            .arg("--labels")
+            .arg(fixture("demo-labels.csv"));
+        json_ok(&mut c)
+    };
+    let (fifo, poison) = (single("fifo"), single("poison"));
+    let amount = |v: &serde_json::Value, addr: &str, asset: &str| -> Option<u128> {
+        v["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["address"] == addr && e["asset"] == asset)
+            .map(|e| e["tainted"].as_str().unwrap().parse().unwrap())
+    };
+    for e in v["endpoints"].as_array().unwrap() {
+        let a = &e["agreement"];
+        assert_eq!(a["of"], 3);
+        let (addr, asset) = (e["address"].as_str().unwrap(), e["asset"].as_str().unwrap());
+        let mine: u128 = e["tainted"].as_str().unwrap().parse().unwrap();
+        let others = [amount(&fifo, addr, asset), amount(&poison, addr, asset)];
+        let listed: Vec<&str> = a["listed_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        assert_eq!(listed[0], "haircut");
+        assert_eq!(listed.contains(&"fifo"), others[0].is_some());
+        assert_eq!(listed.contains(&"poison"), others[1].is_some());
+        let all: Vec<u128> = std::iter::once(mine)
+            .chain(others.iter().map(|o| o.unwrap_or(0)))
+            .collect();
+        assert_eq!(a["min"], all.iter().min().unwrap().to_string());
+        assert_eq!(a["max"], all.iter().max().unwrap().to_string());
+    }
+    // without --policy or --policies there is nothing to trace by
+    let mut c = fundtrail();
+    c.args(["trace", "--seed", SEED]).arg(fixture("demo"));
+    c.assert().failure().stderr(no_panic());
+}

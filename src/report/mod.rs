@@ -86,6 +86,10 @@ pub struct EndpointView {
     /// peel recipient or the final change holder of.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peel_chain: Option<usize>,
+    /// With `--policies`: which policies list this endpoint, and the least
+    /// and most taint any of them gives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<Agreement>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
     #[serde(skip)]
@@ -111,6 +115,19 @@ pub struct CoinJoinView {
     pub tx: String,
     /// The detector's confidence that it is a CoinJoin (0 to 1).
     pub confidence: f64,
+}
+
+/// How several policies agree on one endpoint.
+#[derive(Clone, Debug, Serialize)]
+pub struct Agreement {
+    /// The policies that list it (the report's own first).
+    pub listed_by: Vec<String>,
+    /// How many policies were compared.
+    pub of: usize,
+    #[serde(with = "dec")]
+    pub min: Amount,
+    #[serde(with = "dec")]
+    pub max: Amount,
 }
 
 /// A peel chain on the trail: one step in explanations.
@@ -172,6 +189,9 @@ pub struct TraceReport {
     pub endpoints: Vec<EndpointView>,
     /// Peel chains that end or peel at an endpoint of this trace.
     pub peel_chains: Vec<PeelChainView>,
+    /// With `--policies`: every policy compared, the report's own first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies_compared: Vec<String>,
     /// The flow graph (for `--format dot|graphml`): tainted transfers summed
     /// per (from, to, asset), in order of first appearance.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -308,6 +328,7 @@ impl TraceReport {
                         confidence: c.confidence_ppm as f64 / 1e6,
                     }),
                     peel_chain: None,
+                    agreement: None,
                     symbol: info.symbol.clone(),
                     decimals: info.decimals,
                 }
@@ -344,12 +365,66 @@ impl TraceReport {
             totals,
             endpoints: eps,
             peel_chains: Vec::new(),
+            policies_compared: Vec::new(),
             flows: flow_edges(ledger, &result.flows),
             warnings,
             manifest: Manifest {
                 fundtrail: env!("CARGO_PKG_VERSION"),
                 ..Default::default()
             },
+        }
+    }
+
+    /// Compare with the same trace under other policies: each endpoint
+    /// learns which policies list it (at or above the threshold) and the
+    /// range of taint they give it.
+    pub fn add_agreement(
+        &mut self,
+        ledger: &Ledger,
+        others: &[(crate::trace::Policy, TraceResult)],
+    ) {
+        type Key = (String, String, &'static str);
+        let mut by: Vec<(String, std::collections::HashMap<Key, Amount>)> = Vec::new();
+        for (p, res) in others {
+            let m = res
+                .endpoints
+                .iter()
+                .filter(|e| e.tainted > 0 && e.tainted >= self.min_taint)
+                .map(|e| {
+                    (
+                        (
+                            ledger.address(e.addr).to_string(),
+                            ledger.asset(e.asset).name.clone(),
+                            e.kind.name(),
+                        ),
+                        e.tainted,
+                    )
+                })
+                .collect();
+            by.push((p.name().to_string(), m));
+        }
+        self.policies_compared = std::iter::once(self.policy.clone())
+            .chain(by.iter().map(|(p, _)| p.clone()))
+            .collect();
+        for e in &mut self.endpoints {
+            let key: Key = (e.address.clone(), e.asset.clone(), e.kind);
+            let mut listed_by = vec![self.policy.clone()];
+            let (mut lo, mut hi) = (e.tainted, e.tainted);
+            for (p, m) in &by {
+                if let Some(t) = m.get(&key) {
+                    listed_by.push(p.clone());
+                    lo = lo.min(*t);
+                    hi = hi.max(*t);
+                } else {
+                    lo = 0;
+                }
+            }
+            e.agreement = Some(Agreement {
+                listed_by,
+                of: by.len() + 1,
+                min: lo,
+                max: hi,
+            });
         }
     }
 

@@ -70,6 +70,14 @@ impl Exporter for Table {
                             None => format!("via mixer {} (pass)", short(&m.pool)),
                         });
                     }
+                    if let Some(a) = &e.agreement {
+                        labels.push(format!(
+                            "policies {} ({} of {})",
+                            a.listed_by.join("+"),
+                            a.listed_by.len(),
+                            a.of
+                        ));
+                    }
                     if let Some(k) = e.peel_chain {
                         labels.push(format!("peel chain [{k}]"));
                     }
