@@ -45,6 +45,18 @@ pub enum Command {
     /// Find laundering structures in a ledger: mixer pools (labelled `mixer`)
     /// with their demixing links, CoinJoins, and peel chains.
     Detect(DetectArgs),
+    /// The evidence for one endpoint: the heaviest path taint took from the
+    /// seeds to it, every transaction with its hash, amount and time.
+    Path(PathArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PathArgs {
+    /// The endpoint's address (any case for EVM addresses).
+    #[arg(long, value_name = "ADDR")]
+    pub to: String,
+    #[command(flatten)]
+    pub trace: TraceArgs,
 }
 
 #[derive(Args, Debug)]

@@ -2,7 +2,7 @@
 
 use crate::cli::{
     CoinJoinArg, DetectArgs, EvalArgs, GenArgs, IngestArgs, InputArgs, InspectArgs, LabelsArgs,
-    MixerArg, OnErrorArg, PolicyArg, ReportFormat, StatsArgs, TraceArgs, TraceFormat,
+    MixerArg, OnErrorArg, PathArgs, PolicyArg, ReportFormat, StatsArgs, TraceArgs, TraceFormat,
 };
 use anyhow::{bail, Context, Result};
 use fundtrail::ingest::{self, IngestOptions, OnError};
@@ -1389,4 +1389,161 @@ pub fn detect(a: &DetectArgs, quiet: bool) -> Result<()> {
         );
     }
     emit(&o, None)
+}
+
+/// `fundtrail path`: trace, then show the heaviest path into each endpoint
+/// at one address.
+pub fn path(a: &PathArgs, quiet: bool) -> Result<()> {
+    let t = &a.trace;
+    if t.cases.is_some() {
+        bail!("fundtrail path explains one trace: give --seed/--seed-tx, not --cases");
+    }
+    if !matches!(t.format, ReportFormat::Table | ReportFormat::Json) {
+        bail!("fundtrail path writes --format table or json");
+    }
+    if t.seeds.is_empty() && t.seed_txs.is_empty() {
+        bail!("nothing to trace: give the thief's address with --seed ADDR or a theft transaction with --seed-tx HASH");
+    }
+    let policy = match (t.policy, &t.policies) {
+        (Some(p), _) => policy_of(p),
+        (None, Some(list)) => list
+            .split(',')
+            .map(str::trim)
+            .find_map(Policy::parse)
+            .ok_or_else(|| anyhow::anyhow!("--policies: no policy named"))?,
+        (None, None) => bail!("give --policy"),
+    };
+    let min_taint = fundtrail::amount::parse_integer(&t.min_taint)
+        .map_err(|e| anyhow::anyhow!("--min-taint: {e} (give an integer amount in base units)"))?;
+    let ledger = load(&t.inputs, &t.input, quiet)?;
+    let labels = LabelSet::load(&t.labels).map_err(said)?;
+    let mut cats = stop_categories(&t.stop_at);
+    let mut stops = HashSet::new();
+    for (addr, ls) in &labels.by_address {
+        if ls.iter().any(|l| cats.contains(&l.category)) {
+            if let Some(id) = ledger.addr_id(addr) {
+                stops.insert(id);
+            }
+        }
+    }
+    let mut mix = mixers(&ledger, &labels, &t.mixers, &mut stops, &mut cats)?;
+    mix.record_flows = true;
+    let case = Case {
+        name: String::new(),
+        seeds: t.seeds.clone(),
+        seed_txs: t.seed_txs.clone(),
+        policy,
+        min_taint,
+    };
+    let rep = run_case(&ledger, &labels, &stops, &cats, &mix, &case)?;
+    let to = ledger
+        .addr_id(&t_canon(&a.to))
+        .ok_or_else(|| anyhow::anyhow!("{} does not appear in the ledger", a.to))?;
+    let to_text = ledger.address(to).to_string();
+    let ends: Vec<&report::EndpointView> = rep
+        .endpoints
+        .iter()
+        .filter(|e| e.address == to_text)
+        .collect();
+    if ends.is_empty() {
+        bail!(
+            "{} is not an endpoint of this trace (no taint at or above --min-taint reached it)",
+            a.to
+        );
+    }
+    // the trace again, keeping its flows (run_case reports, it does not keep them)
+    let seeds: HashSet<AddrId> = t.seeds.iter().filter_map(|s| ledger.addr_id(s)).collect();
+    let plan = TracePlan {
+        policy: Some(policy),
+        seeds: seeds.iter().copied().collect(),
+        seed_txs: t
+            .seed_txs
+            .iter()
+            .filter_map(|h| {
+                ledger
+                    .tx_id(h)
+                    .or_else(|| ledger.tx_id(&format!("0x{}", h.trim_start_matches("0x"))))
+            })
+            .collect(),
+        stops: stops.clone(),
+        min_taint,
+        mixers: mix.pools.clone(),
+        demix: mix.demix.clone(),
+        coinjoins: mix.coinjoins.clone(),
+        record_flows: true,
+        ..Default::default()
+    };
+    let res = trace::run(&ledger, &plan);
+    let paths = trace::paths::Paths::new(&res.flows, &seeds);
+    let mut out = Vec::new();
+    for e in &ends {
+        let asset = ledger
+            .asset_id(&e.asset)
+            .ok_or_else(|| anyhow::anyhow!("asset {} not in the ledger", e.asset))?;
+        let Some((steps, width)) = paths.to(to, asset) else {
+            continue;
+        };
+        let info = ledger.asset(asset);
+        let amount = |v: u128| human(v, info.symbol.as_deref(), info.decimals, &info.name);
+        let step_rows: Vec<serde_json::Value> = steps
+            .iter()
+            .map(|i| {
+                let f = &res.flows[*i];
+                json!({
+                    "tx": ledger.txid(f.tx),
+                    "block": f.block,
+                    "time": ledger.time_of(f.block),
+                    "from": if f.from == AddrId::NONE { "(new money)".to_string() } else { ledger.address(f.from).to_string() },
+                    "to": ledger.address(f.to),
+                    "tainted": f.taint.to_string(),
+                    "tainted_units": amount(f.taint),
+                })
+            })
+            .collect();
+        out.push(json!({
+            "endpoint": e.address,
+            "asset": e.asset,
+            "kind": e.kind,
+            "tainted": e.tainted.to_string(),
+            "width": width.to_string(),
+            "steps": step_rows,
+        }));
+    }
+    if t.format == ReportFormat::Json {
+        let v = json!({"policy": policy.name(), "seeds": t.seeds, "to": to_text, "paths": out, "manifest": trace_manifest(t, &mix)?});
+        return emit(
+            &format!("{}\n", serde_json::to_string_pretty(&v)?),
+            t.out.as_deref(),
+        );
+    }
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    for p in &out {
+        let _ = writeln!(
+            o,
+            "{} ({} {}): the heaviest path from the seeds carries at least {} base units at every step",
+            p["endpoint"].as_str().unwrap_or(""),
+            p["asset"].as_str().unwrap_or(""),
+            p["kind"].as_str().unwrap_or(""),
+            p["width"].as_str().unwrap_or("")
+        );
+        for (k, s) in p["steps"].as_array().into_iter().flatten().enumerate() {
+            let _ = writeln!(
+                o,
+                "  {}. block {} ({}) tx {}\n     {} -> {}: {}",
+                k + 1,
+                s["block"],
+                utc(s["time"].as_u64().unwrap_or(0)),
+                s["tx"].as_str().unwrap_or(""),
+                s["from"].as_str().unwrap_or(""),
+                s["to"].as_str().unwrap_or(""),
+                s["tainted_units"].as_str().unwrap_or("")
+            );
+        }
+    }
+    emit(&o, t.out.as_deref())
+}
+
+fn t_canon(s: &str) -> String {
+    fundtrail::model::canonical_address(s)
 }

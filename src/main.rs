@@ -19,6 +19,7 @@ fn main() {
         Command::Eval(a) => commands::eval(a, cli.quiet),
         Command::Labels(a) => commands::labels(a),
         Command::Detect(a) => commands::detect(a, cli.quiet),
+        Command::Path(a) => commands::path(a, cli.quiet),
     };
     if let Err(e) = result {
         eprintln!("fundtrail: error: {e:#}");

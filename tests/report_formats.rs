@@ -175,3 +175,51 @@ fn policies_say_where_they_agree() {
     c.args(["trace", "--seed", SEED]).arg(fixture("demo"));
     c.assert().failure().stderr(no_panic());
 }
+
+#[test]
+fn path_shows_the_heaviest_route_from_the_seed_with_every_transaction() {
+    const KRAKEN: &str = "0x6b72616b656e254457ef5f919dcaa2128d879f8e";
+    let mut c = fundtrail();
+    c.args([
+        "path", "--seed", SEED, "--policy", "haircut", "--format", "json", "--to",
+    ])
+    .arg(KRAKEN.to_uppercase().replace("0X", "0x"))
+    .arg(fixture("demo"))
+    .arg("--labels")
+    .arg(fixture("demo-labels.csv"));
+    let v = json_ok(&mut c);
+    let paths = v["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 1);
+    let p = &paths[0];
+    assert_eq!(p["endpoint"], KRAKEN);
+    assert_eq!(p["tainted"], "60000000000000000000");
+    assert_eq!(p["width"], "20000000000000000000");
+    let steps = p["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[0]["from"], SEED);
+    assert_eq!(steps[0]["tainted"], "200000000000000000000");
+    assert_eq!(steps[1]["to"], KRAKEN);
+    assert_eq!(steps[0]["to"], steps[1]["from"]);
+    assert_eq!(
+        steps[1]["tx"],
+        "0x7a4c591179ac54c333ddf55f2f186f97bf640f9fef829b868836e035e0615d3e"
+    );
+    assert!(steps[0]["block"].as_u64() < steps[1]["block"].as_u64());
+    assert_eq!(v["manifest"]["parameters"]["policy"], "haircut");
+    // an address taint never reached is refused by name
+    let mut c = fundtrail();
+    c.args([
+        "path",
+        "--seed",
+        SEED,
+        "--policy",
+        "haircut",
+        "--to",
+        "0x0000000000000000000000000000000000000bad",
+    ])
+    .arg(fixture("demo"));
+    c.assert()
+        .failure()
+        .stderr(stderr_has(&["0x0000000000000000000000000000000000000bad"]))
+        .stderr(no_panic());
+}

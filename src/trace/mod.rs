@@ -10,6 +10,7 @@ mod account;
 mod cone;
 mod fifo;
 mod haircut;
+pub mod paths;
 mod poison;
 mod tiho;
 mod utxo;
