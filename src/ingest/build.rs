@@ -386,31 +386,54 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     // `moves` was sorted by (block, transaction index, sequence, hash),
     // which is their key's order. Otherwise every record gets its key.
     let only_moves = pending.is_empty();
-    if moves.iter().all(|m| m.amount != 0) {
-        // indexed: written in place, in parallel
-        pending.par_extend(moves.par_iter().map(|m| pend(m)));
-        if !only_moves {
-            keys.par_extend(moves.par_iter().map(|m| move_key(m)));
+    // movements alone are read in place through `src` (no copy);
+    // otherwise every record joins `pending`
+    let live_moves: Vec<&LMove> = if only_moves {
+        if moves.iter().all(|m| m.amount != 0) {
+            moves
+        } else {
+            moves.into_iter().filter(|m| m.amount != 0).collect()
         }
     } else {
-        for m in moves.iter().filter(|m| m.amount != 0) {
-            pending.push(pend(m));
-            if !only_moves {
+        if moves.iter().all(|m| m.amount != 0) {
+            // indexed: written in place, in parallel
+            pending.par_extend(moves.par_iter().map(|m| pend(m)));
+            keys.par_extend(moves.par_iter().map(|m| move_key(m)));
+        } else {
+            for m in moves.iter().filter(|m| m.amount != 0) {
+                pending.push(pend(m));
                 keys.push(move_key(m));
             }
         }
-    }
+        Vec::new()
+    };
+    let n_moves = if only_moves {
+        live_moves.len()
+    } else {
+        pending.len()
+    };
     phases.lap("finish: movement keys");
-    if let Some(p) = pending.iter().find(|p| p.block > u32::MAX as u64) {
+    let high_block = if only_moves {
+        live_moves
+            .iter()
+            .map(|m| m.block)
+            .find(|b| *b > u32::MAX as u64)
+    } else {
+        pending
+            .iter()
+            .map(|p| p.block)
+            .find(|b| *b > u32::MAX as u64)
+    };
+    if let Some(b) = high_block {
         rejects.push(reject(
             Loc::default(),
             "block",
-            format!("block number {} is above 4294967295", p.block),
+            format!("block number {b} is above 4294967295"),
         ));
         return Err(rejects.swap_remove(0));
     }
     let order: Vec<u32> = if only_moves {
-        (0..pending.len() as u32).collect()
+        Vec::new() // the identity
     } else {
         sorted_order(
             &keys,
@@ -459,9 +482,14 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     };
 
     // --- asset table -------------------------------------------------------
+    let src = Src {
+        pending: &pending,
+        moves: &live_moves,
+    };
+    debug_assert_eq!(src.len(), n_moves);
     let mut models = vec![None; asset_names.len()];
-    for p in &pending {
-        models[asset_of(p.asset).index()].get_or_insert(ChainModel::Account);
+    for i in 0..src.len() {
+        models[asset_of(src.asset(i)).index()].get_or_insert(ChainModel::Account);
     }
     for u in &utxos {
         models[utxo_asset(u.asset) as usize].get_or_insert(ChainModel::Utxo);
@@ -499,12 +527,13 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     phases.lap("finish: assets + UTXO placement");
     // --- accounts and movements ------------------------------------------
     let (accounts_of, accounts) =
-        AccountIndex::new(addr_strs.len(), asset_names.len(), &pending, asset_of);
+        AccountIndex::new(addr_strs.len(), asset_names.len(), &src, asset_of);
     let acct = |addr: u32, asset: AssetId| accounts_of.id(addr, asset, &accounts);
-    let movements: Vec<Movement> = order
-        .par_iter()
-        .map(|i| {
-            let p = &pending[*i as usize];
+    let at = |k: usize| if only_moves { k } else { order[k] as usize };
+    let movements: Vec<Movement> = (0..src.len())
+        .into_par_iter()
+        .map(|k| {
+            let p = src.get(at(k));
             let asset = asset_of(p.asset);
             Movement {
                 amount: Amt::new(p.amount),
@@ -519,7 +548,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         .collect();
     // the earliest time given for each block (`order` is sorted by block)
     let mut block_times: Vec<BlockTime> = Vec::new();
-    for p in order.iter().map(|i| &pending[*i as usize]) {
+    for p in (0..src.len()).map(|k| src.get(at(k))) {
         match block_times.last_mut() {
             Some(b) if b.block == p.block => b.time = b.time.min(p.time),
             _ => block_times.push(BlockTime {
@@ -528,6 +557,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             }),
         }
     }
+    drop(live_moves);
     drop(pending);
     phases.lap("finish: accounts + movement columns");
     let by_source = Csr::build(accounts.len(), movements.iter().map(|m| m.from));
@@ -668,6 +698,56 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     })
 }
 
+/// The account movements to number and lay out: the pending records, or
+/// (for movements alone) the de-duplicated `LMove`s read in place.
+struct Src<'a> {
+    pending: &'a [Pending],
+    moves: &'a [&'a LMove],
+}
+
+impl Src<'_> {
+    fn len(&self) -> usize {
+        if self.moves.is_empty() {
+            self.pending.len()
+        } else {
+            self.moves.len()
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Pending {
+        if self.moves.is_empty() {
+            let p = &self.pending[i];
+            Pending {
+                block: p.block,
+                time: p.time,
+                tx: p.tx,
+                from: p.from,
+                to: p.to,
+                asset: p.asset,
+                kind: p.kind,
+                amount: p.amount,
+            }
+        } else {
+            let m = self.moves[i];
+            Pending {
+                block: m.block,
+                time: m.time,
+                tx: m.tx,
+                from: m.from,
+                to: m.to,
+                asset: m.asset,
+                kind: m.kind,
+                amount: m.amount,
+            }
+        }
+    }
+
+    fn asset(&self, i: usize) -> u32 {
+        self.get(i).asset
+    }
+}
+
 /// The accounts (address, asset) that movements touch, numbered in sorted
 /// order. With at most 64 assets each address keeps a bit per asset and an
 /// account's id is the count of accounts before its address plus the bits
@@ -686,13 +766,16 @@ impl AccountIndex {
     fn new(
         addrs: usize,
         assets: usize,
-        pending: &[Pending],
+        src: &Src,
         asset_of: impl Fn(u32) -> AssetId + Sync,
     ) -> (AccountIndex, Vec<Account>) {
-        let ends = |p: &Pending| [(p.from, p.asset), (p.to, p.asset)];
+        let ends = |i: usize| {
+            let p = src.get(i);
+            [(p.from, p.asset), (p.to, p.asset)]
+        };
         if assets > 64 {
-            let mut v: Vec<Account> = pending
-                .par_iter()
+            let mut v: Vec<Account> = (0..src.len())
+                .into_par_iter()
                 .flat_map_iter(ends)
                 .filter(|(a, _)| *a != NONE)
                 .map(|(a, s)| Account {
@@ -705,11 +788,14 @@ impl AccountIndex {
             return (AccountIndex::Sorted, v);
         }
         let mask: Vec<AtomicU64> = (0..addrs).map(|_| AtomicU64::new(0)).collect();
-        pending.par_iter().flat_map_iter(ends).for_each(|(a, s)| {
-            if a != NONE {
-                mask[a as usize].fetch_or(1 << asset_of(s).0, Ordering::Relaxed);
-            }
-        });
+        (0..src.len())
+            .into_par_iter()
+            .flat_map_iter(ends)
+            .for_each(|(a, s)| {
+                if a != NONE {
+                    mask[a as usize].fetch_or(1 << asset_of(s).0, Ordering::Relaxed);
+                }
+            });
         let mask: Vec<u64> = mask.into_iter().map(AtomicU64::into_inner).collect();
         let mut before = Vec::with_capacity(addrs + 1);
         let mut n = 0u32;
@@ -871,8 +957,12 @@ mod tests {
             pending(3, 1, 2),
         ];
         let asset_of = |a: u32| AssetId(a);
-        let (bits, a1) = AccountIndex::new(5, 3, &p, asset_of);
-        let (sorted, a2) = AccountIndex::new(5, 65, &p, asset_of);
+        let src = Src {
+            pending: &p,
+            moves: &[],
+        };
+        let (bits, a1) = AccountIndex::new(5, 3, &src, asset_of);
+        let (sorted, a2) = AccountIndex::new(5, 65, &src, asset_of);
         assert!(matches!(bits, AccountIndex::Bits { .. }));
         assert!(matches!(sorted, AccountIndex::Sorted));
         let pairs: Vec<(u32, u32)> = a1.iter().map(|a| (a.addr.0, a.asset.0)).collect();
