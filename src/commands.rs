@@ -184,6 +184,17 @@ fn read_cases(path: &Path, policy: Policy, min_taint: u128) -> Result<Vec<Case>>
     Ok(cases)
 }
 
+/// The stop services: addresses of the ledger whose labels name one of
+/// `cats`.
+fn stop_set(ledger: &Ledger, labels: &LabelSet, cats: &[String]) -> HashSet<AddrId> {
+    labels
+        .by_address
+        .iter()
+        .filter(|(_, ls)| ls.iter().any(|l| cats.contains(&l.category)))
+        .filter_map(|(addr, _)| ledger.addr_id(addr))
+        .collect()
+}
+
 /// `30m`, `48h`, `7d` or a number of seconds.
 fn parse_duration(flag: &str, s: &str) -> Result<u64> {
     let t = s.trim();
@@ -540,14 +551,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
     let ledger = load(&a.inputs, &a.input, quiet)?;
     let labels = LabelSet::load(&a.labels).map_err(said)?;
     let mut cats = stop_categories(&a.stop_at);
-    let mut stops = HashSet::new();
-    for (addr, ls) in &labels.by_address {
-        if ls.iter().any(|l| cats.contains(&l.category)) {
-            if let Some(id) = ledger.addr_id(addr) {
-                stops.insert(id);
-            }
-        }
-    }
+    let mut stops = stop_set(&ledger, &labels, &cats);
     let mut mix = mixers(&ledger, &labels, &a.mixers, &mut stops, &mut cats)?;
     mix.record_flows = matches!(a.format, ReportFormat::Dot | ReportFormat::Graphml);
     mix.compare = compared;
@@ -996,14 +1000,7 @@ pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
     let ledger = load(&a.inputs, &a.input, quiet)?;
     let labels = LabelSet::load(&a.labels).map_err(said)?;
     let mut cats = stop_categories(&a.stop_at);
-    let mut stops = HashSet::new();
-    for (addr, ls) in &labels.by_address {
-        if ls.iter().any(|l| cats.contains(&l.category)) {
-            if let Some(id) = ledger.addr_id(addr) {
-                stops.insert(id);
-            }
-        }
-    }
+    let mut stops = stop_set(&ledger, &labels, &cats);
     let min_share_ppm = fundtrail::amount::parse_decimal_scaled(&a.min_share, 6)
         .ok()
         .filter(|p| *p <= 1_000_000)
@@ -1418,14 +1415,7 @@ pub fn path(a: &PathArgs, quiet: bool) -> Result<()> {
     let ledger = load(&t.inputs, &t.input, quiet)?;
     let labels = LabelSet::load(&t.labels).map_err(said)?;
     let mut cats = stop_categories(&t.stop_at);
-    let mut stops = HashSet::new();
-    for (addr, ls) in &labels.by_address {
-        if ls.iter().any(|l| cats.contains(&l.category)) {
-            if let Some(id) = ledger.addr_id(addr) {
-                stops.insert(id);
-            }
-        }
-    }
+    let mut stops = stop_set(&ledger, &labels, &cats);
     let mut mix = mixers(&ledger, &labels, &t.mixers, &mut stops, &mut cats)?;
     mix.record_flows = true;
     let case = Case {

@@ -45,6 +45,7 @@ struct MoveKey {
     tie: (u32, u32, u32, Amount),
 }
 
+#[derive(Copy, Clone)]
 struct Pending {
     block: u64,
     time: u64,
@@ -365,16 +366,6 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             amount: t.value,
         });
     }
-    let pend = |m: &LMove| Pending {
-        block: m.block,
-        time: m.time,
-        tx: m.tx,
-        from: m.from,
-        to: m.to,
-        asset: m.asset,
-        kind: m.kind,
-        amount: m.amount,
-    };
     let move_key = |m: &LMove| MoveKey {
         block: m.block,
         lane: m.tx_index,
@@ -698,6 +689,21 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     })
 }
 
+/// A movement record as a pending account movement.
+#[inline]
+fn pend(m: &LMove) -> Pending {
+    Pending {
+        block: m.block,
+        time: m.time,
+        tx: m.tx,
+        from: m.from,
+        to: m.to,
+        asset: m.asset,
+        kind: m.kind,
+        amount: m.amount,
+    }
+}
+
 /// The account movements to number and lay out: the pending records, or
 /// (for movements alone) the de-duplicated `LMove`s read in place.
 struct Src<'a> {
@@ -717,29 +723,9 @@ impl Src<'_> {
     #[inline]
     fn get(&self, i: usize) -> Pending {
         if self.moves.is_empty() {
-            let p = &self.pending[i];
-            Pending {
-                block: p.block,
-                time: p.time,
-                tx: p.tx,
-                from: p.from,
-                to: p.to,
-                asset: p.asset,
-                kind: p.kind,
-                amount: p.amount,
-            }
+            self.pending[i]
         } else {
-            let m = self.moves[i];
-            Pending {
-                block: m.block,
-                time: m.time,
-                tx: m.tx,
-                from: m.from,
-                to: m.to,
-                asset: m.asset,
-                kind: m.kind,
-                amount: m.amount,
-            }
+            pend(self.moves[i])
         }
     }
 
