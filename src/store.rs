@@ -1110,9 +1110,7 @@ fn check_outputs(l: &Ledger) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::build::build as build_ledger;
     use crate::ingest::raw::{BlockRef, Raw, RawAsset, RawInput, RawMove, RawOutput, RawUtxoTx};
-    use crate::ingest::Loc;
     use crate::model::{AddrId, Amount, AssetId};
     use crate::trace::{run, Policy, TracePlan};
     use proptest::prelude::*;
@@ -1185,11 +1183,7 @@ mod tests {
     }
 
     fn ledger(raws: Vec<Raw>) -> Ledger {
-        let raws = raws
-            .into_iter()
-            .map(|r| (r, Loc { file: 0, line: 1 }))
-            .collect();
-        build_ledger(raws, &[]).map(|b| b.ledger).expect("builds")
+        crate::ingest::build::ledger_of(raws)
     }
 
     /// Both models: a native transfer above 2^64 with its fee, a token

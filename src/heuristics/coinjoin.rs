@@ -394,9 +394,7 @@ pub fn detect_all(ledger: &Ledger) -> Vec<CoinJoin> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::build::build;
     use crate::ingest::raw::{BlockRef, Raw, RawInput, RawOutput, RawUtxoTx};
-    use crate::ingest::Loc;
 
     fn utx(
         txid: &str,
@@ -428,11 +426,7 @@ mod tests {
     }
 
     fn ledger(raws: Vec<Raw>) -> Ledger {
-        let raws = raws
-            .into_iter()
-            .map(|r| (r, Loc { file: 0, line: 1 }))
-            .collect();
-        build(raws, &[]).map(|b| b.ledger).expect("builds")
+        crate::ingest::build::ledger_of(raws)
     }
 
     /// A transaction `txid` at `block` spending one fresh coinbase output per

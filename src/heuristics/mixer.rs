@@ -641,9 +641,7 @@ fn link(ledger: &Ledger, d: &mut Demix, opts: &DemixOptions) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::build::build;
     use crate::ingest::raw::{Raw, RawMove};
-    use crate::ingest::Loc;
     use crate::trace::{run, Policy, TracePlan};
 
     /// One transfer in its own transaction `t{block}-{n}`, at time block * 10.
@@ -663,8 +661,7 @@ mod tests {
     }
 
     fn ledger(raws: Vec<Raw>) -> Ledger {
-        let raws = raws.into_iter().map(|r| (r, Loc::default())).collect();
-        build(raws, &[]).expect("builds").ledger
+        crate::ingest::build::ledger_of(raws)
     }
 
     fn opts() -> DemixOptions {

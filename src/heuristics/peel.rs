@@ -506,19 +506,13 @@ fn summarize(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::build::build;
     use crate::ingest::raw::{BlockRef, Raw, RawInput, RawMove, RawOutput, RawUtxoTx};
-    use crate::ingest::Loc;
 
     const COIN: u128 = 100_000_000;
     const FEE: u128 = 10_000;
 
     fn ledger(raws: Vec<Raw>) -> Ledger {
-        let raws = raws
-            .into_iter()
-            .map(|r| (r, Loc { file: 0, line: 1 }))
-            .collect();
-        build(raws, &[]).map(|b| b.ledger).expect("builds")
+        crate::ingest::build::ledger_of(raws)
     }
 
     /// A BTC transaction alone in block `block`; no inputs makes a coinbase.

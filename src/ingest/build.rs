@@ -67,6 +67,13 @@ pub fn build(raws: Vec<(Raw, Loc)>, paths: &[PathBuf]) -> Result<Built, Reject> 
     finish(vec![low], paths)
 }
 
+/// Build a ledger from records in memory, none of them rejected (tests).
+#[cfg(test)]
+pub(crate) fn ledger_of(raws: Vec<Raw>) -> Ledger {
+    let raws = raws.into_iter().map(|r| (r, Loc::default())).collect();
+    build(raws, &[]).map(|b| b.ledger).expect("builds")
+}
+
 /// Keep the first record of each identity, counting the rest. `v` must be
 /// sorted by identity, then by content, so the record kept does not depend on
 /// input order.

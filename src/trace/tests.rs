@@ -2,9 +2,7 @@
 //! cases. Amounts are exact; every non-poison case checks conservation.
 
 use super::*;
-use crate::ingest::build::build;
 use crate::ingest::raw::{BlockRef, Raw, RawInput, RawMove, RawOutput, RawUtxoTx};
-use crate::ingest::Loc;
 use crate::model::MoveKind;
 
 const COIN: u128 = 100_000_000;
@@ -29,11 +27,7 @@ fn mv(block: u64, from: Option<&str>, to: Option<&str>, amount: u128) -> Raw {
 }
 
 fn ledger(raws: Vec<Raw>) -> Ledger {
-    let raws = raws
-        .into_iter()
-        .map(|r| (r, Loc { file: 0, line: 1 }))
-        .collect();
-    build(raws, &[]).map(|b| b.ledger).expect("builds")
+    crate::ingest::build::ledger_of(raws)
 }
 
 fn trace(l: &Ledger, policy: Policy, seeds: &[&str], stops: &[&str], min: u128) -> TraceResult {
