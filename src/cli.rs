@@ -67,12 +67,8 @@ pub struct DetectArgs {
     /// Label files or folders; addresses labelled `mixer` are the pools.
     #[arg(long, value_name = "FILE")]
     pub labels: Vec<PathBuf>,
-    /// Demixing window (`30m`, `48h`, `7d`, or seconds).
-    #[arg(long, value_name = "DURATION", default_value = "7d")]
-    pub demix_window: String,
-    /// Notes of one address this close together form a burst.
-    #[arg(long, value_name = "DURATION", default_value = "1d")]
-    pub demix_burst: String,
+    #[command(flatten)]
+    pub demix: DemixArgs,
     /// Shortest peel chain listed, in steps.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub min_peel_steps: usize,
@@ -143,18 +139,9 @@ pub struct InputArgs {
     pub rejects: PathBuf,
 }
 
-/// How the trace treats mixer pools (addresses labelled `mixer`).
+/// How demixing links notes (`--mixer demix`, `detect`).
 #[derive(Args, Debug, Clone)]
-pub struct MixerArgs {
-    /// Mixer pools (addresses labelled `mixer` in --labels): `pass` treats a
-    /// pool as an ordinary account under the policy; `stop` makes it an
-    /// endpoint that absorbs taint; `demix` links withdrawals to the deposits
-    /// they most likely spend (address match, linked addresses, portfolios,
-    /// batch cohorts, then the time window) and taint follows the links in
-    /// proportion to their confidence. Endpoints reached through a pool say so.
-    /// Default: `stop` when --stop-at names `mixer`, else `pass`.
-    #[arg(long, value_enum)]
-    pub mixer: Option<MixerArg>,
+pub struct DemixArgs {
     /// `--mixer demix`: a withdrawal links only to deposits at most this long
     /// before it (`30m`, `48h`, `7d`, or seconds).
     #[arg(long, value_name = "DURATION", default_value = "7d")]
@@ -163,6 +150,22 @@ pub struct MixerArgs {
     /// burst (batch cohorts).
     #[arg(long, value_name = "DURATION", default_value = "1d")]
     pub demix_burst: String,
+}
+
+/// How the trace treats mixer pools (addresses labelled `mixer`).
+#[derive(Args, Debug, Clone)]
+pub struct MixerArgs {
+    /// Mixer pools (addresses labelled `mixer` in --labels): `pass` treats a
+    /// pool as an ordinary account under the policy; `stop` makes it an
+    /// endpoint that absorbs taint; `demix` links withdrawals to the deposits
+    /// they most likely spend (address match, unique gas price, portfolios,
+    /// linked addresses, batch cohorts, then the time window) and taint follows the links in
+    /// proportion to their confidence. Endpoints reached through a pool say so.
+    /// Default: `stop` when --stop-at names `mixer`, else `pass`.
+    #[arg(long, value_enum)]
+    pub mixer: Option<MixerArg>,
+    #[command(flatten)]
+    pub demix: DemixArgs,
     /// CoinJoins (UTXO; equal-output, Wasabi, Whirlpool and JoinMarket
     /// shapes, detected with a confidence): `pass` follows taint through
     /// them under the policy and flags the endpoints reached; `stop` absorbs

@@ -195,6 +195,14 @@ fn stop_set(ledger: &Ledger, labels: &LabelSet, cats: &[String]) -> HashSet<Addr
         .collect()
 }
 
+/// `--demix-window` and `--demix-burst` as options.
+fn demix_options(a: &crate::cli::DemixArgs) -> Result<fundtrail::heuristics::mixer::DemixOptions> {
+    Ok(fundtrail::heuristics::mixer::DemixOptions {
+        window: parse_duration("--demix-window", &a.demix_window)?,
+        burst: parse_duration("--demix-burst", &a.demix_burst)?,
+    })
+}
+
 /// `30m`, `48h`, `7d` or a number of seconds.
 fn parse_duration(flag: &str, s: &str) -> Result<u64> {
     let t = s.trim();
@@ -259,8 +267,8 @@ fn trace_manifest(a: &TraceArgs, mix: &Mixers) -> Result<report::Manifest> {
     p.insert("stop_at".into(), json!(a.stop_at));
     p.insert("min_taint".into(), json!(a.min_taint));
     p.insert("mixer".into(), json!(mix.mode));
-    p.insert("demix_window".into(), json!(a.mixers.demix_window));
-    p.insert("demix_burst".into(), json!(a.mixers.demix_burst));
+    p.insert("demix_window".into(), json!(a.mixers.demix.demix_window));
+    p.insert("demix_burst".into(), json!(a.mixers.demix.demix_burst));
     p.insert("coinjoin".into(), json!(mix.coinjoin));
     p.insert(
         "on_error".into(),
@@ -324,8 +332,7 @@ fn mixers(
     stops: &mut HashSet<AddrId>,
     cats: &mut Vec<String>,
 ) -> Result<Mixers> {
-    let window = parse_duration("--demix-window", &a.demix_window)?;
-    let burst = parse_duration("--demix-burst", &a.demix_burst)?;
+    let opts = demix_options(&a.demix)?;
     let mut pools = HashSet::new();
     for (addr, ls) in &labels.by_address {
         if ls.iter().any(|l| l.category == "mixer") {
@@ -357,7 +364,6 @@ fn mixers(
         MixerArg::Demix => {
             let mut v: Vec<AddrId> = pools.iter().copied().collect();
             v.sort_unstable();
-            let opts = fundtrail::heuristics::mixer::DemixOptions { window, burst };
             demix = Some(std::sync::Arc::new(fundtrail::heuristics::mixer::analyse(
                 ledger, &v, &opts,
             )));
@@ -1189,8 +1195,7 @@ pub fn labels(a: &LabelsArgs) -> Result<()> {
 /// `fundtrail detect`: mixer pools and their links, CoinJoins, peel chains.
 pub fn detect(a: &DetectArgs, quiet: bool) -> Result<()> {
     use fundtrail::heuristics::{coinjoin, mixer, peel};
-    let window = parse_duration("--demix-window", &a.demix_window)?;
-    let burst = parse_duration("--demix-burst", &a.demix_burst)?;
+    let demix_opts = demix_options(&a.demix)?;
     let ledger = load(&a.inputs, &a.input, quiet)?;
     let labels = LabelSet::load(&a.labels).map_err(said)?;
     let mut pools: Vec<AddrId> = labels
@@ -1200,7 +1205,7 @@ pub fn detect(a: &DetectArgs, quiet: bool) -> Result<()> {
         .filter_map(|(addr, _)| ledger.addr_id(addr))
         .collect();
     pools.sort_unstable();
-    let d = mixer::analyse(&ledger, &pools, &mixer::DemixOptions { window, burst });
+    let d = mixer::analyse(&ledger, &pools, &demix_opts);
     let cjs = coinjoin::detect_all(&ledger);
     let opts = peel::PeelOptions {
         min_len: a.min_peel_steps.max(1),
@@ -1299,7 +1304,7 @@ pub fn detect(a: &DetectArgs, quiet: bool) -> Result<()> {
     if a.format == TraceFormat::Json {
         let v = json!({
             "mixer_pools": pool_rows,
-            "demix_window_seconds": window,
+            "demix_window_seconds": demix_opts.window,
             "coinjoins": {"count": cjs.len(), "by_kind": kinds, "top": cj_rows},
             "peel_chains": {"count": chains.len(), "top": peel_rows},
         });
