@@ -253,6 +253,9 @@ pub enum ReportFormat {
     Dot,
     /// The flow graph for Gephi and yEd.
     Graphml,
+    /// One self-contained HTML file: summary, totals, sortable endpoints,
+    /// interactive flow graph, evidence paths, manifest (no network use).
+    Html,
 }
 
 #[derive(Args, Debug)]
@@ -288,10 +291,15 @@ pub struct TraceArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
-    /// List only the N best-ranked endpoints in the table and CSV (the
-    /// totals cover all; JSON always lists all).
+    /// List only the N best-ranked endpoints in the table, CSV and HTML
+    /// (the totals cover all; JSON always lists all).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Evidence: the K heaviest paths from the seeds into each endpoint, in
+    /// JSON and HTML (and `fundtrail path`); 0 records none, which saves
+    /// keeping every tainted transfer of the trace.
+    #[arg(long, value_name = "K", default_value_t = 3, value_parser = clap::value_parser!(u8).range(0..=50))]
+    pub paths: u8,
     /// Write the result to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -9,7 +9,7 @@ use fundtrail::ingest::{self, IngestOptions, OnError};
 use fundtrail::labels::LabelSet;
 use fundtrail::ledger::Ledger;
 use fundtrail::model::{AddrId, ChainModel};
-use fundtrail::report::{self, human, TraceParams, TraceReport};
+use fundtrail::report::{self, human, utc, TraceParams, TraceReport};
 use fundtrail::store;
 use fundtrail::trace::{self, Policy, TracePlan};
 use serde_json::json;
@@ -321,6 +321,8 @@ struct Mixers {
     peels: Vec<fundtrail::heuristics::peel::ChainSummary>,
     /// Keep the tainted transfers for a flow graph.
     record_flows: bool,
+    /// Heaviest paths per endpoint to report (needs `record_flows`).
+    paths: usize,
     /// Other policies to compare each trace with (`--policies`).
     compare: Vec<Policy>,
 }
@@ -395,6 +397,7 @@ fn mixers(
         coinjoins,
         peels: fundtrail::heuristics::peel::detect_all(ledger, &Default::default()),
         record_flows: false,
+        paths: 0,
         compare: Vec::new(),
     })
 }
@@ -484,6 +487,10 @@ fn run_case(
         warnings,
     );
     rep.add_peel_chains(ledger, &mix.peels);
+    if mix.record_flows && mix.paths > 0 {
+        let seeds: HashSet<AddrId> = plan.seeds.iter().copied().collect();
+        rep.add_paths(ledger, &result, &seeds, mix.paths, &mix.peels);
+    }
     if !mix.compare.is_empty() {
         let others: Vec<(Policy, trace::TraceResult)> = mix
             .compare
@@ -559,10 +566,15 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
     let mut cats = stop_categories(&a.stop_at);
     let mut stops = stop_set(&ledger, &labels, &cats);
     let mut mix = mixers(&ledger, &labels, &a.mixers, &mut stops, &mut cats)?;
-    mix.record_flows = matches!(a.format, ReportFormat::Dot | ReportFormat::Graphml);
+    let graph = matches!(
+        a.format,
+        ReportFormat::Dot | ReportFormat::Graphml | ReportFormat::Html
+    );
+    mix.paths = usize::from(a.paths);
+    mix.record_flows = graph || (a.format == ReportFormat::Json && a.paths > 0);
     mix.compare = compared;
-    if mix.record_flows && cases.is_some() {
-        bail!("--format dot and graphml draw one trace's flow graph: trace one case at a time, not --cases");
+    if graph && cases.is_some() {
+        bail!("--format dot, graphml and html draw one trace's flow graph: trace one case at a time, not --cases");
     }
     let exporter: Box<dyn report::Exporter> = match a.format {
         ReportFormat::Table => Box::new(report::table::Table { top: a.top }),
@@ -570,6 +582,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
         ReportFormat::Csv => Box::new(report::csv::Csv { top: a.top }),
         ReportFormat::Dot => Box::new(report::dot::Dot),
         ReportFormat::Graphml => Box::new(report::graphml::GraphMl),
+        ReportFormat::Html => Box::new(report::html::Html { top: a.top }),
     };
     let manifest = trace_manifest(a, &mix)?;
     let Some(cases) = cases else {
@@ -636,7 +649,13 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
                 })?);
                 out.push('\n');
             }
-            (Ok(rep), ReportFormat::Table | ReportFormat::Dot | ReportFormat::Graphml) => {
+            (
+                Ok(rep),
+                ReportFormat::Table
+                | ReportFormat::Dot
+                | ReportFormat::Graphml
+                | ReportFormat::Html,
+            ) => {
                 out.push_str(&format!("== case {} ==\n", c.name));
                 out.push_str(&exporter.render(rep));
                 out.push('\n');
@@ -650,7 +669,13 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
                 })?);
                 out.push('\n');
             }
-            (Err(e), ReportFormat::Table | ReportFormat::Dot | ReportFormat::Graphml) => {
+            (
+                Err(e),
+                ReportFormat::Table
+                | ReportFormat::Dot
+                | ReportFormat::Graphml
+                | ReportFormat::Html,
+            ) => {
                 failed += 1;
                 out.push_str(&format!("== case {} ==\nerror: {e:#}\n\n", c.name));
             }
@@ -676,29 +701,6 @@ fn emit(text: &str, out: Option<&Path>) -> Result<()> {
             Ok(())
         }
     }
-}
-
-/// `YYYY-MM-DD HH:MM:SS` UTC from a Unix time.
-pub fn utc(t: u64) -> String {
-    let days = (t / 86_400) as i64;
-    let secs = t % 86_400;
-    // civil-from-days (Howard Hinnant)
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
 }
 
 /// A sum of amounts: it can exceed 128 bits (two movements of 2^128-1), so
@@ -1423,6 +1425,7 @@ pub fn path(a: &PathArgs, quiet: bool) -> Result<()> {
     let mut stops = stop_set(&ledger, &labels, &cats);
     let mut mix = mixers(&ledger, &labels, &t.mixers, &mut stops, &mut cats)?;
     mix.record_flows = true;
+    mix.paths = usize::from(t.paths).max(1);
     let case = Case {
         name: String::new(),
         seeds: t.seeds.clone(),
@@ -1446,66 +1449,31 @@ pub fn path(a: &PathArgs, quiet: bool) -> Result<()> {
             a.to
         );
     }
-    // the trace again, keeping its flows (run_case reports, it does not keep them)
-    let seeds: HashSet<AddrId> = t.seeds.iter().filter_map(|s| ledger.addr_id(s)).collect();
-    let plan = TracePlan {
-        policy: Some(policy),
-        seeds: seeds.iter().copied().collect(),
-        seed_txs: t
-            .seed_txs
+    if t.format == ReportFormat::Json {
+        let out: Vec<serde_json::Value> = ends
             .iter()
-            .filter_map(|h| {
-                ledger
-                    .tx_id(h)
-                    .or_else(|| ledger.tx_id(&format!("0x{}", h.trim_start_matches("0x"))))
-            })
-            .collect(),
-        stops: stops.clone(),
-        min_taint,
-        mixers: mix.pools.clone(),
-        demix: mix.demix.clone(),
-        coinjoins: mix.coinjoins.clone(),
-        record_flows: true,
-        ..Default::default()
-    };
-    let res = trace::run(&ledger, &plan);
-    let paths = trace::paths::Paths::new(&res.flows, &seeds);
-    let mut out = Vec::new();
-    for e in &ends {
-        let asset = ledger
-            .asset_id(&e.asset)
-            .ok_or_else(|| anyhow::anyhow!("asset {} not in the ledger", e.asset))?;
-        let Some((steps, width)) = paths.to(to, asset) else {
-            continue;
-        };
-        let info = ledger.asset(asset);
-        let amount = |v: u128| human(v, info.symbol.as_deref(), info.decimals, &info.name);
-        let step_rows: Vec<serde_json::Value> = steps
-            .iter()
-            .map(|i| {
-                let f = &res.flows[*i];
+            .map(|e| {
                 json!({
-                    "tx": ledger.txid(f.tx),
-                    "block": f.block,
-                    "time": ledger.time_of(f.block),
-                    "from": if f.from == AddrId::NONE { "(new money)".to_string() } else { ledger.address(f.from).to_string() },
-                    "to": ledger.address(f.to),
-                    "tainted": f.taint.to_string(),
-                    "tainted_units": amount(f.taint),
+                    "endpoint": e.address,
+                    "asset": e.asset,
+                    "kind": e.kind,
+                    "tainted": e.tainted.to_string(),
+                    "score": e.score,
+                    "paths": e.paths,
                 })
             })
             .collect();
-        out.push(json!({
-            "endpoint": e.address,
-            "asset": e.asset,
-            "kind": e.kind,
-            "tainted": e.tainted.to_string(),
-            "width": width.to_string(),
-            "steps": step_rows,
-        }));
-    }
-    if t.format == ReportFormat::Json {
-        let v = json!({"policy": policy.name(), "seeds": t.seeds, "to": to_text, "paths": out, "manifest": trace_manifest(t, &mix)?});
+        // peel chains the paths collapse, by their number in the steps
+        let chains: Vec<&report::PeelChainView> = rep
+            .peel_chains
+            .iter()
+            .filter(|c| {
+                ends.iter()
+                    .flat_map(|e| e.paths.iter().flat_map(|p| &p.steps))
+                    .any(|s| s.peel_chain == Some(c.id))
+            })
+            .collect();
+        let v = json!({"policy": policy.name(), "seeds": t.seeds, "to": to_text, "endpoints": out, "peel_chains": chains, "manifest": trace_manifest(t, &mix)?});
         return emit(
             &format!("{}\n", serde_json::to_string_pretty(&v)?),
             t.out.as_deref(),
@@ -1513,28 +1481,76 @@ pub fn path(a: &PathArgs, quiet: bool) -> Result<()> {
     }
     use std::fmt::Write as _;
     let mut o = String::new();
-    for p in &out {
+    for e in &ends {
+        let amount = |v: u128| human(v, e.symbol.as_deref(), e.decimals, &e.asset);
         let _ = writeln!(
             o,
-            "{} ({} {}): the heaviest path from the seeds carries at least {} base units at every step",
-            p["endpoint"].as_str().unwrap_or(""),
-            p["asset"].as_str().unwrap_or(""),
-            p["kind"].as_str().unwrap_or(""),
-            p["width"].as_str().unwrap_or("")
+            "{} ({}, {}): {} tainted, rank {}, score {:.4}",
+            e.address,
+            e.symbol.as_deref().unwrap_or(&e.asset),
+            e.kind,
+            amount(e.tainted),
+            e.rank,
+            e.score
         );
-        for (k, s) in p["steps"].as_array().into_iter().flatten().enumerate() {
+        if e.paths.is_empty() {
+            let _ = writeln!(o, "  no recorded path (taint of unknown origin)");
+        }
+        for (k, p) in e.paths.iter().enumerate() {
             let _ = writeln!(
                 o,
-                "  {}. block {} ({}) tx {}\n     {} -> {}: {}",
+                "  path {} of {}: at least {} at every step",
                 k + 1,
-                s["block"],
-                utc(s["time"].as_u64().unwrap_or(0)),
-                s["tx"].as_str().unwrap_or(""),
-                s["from"].as_str().unwrap_or(""),
-                s["to"].as_str().unwrap_or(""),
-                s["tainted_units"].as_str().unwrap_or("")
+                e.paths.len(),
+                amount(p.width)
             );
+            for (n, s) in p.steps.iter().enumerate() {
+                match s.peel_chain {
+                    Some(id) => {
+                        let _ = writeln!(
+                            o,
+                            "    {}. peel chain [{id}] of {} transfers, blocks {} .. {} ({} .. {})\n       tx {} .. {}\n       {} -> {}: at least {}",
+                            n + 1,
+                            s.transfers.unwrap_or(0),
+                            s.block,
+                            s.last_block.unwrap_or(s.block),
+                            utc(s.time),
+                            utc(ledger.time_of(s.last_block.unwrap_or(s.block))),
+                            s.tx,
+                            s.last_tx.as_deref().unwrap_or(""),
+                            s.from,
+                            s.to,
+                            amount(s.tainted)
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            o,
+                            "    {}. block {} ({}) tx {}\n       {} -> {}: {}",
+                            n + 1,
+                            s.block,
+                            utc(s.time),
+                            s.tx,
+                            s.from,
+                            s.to,
+                            amount(s.tainted)
+                        );
+                    }
+                }
+            }
         }
+    }
+    let used: Vec<&report::PeelChainView> = rep
+        .peel_chains
+        .iter()
+        .filter(|c| {
+            ends.iter()
+                .flat_map(|e| e.paths.iter().flat_map(|p| &p.steps))
+                .any(|s| s.peel_chain == Some(c.id))
+        })
+        .collect();
+    for c in used {
+        let _ = writeln!(o, "  [{}] {}", c.id, c.summary);
     }
     emit(&o, t.out.as_deref())
 }

@@ -131,7 +131,7 @@ fn flow_graphs_draw_one_trace_not_many_cases() {
     c.assert()
         .failure()
         .stderr(stderr_has(&[
-            "--format dot and graphml draw one trace's flow graph",
+            "--format dot, graphml and html draw one trace's flow graph",
         ]))
         .stderr(no_panic());
 }

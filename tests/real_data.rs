@@ -338,17 +338,19 @@ fn native_example_exchange_absorbs() {
         // Seed 0x2222.. alone: it receives 1000000000000000000 wei from
         // 0x1111.. (taint turns on there: seeded) and keeps it (hops 0);
         // its 250000000 USDT go to the exchange. Both are 100% of their
-        // asset's seeded total; the tie is ranked by amount, ETH first.
+        // asset's seeded total; the exchange ranks first (actionable).
         assert_eq!(
             endpoints(&v),
             vec![
-                (s(N2), s("ETH"), s("1000000000000000000"), s("holding"), 0),
                 (s(N3), s(USDT), s("250000000"), s("service"), 1),
+                (s(N2), s("ETH"), s("1000000000000000000"), s("holding"), 0),
             ],
             "{policy}"
         );
-        assert_eq!(v["endpoints"][1]["labels"][0]["category"], "exchange");
-        assert_eq!(v["endpoints"][1]["labels"][0]["label"], "Example Exchange");
+        assert_eq!(v["endpoints"][0]["labels"][0]["category"], "exchange");
+        assert_eq!(v["endpoints"][0]["score"], 1.0);
+        assert_eq!(v["endpoints"][1]["score"], 0.5);
+        assert_eq!(v["endpoints"][0]["labels"][0]["label"], "Example Exchange");
         assert_eq!(
             totals(&v, USDT),
             [s("250000000"), s("0"), s("250000000"), s("0"), s("0")],

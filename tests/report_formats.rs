@@ -24,7 +24,8 @@ fn csv_has_one_row_per_endpoint_with_exact_amounts_and_purity() {
     let rows: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(
         rows[0],
-        "rank,address,asset,tainted,tainted_units,kind,score,purity,received,hops,categories,labels,\
+        "rank,address,asset,tainted,tainted_units,kind,score,share,confidence,purity,received,hops,actionable,\
+         weight_passage,weight_agreement,weight_hops,weight_purity,weight_category,policies_listing,categories,labels,\
          mixer_pool,mixer_via,mixer_confidence,coinjoin_tx,coinjoin_confidence,peel_chain,policy,fundtrail"
     );
     let json: serde_json::Value =
@@ -32,11 +33,26 @@ fn csv_has_one_row_per_endpoint_with_exact_amounts_and_purity() {
     assert_eq!(rows.len() - 1, json["endpoints"].as_array().unwrap().len());
     let binance = rows.iter().find(|r| r.contains(BINANCE)).unwrap();
     let cells: Vec<&str> = binance.split(',').collect();
-    assert_eq!(cells[3], "216399999999999999999");
-    assert_eq!(cells[5], "service");
-    assert_eq!(cells[8], "298900000000000000000");
-    assert_eq!(cells[10], "exchange");
-    assert_eq!(cells[13], "pass");
+    let head: Vec<&str> = rows[0].split(',').collect();
+    let col = |name: &str| cells[head.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(col("tainted"), "216399999999999999999");
+    assert_eq!(col("kind"), "service");
+    assert_eq!(col("received"), "298900000000000000000");
+    assert_eq!(col("categories"), "exchange");
+    assert_eq!(col("mixer_via"), "pass");
+    // the score and every factor of it: through the mixer with no link
+    // (passage 1/2), two hops, an exchange (actionable)
+    assert_eq!(col("actionable"), "true");
+    assert_eq!(col("weight_passage"), "0.5");
+    assert_eq!(col("weight_category"), "1");
+    assert_eq!(col("weight_hops"), "0.98");
+    let f = |name: &str| col(name).parse::<f64>().unwrap();
+    let purity = 216.4 / 298.9;
+    assert!((f("weight_purity") - (1.0 + purity) / 2.0).abs() < 1e-12);
+    assert!((f("confidence") - 0.5 * 0.98).abs() < 1e-12);
+    assert!((f("share") - 0.2164).abs() < 1e-12);
+    let score = f("share") * f("confidence") * f("weight_purity") * f("weight_category");
+    assert!((f("score") - score).abs() < 1e-15, "{}", col("score"));
     let e = json["endpoints"]
         .as_array()
         .unwrap()
@@ -188,14 +204,24 @@ fn path_shows_the_heaviest_route_from_the_seed_with_every_transaction() {
     .arg("--labels")
     .arg(fixture("demo-labels.csv"));
     let v = json_ok(&mut c);
-    let paths = v["paths"].as_array().unwrap();
-    assert_eq!(paths.len(), 1);
+    let ends = v["endpoints"].as_array().unwrap();
+    assert_eq!(ends.len(), 1);
+    assert_eq!(ends[0]["endpoint"], KRAKEN);
+    assert_eq!(ends[0]["tainted"], "60000000000000000000");
+    // three paths (the default --paths 3), widest first: the first peel
+    // straight to Kraken, then two that run down the peel chain, each
+    // shown as one step
+    let paths = ends[0]["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 3);
     let p = &paths[0];
-    assert_eq!(p["endpoint"], KRAKEN);
-    assert_eq!(p["tainted"], "60000000000000000000");
     assert_eq!(p["width"], "20000000000000000000");
     let steps = p["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 2);
+    assert_eq!(steps[1]["kind"], "transfer");
+    assert_eq!(
+        steps[1]["peel_chain"], 1,
+        "a single peel is marked with its chain"
+    );
     assert_eq!(steps[0]["from"], SEED);
     assert_eq!(steps[0]["tainted"], "200000000000000000000");
     assert_eq!(steps[1]["to"], KRAKEN);
@@ -205,7 +231,30 @@ fn path_shows_the_heaviest_route_from_the_seed_with_every_transaction() {
         "0x7a4c591179ac54c333ddf55f2f186f97bf640f9fef829b868836e035e0615d3e"
     );
     assert!(steps[0]["block"].as_u64() < steps[1]["block"].as_u64());
+    for (k, transfers) in [(1, 2), (2, 3)] {
+        let chain = &paths[k]["steps"][1];
+        assert_eq!(chain["kind"], "peel_chain");
+        assert_eq!(chain["peel_chain"], 1);
+        assert_eq!(chain["transfers"], transfers);
+        assert_eq!(chain["from"], steps[0]["to"]);
+        assert_eq!(chain["to"], KRAKEN);
+        assert_eq!(chain["tainted"], "20000000000000000000");
+    }
+    assert_eq!(v["peel_chains"][0]["id"], 1);
+    assert_eq!(v["peel_chains"][0]["steps"], 3);
     assert_eq!(v["manifest"]["parameters"]["policy"], "haircut");
+    // --paths 1 keeps the widest only
+    let mut c = fundtrail();
+    c.args([
+        "path", "--seed", SEED, "--policy", "haircut", "--format", "json", "--paths", "1", "--to",
+        KRAKEN,
+    ])
+    .arg(fixture("demo"))
+    .arg("--labels")
+    .arg(fixture("demo-labels.csv"));
+    let one = json_ok(&mut c);
+    assert_eq!(one["endpoints"][0]["paths"].as_array().unwrap().len(), 1);
+    assert_eq!(one["endpoints"][0]["paths"][0], paths[0]);
     // an address taint never reached is refused by name
     let mut c = fundtrail();
     c.args([

@@ -882,6 +882,9 @@ pub struct ChainSummary {
     pub final_owner: AddrId,
     /// Every peel, in chain order.
     pub peels: Vec<(AddrId, Amount)>,
+    /// Every transaction of the chain's steps (peels and change), sorted:
+    /// evidence paths collapse a run of them into one step.
+    pub txs: Vec<crate::model::TxId>,
     /// The one-line summary (`peel chain of 12 steps: ...`).
     pub summary: String,
 }
@@ -919,6 +922,7 @@ pub fn detect_all(ledger: &Ledger, opts: &PeelOptions) -> Vec<ChainSummary> {
             final_change: c.final_change,
             final_owner: c.final_owner,
             peels: c.steps.iter().map(|s| (s.peel_to, s.peel)).collect(),
+            txs: sorted(c.steps.iter().map(|s| ledger.utxo_txs[s.tx].txid)),
             summary: c.summary(ledger),
         });
     }
@@ -940,10 +944,22 @@ pub fn detect_all(ledger: &Ledger, opts: &PeelOptions) -> Vec<ChainSummary> {
             final_change: c.final_change,
             final_owner: c.final_owner,
             peels: c.steps.iter().map(|s| (s.peel_to, s.peel)).collect(),
+            txs: sorted(
+                c.steps
+                    .iter()
+                    .flat_map(|s| [moves[s.peel_move].tx, moves[s.change_move].tx]),
+            ),
             summary: c.summary(ledger),
         });
     }
     out
+}
+
+fn sorted(txs: impl Iterator<Item = crate::model::TxId>) -> Vec<crate::model::TxId> {
+    let mut v: Vec<_> = txs.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 #[cfg(test)]

@@ -3,8 +3,11 @@
 
 pub mod csv;
 pub mod dot;
+pub mod graph;
 pub mod graphml;
+pub mod html;
 pub mod json;
+pub mod score;
 pub mod table;
 
 use crate::amount::format_units;
@@ -68,13 +71,23 @@ pub struct EndpointView {
     pub labels: Vec<LabelView>,
     pub hops: u32,
     /// Share of the asset's seeded total that this endpoint holds or absorbed.
-    pub score: f64,
+    pub share: f64,
     /// Everything the endpoint received of the asset in the sample (base
     /// units), and `purity`: the tainted share of it (can exceed 1 under
     /// poison, and when taint was already there before the sample).
     #[serde(with = "dec")]
     pub received: Amount,
     pub purity: f64,
+    /// Labelled with a category whose holder can freeze funds (`exchange`).
+    pub actionable: bool,
+    /// How sure the attribution is (0 to 1): passage × agreement × hops
+    /// weights (see `score`).
+    pub confidence: f64,
+    /// The factors of `score` besides `share` (module `report::score`).
+    pub weights: score::Weights,
+    /// `share × confidence × weights.purity × weights.category`: the rank
+    /// order.
+    pub score: f64,
     /// Present when taint reached the endpoint through a mixer pool.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mixer: Option<MixerView>,
@@ -90,6 +103,9 @@ pub struct EndpointView {
     /// and most taint any of them gives it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agreement: Option<Agreement>,
+    /// The heaviest paths from the seeds (`--paths K`), widest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<PathView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
     #[serde(skip)]
@@ -154,6 +170,41 @@ pub struct PeelChainView {
     /// Endpoints of this trace on the chain (its peel recipients or final
     /// change holder).
     pub endpoints: Vec<String>,
+}
+
+/// An evidence path: how taint reached an endpoint from the seeds.
+#[derive(Clone, Debug, Serialize)]
+pub struct PathView {
+    /// The least taint any step carried (the path's width).
+    #[serde(with = "dec")]
+    pub width: Amount,
+    pub steps: Vec<PathStep>,
+}
+
+/// One step of a path: a transfer, or a whole peel chain collapsed.
+#[derive(Clone, Debug, Serialize)]
+pub struct PathStep {
+    /// `transfer` or `peel_chain`.
+    pub kind: &'static str,
+    /// The (first) transaction, its block and time (Unix seconds).
+    pub tx: String,
+    pub block: u32,
+    pub time: u64,
+    pub from: String,
+    pub to: String,
+    /// Taint this step carried (for a peel chain, its least step).
+    #[serde(with = "dec")]
+    pub tainted: Amount,
+    /// Peel chains: the chain's number in `peel_chains`, how many transfers
+    /// of the path it stands for, and the last one's transaction and block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peel_chain: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfers: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_tx: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_block: Option<u32>,
 }
 
 /// Taint that moved from one address to another, summed.
@@ -292,7 +343,7 @@ impl TraceReport {
             .filter(|e| e.tainted > 0 && e.tainted >= params.min_taint)
             .collect();
         let received = received_by(ledger, &shown);
-        let mut eps: Vec<EndpointView> = shown
+        let eps: Vec<EndpointView> = shown
             .iter()
             .map(|e| {
                 let info = ledger.asset(e.asset);
@@ -317,7 +368,11 @@ impl TraceReport {
                     tainted: e.tainted,
                     kind: e.kind.name(),
                     hops: e.hops,
-                    score: if s == 0 { 0.0 } else { ratio(e.tainted, s) },
+                    share: if s == 0 { 0.0 } else { ratio(e.tainted, s) },
+                    actionable: false,
+                    confidence: 0.0,
+                    weights: score::Weights::default(),
+                    score: 0.0,
                     mixer: e.mixer.map(|m| MixerView {
                         pool: ledger.address(m.pool).to_string(),
                         via: if m.link_ppm.is_some() { "link" } else { "pass" },
@@ -329,23 +384,13 @@ impl TraceReport {
                     }),
                     peel_chain: None,
                     agreement: None,
+                    paths: Vec::new(),
                     symbol: info.symbol.clone(),
                     decimals: info.decimals,
                 }
             })
             .collect();
-        eps.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then(b.tainted.cmp(&a.tainted))
-                .then_with(|| a.asset.cmp(&b.asset))
-                .then_with(|| a.address.cmp(&b.address))
-                .then_with(|| a.kind.cmp(b.kind))
-        });
-        for (i, e) in eps.iter_mut().enumerate() {
-            e.rank = i + 1;
-        }
-        TraceReport {
+        let mut r = TraceReport {
             fundtrail: env!("CARGO_PKG_VERSION"),
             policy: params.policy.clone(),
             seeds: params.seeds.clone(),
@@ -372,6 +417,28 @@ impl TraceReport {
                 fundtrail: env!("CARGO_PKG_VERSION"),
                 ..Default::default()
             },
+        };
+        r.rank();
+        r
+    }
+
+    /// Score every endpoint and rank by score (then share, amount, asset,
+    /// address, kind: a total order, so output is deterministic).
+    pub fn rank(&mut self) {
+        for e in &mut self.endpoints {
+            score::score(e);
+        }
+        self.endpoints.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(b.share.total_cmp(&a.share))
+                .then(b.tainted.cmp(&a.tainted))
+                .then_with(|| a.asset.cmp(&b.asset))
+                .then_with(|| a.address.cmp(&b.address))
+                .then_with(|| a.kind.cmp(b.kind))
+        });
+        for (i, e) in self.endpoints.iter_mut().enumerate() {
+            e.rank = i + 1;
         }
     }
 
@@ -426,6 +493,7 @@ impl TraceReport {
                 max: hi,
             });
         }
+        self.rank();
     }
 
     /// List the peel chains that peel to or end at an endpoint, each once,
@@ -456,31 +524,170 @@ impl TraceReport {
             for &i in &on {
                 self.endpoints[i].peel_chain.get_or_insert(id);
             }
-            self.peel_chains.push(PeelChainView {
-                id,
-                model: c.model,
-                asset: asset.clone(),
-                steps: c.steps,
-                first_tx: ledger.txid(c.first_tx).to_string(),
-                last_tx: ledger.txid(c.last_tx).to_string(),
-                first_owner: ledger.address(c.first_owner).to_string(),
-                start_value: c.start_value,
-                total_peeled: c.total_peeled,
-                peel_recipients: {
-                    let mut v: Vec<_> = c.peels.iter().map(|p| p.0).collect();
-                    v.sort_unstable();
-                    v.dedup();
-                    v.len()
-                },
-                final_change: c.final_change,
-                final_owner: ledger.address(c.final_owner).to_string(),
-                summary: c.summary.clone(),
-                endpoints: on
-                    .iter()
-                    .map(|i| self.endpoints[*i].address.clone())
-                    .collect(),
-            });
+            let endpoints = on
+                .iter()
+                .map(|i| self.endpoints[*i].address.clone())
+                .collect();
+            self.peel_chains
+                .push(peel_chain_view(ledger, c, id, endpoints));
         }
+    }
+
+    /// Find the heaviest `k` paths into every endpoint through the recorded
+    /// flows (`result.flows`), with every run of transfers inside one peel
+    /// chain collapsed to one step (and that chain listed).
+    pub fn add_paths(
+        &mut self,
+        ledger: &Ledger,
+        result: &TraceResult,
+        seeds: &std::collections::HashSet<crate::model::AddrId>,
+        k: usize,
+        chains: &[crate::heuristics::peel::ChainSummary],
+    ) {
+        if k == 0 || result.flows.is_empty() {
+            return;
+        }
+        let paths = crate::trace::paths::Paths::new(&result.flows, seeds, k);
+        // which chain (index in `chains`) each transaction belongs to
+        let mut chain_of: std::collections::HashMap<crate::model::TxId, usize> = Default::default();
+        for (i, c) in chains.iter().enumerate() {
+            for t in &c.txs {
+                chain_of.entry(*t).or_insert(i);
+            }
+        }
+        let mut listed: std::collections::HashMap<usize, usize> = Default::default();
+        let name = |a: crate::model::AddrId| {
+            if a == crate::model::AddrId::NONE {
+                "(new money)".to_string()
+            } else {
+                ledger.address(a).to_string()
+            }
+        };
+        for ei in 0..self.endpoints.len() {
+            let e = &self.endpoints[ei];
+            let (Some(addr), Some(asset)) = (ledger.addr_id(&e.address), ledger.asset_id(&e.asset))
+            else {
+                continue;
+            };
+            let mut views = Vec::new();
+            for (steps, width) in paths.to(addr, asset) {
+                let mut out: Vec<PathStep> = Vec::new();
+                let mut i = 0;
+                while i < steps.len() {
+                    let f = &result.flows[steps[i]];
+                    let chain = chain_of.get(&f.tx).copied();
+                    let mut j = i + 1;
+                    while chain.is_some()
+                        && j < steps.len()
+                        && chain_of.get(&result.flows[steps[j]].tx).copied() == chain
+                    {
+                        j += 1;
+                    }
+                    let step = PathStep {
+                        kind: "transfer",
+                        tx: ledger.txid(f.tx).to_string(),
+                        block: f.block,
+                        time: ledger.time_of(f.block),
+                        from: name(f.from),
+                        to: name(f.to),
+                        tainted: f.taint,
+                        peel_chain: None,
+                        transfers: None,
+                        last_tx: None,
+                        last_block: None,
+                    };
+                    match chain {
+                        Some(c) if j - i >= 2 => {
+                            let last = &result.flows[steps[j - 1]];
+                            let id =
+                                listed_id(&mut self.peel_chains, &mut listed, ledger, chains, c);
+                            out.push(PathStep {
+                                kind: "peel_chain",
+                                to: name(last.to),
+                                tainted: steps[i..j]
+                                    .iter()
+                                    .map(|s| result.flows[*s].taint)
+                                    .min()
+                                    .unwrap_or(0),
+                                peel_chain: Some(id),
+                                transfers: Some(j - i),
+                                last_tx: Some(ledger.txid(last.tx).to_string()),
+                                last_block: Some(last.block),
+                                ..step
+                            });
+                        }
+                        Some(c) => {
+                            // one peel of a chain: a transfer, marked
+                            let id =
+                                listed_id(&mut self.peel_chains, &mut listed, ledger, chains, c);
+                            out.push(PathStep {
+                                peel_chain: Some(id),
+                                ..step
+                            });
+                        }
+                        None => out.push(step),
+                    }
+                    i = j;
+                }
+                views.push(PathView { width, steps: out });
+            }
+            self.endpoints[ei].paths = views;
+        }
+    }
+}
+
+/// The report's number of chain `c` (of `chains`), listing it if it is not
+/// listed yet.
+fn listed_id(
+    views: &mut Vec<PeelChainView>,
+    listed: &mut std::collections::HashMap<usize, usize>,
+    ledger: &Ledger,
+    chains: &[crate::heuristics::peel::ChainSummary],
+    c: usize,
+) -> usize {
+    if let Some(id) = listed.get(&c) {
+        return *id;
+    }
+    let first = ledger.txid(chains[c].first_tx);
+    let id = match views.iter().find(|v| v.first_tx == first) {
+        Some(v) => v.id,
+        None => {
+            let id = views.len() + 1;
+            views.push(peel_chain_view(ledger, &chains[c], id, Vec::new()));
+            id
+        }
+    };
+    listed.insert(c, id);
+    id
+}
+
+/// A peel chain as the report lists it.
+fn peel_chain_view(
+    ledger: &Ledger,
+    c: &crate::heuristics::peel::ChainSummary,
+    id: usize,
+    endpoints: Vec<String>,
+) -> PeelChainView {
+    PeelChainView {
+        id,
+        model: c.model,
+        asset: ledger.asset(c.asset).name.clone(),
+        steps: c.steps,
+        first_tx: ledger.txid(c.first_tx).to_string(),
+        last_tx: ledger.txid(c.last_tx).to_string(),
+        first_owner: ledger.address(c.first_owner).to_string(),
+        start_value: c.start_value,
+        total_peeled: c.total_peeled,
+        peel_recipients: {
+            let mut v: Vec<_> = c.peels.iter().map(|p| p.0).collect();
+            v.sort_unstable();
+            v.dedup();
+            v.len()
+        },
+        final_change: c.final_change,
+        final_owner: ledger.address(c.final_owner).to_string(),
+        summary: c.summary.clone(),
+        endpoints,
     }
 }
 
@@ -588,6 +795,29 @@ pub fn short(s: &str) -> String {
     }
 }
 
+/// `YYYY-MM-DD HH:MM:SS` UTC from a Unix time.
+pub fn utc(t: u64) -> String {
+    let days = (t / 86_400) as i64;
+    let secs = t % 86_400;
+    // civil-from-days (Howard Hinnant)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
 /// An exporter renders a report in one format.
 pub trait Exporter {
     fn render(&self, report: &TraceReport) -> String;
@@ -600,6 +830,7 @@ pub fn exporter(format: &str) -> Option<Box<dyn Exporter>> {
         "csv" => Some(Box::new(csv::Csv { top: None })),
         "dot" => Some(Box::new(dot::Dot)),
         "graphml" => Some(Box::new(graphml::GraphMl)),
+        "html" => Some(Box::new(html::Html { top: None })),
         _ => None,
     }
 }

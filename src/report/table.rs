@@ -48,7 +48,7 @@ impl Exporter for Table {
             let _ = writeln!(o, "No endpoints: no taint reached any address.");
         } else {
             let shown = self.top.unwrap_or(usize::MAX).min(r.endpoints.len());
-            let rows: Vec<[String; 7]> = r.endpoints[..shown]
+            let rows: Vec<[String; 8]> = r.endpoints[..shown]
                 .iter()
                 .map(|e| {
                     let mut labels: Vec<String> = e
@@ -93,7 +93,8 @@ impl Exporter for Table {
                         e.rank.to_string(),
                         e.address.clone(),
                         human(e.tainted, e.symbol.as_deref(), e.decimals, &e.asset),
-                        format!("{:.2}%", e.score * 100.0),
+                        format!("{:.2}%", e.share * 100.0),
+                        format!("{:.3}", e.score),
                         e.hops.to_string(),
                         e.kind.to_string(),
                         labels.join("; "),
@@ -101,7 +102,7 @@ impl Exporter for Table {
                 })
                 .collect();
             let head = [
-                "rank", "address", "tainted", "share", "hops", "kind", "labels",
+                "rank", "address", "tainted", "share", "score", "hops", "kind", "labels",
             ];
             let mut w = head.map(|h| h.chars().count());
             for row in &rows {

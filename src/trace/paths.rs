@@ -1,11 +1,14 @@
-//! Evidence paths: for an endpoint, the heaviest way taint reached it from
+//! Evidence paths: for an endpoint, the heaviest ways taint reached it from
 //! the seeds through the recorded flows.
 //!
 //! "Heaviest" is the widest path: the one whose smallest step carried the
 //! most taint, among paths that move forward in canonical order (each step
 //! no earlier than the one before). Flows are visited once in canonical
-//! order; each keeps the width of the best path that ends with it and the
-//! flow before it, so the answer is exact and the work linear in the flows.
+//! order; each keeps the `k` widest paths that end with it (as a width and a
+//! link to a path ending at the flow before), and each (address, asset) the
+//! `k` widest paths into it so far. So the `k` answers are exact, distinct
+//! as sequences of flows, and found in time linear in the flows times `k`.
+//! Ties go to the path found first (the earlier flow).
 
 use super::Flow;
 use crate::model::{AddrId, Amount, AssetId};
@@ -14,56 +17,84 @@ use std::collections::{HashMap, HashSet};
 /// One step of a path: the flow's index in `TraceResult::flows`.
 pub type Step = usize;
 
-/// The best path into every (address, asset) the flows reach.
+/// A path ending at a flow: its width, and the (flow, rank) of the path it
+/// extends (none when it starts at a seed or where taint of unknown origin
+/// appeared).
+#[derive(Clone, Copy, Debug)]
+struct Via {
+    width: Amount,
+    prev: Option<(u32, u8)>,
+}
+
+/// Per (address, asset): up to `k` (width, flow, rank), widest first.
+type PathsInto = HashMap<(AddrId, AssetId), Vec<(Amount, u32, u8)>>;
+
+/// The `k` heaviest paths into every (address, asset) the flows reach.
 pub struct Paths {
-    /// per flow: (width of the best path ending with it, previous flow)
-    best_via: Vec<(Amount, Option<usize>)>,
-    /// per (address, asset): (width, last flow) of its best path so far
-    best_at: HashMap<(AddrId, AssetId), (Amount, usize)>,
+    k: usize,
+    /// per flow: its up to `k` paths, widest first
+    via: Vec<Vec<Via>>,
+    at: PathsInto,
 }
 
 impl Paths {
-    /// `seeds`: where paths start (their own holdings are unlimited).
-    pub fn new(flows: &[Flow], seeds: &HashSet<AddrId>) -> Paths {
-        let mut best_at: HashMap<(AddrId, AssetId), (Amount, usize)> = HashMap::new();
-        let mut best_via = Vec::with_capacity(flows.len());
+    /// `seeds`: where paths start (their own holdings are unlimited); `k`:
+    /// how many paths to keep per address (1 to 255).
+    pub fn new(flows: &[Flow], seeds: &HashSet<AddrId>, k: usize) -> Paths {
+        let k = k.clamp(1, 255);
+        let mut at: PathsInto = HashMap::new();
+        let mut via: Vec<Vec<Via>> = Vec::with_capacity(flows.len());
         for (i, f) in flows.iter().enumerate() {
-            let (width, prev) = if seeds.contains(&f.from) {
-                (f.taint, None)
-            } else {
-                match best_at.get(&(f.from, f.asset)) {
-                    Some(&(w, j)) => (w.min(f.taint), Some(j)),
-                    // taint of unknown origin (a seed transaction, or
-                    // missing history): the path starts here
-                    None => (f.taint, None),
-                }
+            let mine: Vec<Via> = match at.get(&(f.from, f.asset)) {
+                Some(into) if !seeds.contains(&f.from) => into
+                    .iter()
+                    .map(|&(w, j, r)| Via {
+                        width: w.min(f.taint),
+                        prev: Some((j, r)),
+                    })
+                    .collect(),
+                // a seed, or taint of unknown origin (a seed transaction,
+                // or missing history): the path starts here
+                _ => vec![Via {
+                    width: f.taint,
+                    prev: None,
+                }],
             };
-            best_via.push((width, prev));
-            let e = best_at.entry((f.to, f.asset)).or_insert((0, i));
-            if width > e.0 {
-                *e = (width, i);
+            // already widest first: min() with one taint keeps the order
+            let into = at.entry((f.to, f.asset)).or_default();
+            for (r, v) in mine.iter().enumerate() {
+                let pos = into.partition_point(|e| e.0 >= v.width);
+                if pos < k {
+                    into.insert(pos, (v.width, i as u32, r as u8));
+                    into.truncate(k);
+                }
             }
+            via.push(mine);
         }
-        Paths { best_via, best_at }
+        Paths { k, via, at }
     }
 
-    /// The heaviest path into (address, asset), first step first, and its
-    /// width (the taint its smallest step carried).
-    pub fn to(&self, addr: AddrId, asset: AssetId) -> Option<(Vec<Step>, Amount)> {
-        let &(width, last) = self.best_at.get(&(addr, asset))?;
-        let mut steps = vec![last];
-        let mut cur = last;
-        let mut guard = 0;
-        while let Some(prev) = self.best_via[cur].1 {
-            steps.push(prev);
-            cur = prev;
-            guard += 1;
-            if guard > self.best_via.len() {
-                break; // cannot happen: `prev` always precedes `cur`
-            }
-        }
-        steps.reverse();
-        Some((steps, width))
+    /// The heaviest paths into (address, asset), widest first: each its
+    /// steps (first step first) and its width (the taint its smallest step
+    /// carried). At most `k`; empty when no flow reached it.
+    pub fn to(&self, addr: AddrId, asset: AssetId) -> Vec<(Vec<Step>, Amount)> {
+        let Some(into) = self.at.get(&(addr, asset)) else {
+            return Vec::new();
+        };
+        into.iter()
+            .take(self.k)
+            .map(|&(width, last, rank)| {
+                let mut steps = vec![last as usize];
+                let mut cur = (last, rank);
+                while let Some(prev) = self.via[cur.0 as usize][cur.1 as usize].prev {
+                    // `prev` always names an earlier flow, so this ends
+                    steps.push(prev.0 as usize);
+                    cur = prev;
+                }
+                steps.reverse();
+                (steps, width)
+            })
+            .collect()
     }
 }
 
@@ -95,15 +126,52 @@ mod tests {
             f(2, 3, 5, 4),
         ];
         let seeds: HashSet<AddrId> = [AddrId(0)].into_iter().collect();
-        let p = Paths::new(&flows, &seeds);
-        let (steps, width) = p.to(AddrId(3), AssetId(0)).unwrap();
+        let p = Paths::new(&flows, &seeds, 1);
         // flow 0 (1 -> 3 at block 1) has unknown origin, width 9: but it
         // does not come from a seed; the widest path overall is it alone
-        assert_eq!((steps.clone(), width), (vec![0], 9));
+        assert_eq!(p.to(AddrId(3), AssetId(0)), vec![(vec![0], 9)]);
         // without it, 0 -> 2 -> 3 (width 4) beats 0 -> 1 -> 3 (width 2)
-        let p = Paths::new(&flows[1..], &seeds);
-        let (steps, width) = p.to(AddrId(3), AssetId(0)).unwrap();
-        assert_eq!((steps, width), (vec![1, 3], 4));
-        assert!(p.to(AddrId(9), AssetId(0)).is_none());
+        let p = Paths::new(&flows[1..], &seeds, 1);
+        assert_eq!(p.to(AddrId(3), AssetId(0)), vec![(vec![1, 3], 4)]);
+        assert!(p.to(AddrId(9), AssetId(0)).is_empty());
+        // asked for three, there are two, widest first
+        let p = Paths::new(&flows[1..], &seeds, 3);
+        assert_eq!(
+            p.to(AddrId(3), AssetId(0)),
+            vec![(vec![1, 3], 4), (vec![0, 2], 2)]
+        );
+    }
+
+    #[test]
+    fn k_paths_are_the_k_widest_and_distinct() {
+        // a diamond twice over: 0 -> {1, 2} -> 3 -> {4, 5} -> 6 gives four
+        // paths into 6 with widths min over their steps
+        let flows = vec![
+            f(0, 1, 1, 8),
+            f(0, 2, 1, 5),
+            f(1, 3, 2, 8),
+            f(2, 3, 2, 5),
+            f(3, 4, 3, 7),
+            f(3, 5, 3, 6),
+            f(4, 6, 4, 7),
+            f(5, 6, 4, 6),
+        ];
+        let seeds: HashSet<AddrId> = [AddrId(0)].into_iter().collect();
+        let p = Paths::new(&flows, &seeds, 4);
+        let got = p.to(AddrId(6), AssetId(0));
+        assert_eq!(
+            got,
+            vec![
+                (vec![0, 2, 4, 6], 7),
+                (vec![0, 2, 5, 7], 6),
+                (vec![1, 3, 4, 6], 5),
+                (vec![1, 3, 5, 7], 5),
+            ]
+        );
+        // k = 2 keeps the two widest
+        assert_eq!(
+            Paths::new(&flows, &seeds, 2).to(AddrId(6), AssetId(0)),
+            got[..2]
+        );
     }
 }
