@@ -247,6 +247,10 @@ pub struct TraceReport {
     /// per (from, to, asset), in order of first appearance.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flows: Vec<FlowEdge>,
+    /// Labels of the flow graph's addresses (drawn on its nodes; endpoints
+    /// carry their own).
+    #[serde(skip)]
+    pub address_labels: BTreeMap<String, Vec<LabelView>>,
     pub warnings: Vec<String>,
     /// How to reproduce this result: version, inputs with their sha256,
     /// every parameter.
@@ -412,12 +416,31 @@ impl TraceReport {
             peel_chains: Vec::new(),
             policies_compared: Vec::new(),
             flows: flow_edges(ledger, &result.flows),
+            address_labels: BTreeMap::new(),
             warnings,
             manifest: Manifest {
                 fundtrail: env!("CARGO_PKG_VERSION"),
                 ..Default::default()
             },
         };
+        for a in r.flows.iter().flat_map(|f| [&f.from, &f.to]) {
+            if r.address_labels.contains_key(a) {
+                continue;
+            }
+            let ls = labels.get(a);
+            if !ls.is_empty() {
+                r.address_labels.insert(
+                    a.clone(),
+                    ls.iter()
+                        .map(|l| LabelView {
+                            category: l.category.clone(),
+                            label: l.name.clone(),
+                            source: l.source.clone(),
+                        })
+                        .collect(),
+                );
+            }
+        }
         r.rank();
         r
     }
@@ -897,15 +920,14 @@ pub fn nodes(r: &TraceReport) -> Vec<Node> {
         } else {
             "transit"
         };
-        let mut cats: Vec<&str> = es
-            .iter()
-            .flat_map(|e| e.labels.iter().map(|l| l.category.as_str()))
-            .collect();
+        let own = r.address_labels.get(a).map(Vec::as_slice).unwrap_or(&[]);
+        let all: Vec<&LabelView> = es.iter().flat_map(|e| &e.labels).chain(own).collect();
+        let mut cats: Vec<&str> = all.iter().map(|l| l.category.as_str()).collect();
         cats.sort_unstable();
         cats.dedup();
-        let mut names: Vec<&str> = es
+        let mut names: Vec<&str> = all
             .iter()
-            .flat_map(|e| e.labels.iter().map(|l| l.label.as_str()))
+            .map(|l| l.label.as_str())
             .filter(|l| !l.is_empty())
             .collect();
         names.sort_unstable();
