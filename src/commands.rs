@@ -270,6 +270,12 @@ fn trace_manifest(a: &TraceArgs, mix: &Mixers) -> Result<report::Manifest> {
     p.insert("demix_window".into(), json!(a.mixers.demix.demix_window));
     p.insert("demix_burst".into(), json!(a.mixers.demix.demix_burst));
     p.insert("coinjoin".into(), json!(mix.coinjoin));
+    if mix.record_flows {
+        p.insert("paths".into(), json!(mix.paths));
+    }
+    if let Some(n) = a.top {
+        p.insert("top".into(), json!(n));
+    }
     p.insert(
         "on_error".into(),
         json!(format!("{:?}", a.input.on_error).to_lowercase()),
@@ -593,9 +599,13 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
             policy,
             min_taint,
         };
-        let mut rep = run_case(&ledger, &labels, &stops, &cats, &mix, &case)?;
+        let spin = crate::progress::spinner("tracing", quiet);
+        let rep = run_case(&ledger, &labels, &stops, &cats, &mix, &case);
+        spin.finish_and_clear();
+        let mut rep = rep?;
         rep.manifest = manifest;
-        return emit(&exporter.render(&rep), a.out.as_deref());
+        emit(&exporter.render(&rep), a.out.as_deref())?;
+        return csv_manifest(a, &rep.manifest);
     };
     // Many thefts: traced in parallel, written in the file's order.
     use rayon::prelude::*;
@@ -603,7 +613,18 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
     let results: Vec<Result<TraceReport>> = cases
         .par_iter()
         .map(|c| {
-            let r = run_case(&ledger, &labels, &stops, &cats, &mix, c);
+            let r = run_case(&ledger, &labels, &stops, &cats, &mix, c).map(|mut rep| {
+                // the case's own manifest: the single trace that gives it,
+                // and where it came from
+                rep.manifest = manifest.clone();
+                let p = &mut rep.manifest.parameters;
+                p.insert("policy".into(), json!(c.policy.name()));
+                p.insert("seeds".into(), json!(c.seeds));
+                p.insert("seed_txs".into(), json!(c.seed_txs));
+                p.insert("min_taint".into(), json!(c.min_taint.to_string()));
+                p.insert("case".into(), json!(c.name));
+                rep
+            });
             bar.inc(1);
             r
         })
@@ -633,19 +654,9 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
                 eprintln!("fundtrail: case {}: {e:#}", c.name);
             }
             (Ok(rep), ReportFormat::Json) => {
-                // the case's own manifest: the single trace that gives it,
-                // and where it came from
-                let mut rep = rep.clone();
-                rep.manifest = manifest.clone();
-                let p = &mut rep.manifest.parameters;
-                p.insert("policy".into(), json!(c.policy.name()));
-                p.insert("seeds".into(), json!(c.seeds));
-                p.insert("seed_txs".into(), json!(c.seed_txs));
-                p.insert("min_taint".into(), json!(c.min_taint.to_string()));
-                p.insert("case".into(), json!(c.name));
                 out.push_str(&serde_json::to_string(&CaseResult {
                     name: &c.name,
-                    report: &rep,
+                    report: rep,
                 })?);
                 out.push('\n');
             }
@@ -682,11 +693,24 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
         }
     }
     emit(&out, a.out.as_deref())?;
+    csv_manifest(a, &manifest)?;
     if failed > 0 {
         bail!(
             "{failed} of {} cases could not be traced (see their `error`)",
             cases.len()
         );
+    }
+    Ok(())
+}
+
+/// CSV has no place for the run manifest: with `--out FILE` it goes beside
+/// it, as `FILE.manifest.json`.
+fn csv_manifest(a: &TraceArgs, m: &report::Manifest) -> Result<()> {
+    if let (ReportFormat::Csv, Some(out)) = (a.format, &a.out) {
+        let mut p = out.as_os_str().to_owned();
+        p.push(".manifest.json");
+        let text = format!("{}\n", serde_json::to_string_pretty(m)?);
+        std::fs::write(&p, text).with_context(|| format!("writing {}", Path::new(&p).display()))?;
     }
     Ok(())
 }
@@ -1433,7 +1457,10 @@ pub fn path(a: &PathArgs, quiet: bool) -> Result<()> {
         policy,
         min_taint,
     };
-    let rep = run_case(&ledger, &labels, &stops, &cats, &mix, &case)?;
+    let spin = crate::progress::spinner("tracing", quiet);
+    let rep = run_case(&ledger, &labels, &stops, &cats, &mix, &case);
+    spin.finish_and_clear();
+    let rep = rep?;
     let to = ledger
         .addr_id(&t_canon(&a.to))
         .ok_or_else(|| anyhow::anyhow!("{} does not appear in the ledger", a.to))?;

@@ -24,6 +24,21 @@ pub fn bytes(total: u64, msg: &'static str, quiet: bool) -> ProgressBar {
     bar
 }
 
+/// A spinner for work of unknown length (a trace), ticking by itself.
+pub fn spinner(msg: &'static str, quiet: bool) -> ProgressBar {
+    if !shown(quiet) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(msg);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
 /// A bar counting items.
 pub fn bar(total: u64, msg: &'static str, quiet: bool) -> ProgressBar {
     if !shown(quiet) {

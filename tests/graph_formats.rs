@@ -85,7 +85,12 @@ fn graphml_parses_and_every_edge_joins_two_nodes() {
 #[test]
 fn dot_renders_with_graphviz() {
     let text = demo("dot");
-    assert!(text.starts_with("digraph fundtrail {"));
+    // the run manifest, one line of JSON in a comment, then the graph
+    let (comment, graph) = text.split_once('\n').unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(comment.strip_prefix("// fundtrail run manifest: ").unwrap()).unwrap();
+    assert_eq!(manifest["parameters"]["policy"], "haircut");
+    assert!(graph.starts_with("digraph fundtrail {"));
     assert!(text.contains(&format!("\"{SEED}\" [shape=box")));
     assert!(
         text.contains("\\\"quoted\\\""),

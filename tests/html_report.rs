@@ -56,6 +56,36 @@ fn the_report_is_one_file_with_escaped_data_and_no_network() {
     assert!(html.contains("demo-labels-hostile.csv"));
 }
 
+#[test]
+fn token_names_from_the_data_are_escaped_too() {
+    // the demo ledger with a token whose symbol and name carry markup
+    let dir = tempdir();
+    let ledger = dir.path().join("ledger");
+    std::fs::create_dir(&ledger).unwrap();
+    for f in ["transactions.json", "token_transfers.json", "traces.json"] {
+        std::fs::copy(fixture("demo").join(f), ledger.join(f)).unwrap();
+    }
+    write(
+        &ledger,
+        "tokens.json",
+        r#"{"type": "token", "address": "0xdac17f958d2ee523a2206206994597c13d831ec7", "symbol": "<svg onload=alert(3)>", "name": "</script><script>alert(4)</script>", "decimals": 6, "total_supply": null}
+"#,
+    );
+    let mut c = fundtrail();
+    c.args([
+        "trace", "--seed", SEED, "--policy", "haircut", "--format", "html",
+    ])
+    .arg(&ledger);
+    let html = stdout_ok(&mut c);
+    assert!(!html.contains("<svg onload"), "the symbol became markup");
+    assert!(
+        !html.contains("alert(4)</script>"),
+        "the name ended a script"
+    );
+    assert!(html.contains("&lt;svg onload=alert(3)&gt;"));
+    assert_eq!(html.matches("<script").count(), 2);
+}
+
 /// Chromium, or why not.
 fn chromium() -> PathBuf {
     if let Some(p) = std::env::var_os("FUNDTRAIL_CHROMIUM") {

@@ -272,3 +272,29 @@ fn path_shows_the_heaviest_route_from_the_seed_with_every_transaction() {
         .stderr(stderr_has(&["0x0000000000000000000000000000000000000bad"]))
         .stderr(no_panic());
 }
+
+#[test]
+fn csv_written_to_a_file_gets_its_manifest_beside_it() {
+    let dir = tempdir();
+    let out = dir.path().join("endpoints.csv");
+    demo(
+        &["--format", "csv", "--out", out.to_str().unwrap()],
+        &fixture("demo-labels.csv"),
+    );
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        csv.starts_with("rank,address,"),
+        "the CSV stays a plain table"
+    );
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("endpoints.csv.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["parameters"]["policy"], "haircut");
+    let labels = std::fs::read(fixture("demo-labels.csv")).unwrap();
+    assert_eq!(
+        m["labels"][0]["sha256"],
+        hex::encode(Sha256::digest(&labels))
+    );
+    assert_eq!(m["inputs"].as_array().unwrap().len(), 4);
+}

@@ -1,7 +1,8 @@
 //! `--format dot`: the flow graph for Graphviz (`dot -Tsvg`). Nodes are
 //! addresses (seeds as boxes, services as double octagons, holdings as
 //! ellipses, transit as points), edges the taint that moved between them.
-//! Every string from the data is escaped.
+//! Every string from the data is escaped. The run manifest is a comment
+//! line (JSON) at the top.
 
 use super::{human, nodes, short, Exporter, TraceReport};
 
@@ -27,7 +28,16 @@ pub fn quote(s: &str) -> String {
 
 impl Exporter for Dot {
     fn render(&self, r: &TraceReport) -> String {
-        let mut o = String::from("digraph fundtrail {\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n  edge [fontname=\"monospace\", fontsize=9];\n");
+        let mut o = String::new();
+        if !r.manifest.is_empty() {
+            // one line of JSON: it has no raw line break to end the comment
+            o.push_str(&format!(
+                "// fundtrail run manifest: {}\n",
+                r.manifest.json_line()
+            ));
+        }
+        o.push_str("digraph fundtrail {\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n  edge [fontname=\"monospace\", fontsize=9];\n",
+        );
         o.push_str(&format!(
             "  label={};\n",
             quote(&format!(

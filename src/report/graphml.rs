@@ -1,6 +1,7 @@
 //! `--format graphml`: the flow graph for Gephi and yEd. Node data: role,
 //! categories, labels, tainted; edge data: asset, tainted (base units),
-//! transfers, first and last block. Every string from the data is escaped.
+//! transfers, first and last block; graph data: the run manifest (JSON).
+//! Every string from the data is escaped.
 
 use super::{nodes, Exporter, TraceReport};
 
@@ -38,12 +39,19 @@ impl Exporter for GraphMl {
              \x20 <key id=\"tainted\" for=\"edge\" attr.name=\"tainted\" attr.type=\"string\"/>\n\
              \x20 <key id=\"transfers\" for=\"edge\" attr.name=\"transfers\" attr.type=\"long\"/>\n\
              \x20 <key id=\"first_block\" for=\"edge\" attr.name=\"first_block\" attr.type=\"long\"/>\n\
-             \x20 <key id=\"last_block\" for=\"edge\" attr.name=\"last_block\" attr.type=\"long\"/>\n",
+             \x20 <key id=\"last_block\" for=\"edge\" attr.name=\"last_block\" attr.type=\"long\"/>\n\
+             \x20 <key id=\"manifest\" for=\"graph\" attr.name=\"manifest\" attr.type=\"string\"/>\n",
         );
         o.push_str(&format!(
             "  <graph id=\"{}\" edgedefault=\"directed\">\n",
             esc(&format!("fundtrail {} {}", r.fundtrail, r.policy))
         ));
+        if !r.manifest.is_empty() {
+            o.push_str(&format!(
+                "    <data key=\"manifest\">{}</data>\n",
+                esc(&r.manifest.json_line())
+            ));
+        }
         for n in nodes(r) {
             o.push_str(&format!("    <node id=\"{}\">\n", esc(&n.address)));
             o.push_str(&format!("      <data key=\"role\">{}</data>\n", n.role));

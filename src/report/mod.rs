@@ -267,6 +267,43 @@ pub struct Manifest {
     pub parameters: BTreeMap<String, serde_json::Value>,
 }
 
+impl Manifest {
+    /// Whether it says anything (a report made outside the command line
+    /// may have none).
+    pub fn is_empty(&self) -> bool {
+        self.command.is_empty() && self.inputs.is_empty() && self.parameters.is_empty()
+    }
+
+    /// The manifest as one line of JSON (for comments and sidecar files).
+    pub fn json_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The manifest for a reader: version and command, every file with
+    /// its size and sha256, every parameter.
+    pub fn text_lines(&self) -> Vec<String> {
+        let mut out = vec![format!("fundtrail {} {}", self.fundtrail, self.command)];
+        for (kind, files) in [("input", &self.inputs), ("labels", &self.labels)] {
+            for f in files.iter() {
+                out.push(format!(
+                    "{kind} {} ({} bytes, sha256 {})",
+                    f.path, f.bytes, f.sha256
+                ));
+            }
+        }
+        let params: Vec<String> = self
+            .parameters
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                v => format!("{k}={v}"),
+            })
+            .collect();
+        out.push(format!("parameters: {}", params.join(" ")));
+        out
+    }
+}
+
 /// A file a result was computed from.
 #[derive(Clone, Debug, Serialize)]
 pub struct InputFile {

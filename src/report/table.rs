@@ -175,6 +175,13 @@ impl Exporter for Table {
         for w in &r.warnings {
             let _ = writeln!(o, "warning: {w}");
         }
+        if !r.manifest.is_empty() {
+            let _ = writeln!(o);
+            let _ = writeln!(o, "Run manifest (to reproduce):");
+            for l in r.manifest.text_lines() {
+                let _ = writeln!(o, "  {l}");
+            }
+        }
         o
     }
 }
