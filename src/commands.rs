@@ -1476,6 +1476,16 @@ pub fn path(a: &PathArgs, quiet: bool) -> Result<()> {
             a.to
         );
     }
+    // peel chains the paths pass, by their number in the steps
+    let chains: Vec<&report::PeelChainView> = rep
+        .peel_chains
+        .iter()
+        .filter(|c| {
+            ends.iter()
+                .flat_map(|e| e.paths.iter().flat_map(|p| &p.steps))
+                .any(|s| s.peel_chain == Some(c.id))
+        })
+        .collect();
     if t.format == ReportFormat::Json {
         let out: Vec<serde_json::Value> = ends
             .iter()
@@ -1488,16 +1498,6 @@ pub fn path(a: &PathArgs, quiet: bool) -> Result<()> {
                     "score": e.score,
                     "paths": e.paths,
                 })
-            })
-            .collect();
-        // peel chains the paths collapse, by their number in the steps
-        let chains: Vec<&report::PeelChainView> = rep
-            .peel_chains
-            .iter()
-            .filter(|c| {
-                ends.iter()
-                    .flat_map(|e| e.paths.iter().flat_map(|p| &p.steps))
-                    .any(|s| s.peel_chain == Some(c.id))
             })
             .collect();
         let v = json!({"policy": policy.name(), "seeds": t.seeds, "to": to_text, "endpoints": out, "peel_chains": chains, "manifest": trace_manifest(t, &mix)?});
@@ -1567,16 +1567,7 @@ pub fn path(a: &PathArgs, quiet: bool) -> Result<()> {
             }
         }
     }
-    let used: Vec<&report::PeelChainView> = rep
-        .peel_chains
-        .iter()
-        .filter(|c| {
-            ends.iter()
-                .flat_map(|e| e.paths.iter().flat_map(|p| &p.steps))
-                .any(|s| s.peel_chain == Some(c.id))
-        })
-        .collect();
-    for c in used {
+    for c in &chains {
         let _ = writeln!(o, "  [{}] {}", c.id, c.summary);
     }
     emit(&o, t.out.as_deref())

@@ -7,24 +7,7 @@ use super::{nodes, Exporter, TraceReport};
 
 pub struct GraphMl;
 
-/// XML text or attribute content: `& < > " '` escaped, and characters XML
-/// 1.0 forbids dropped.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            '\t' | '\n' | '\r' => o.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => o.push(c),
-        }
-    }
-    o
-}
+use super::esc_markup as esc;
 
 impl Exporter for GraphMl {
     fn render(&self, r: &TraceReport) -> String {

@@ -25,22 +25,7 @@ pub const MAX_GRAPH_NODES: usize = 400;
 /// Endpoints whose paths are shown (JSON has them all).
 pub const MAX_PATH_ENDPOINTS: usize = 100;
 
-/// Text or attribute value, escaped for HTML.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => o.push('\u{fffd}'),
-            c => o.push(c),
-        }
-    }
-    o
-}
+pub use super::esc_markup as esc;
 
 /// JSON that is safe inside a `<script>` element.
 pub fn script_json<T: Serialize>(v: &T) -> String {
@@ -298,34 +283,9 @@ fn endpoints(o: &mut String, r: &TraceReport, top: Option<usize>) {
                 )
             })
             .collect();
-        let mut evidence: Vec<String> = Vec::new();
-        if let Some(m) = &e.mixer {
-            evidence.push(match m.confidence {
-                Some(c) => format!(
-                    "via mixer <code>{}</code> (link, confidence {c:.2})",
-                    esc(&short(&m.pool))
-                ),
-                None => format!("via mixer <code>{}</code> (pass)", esc(&short(&m.pool))),
-            });
-        }
-        if let Some(c) = &e.coinjoin {
-            evidence.push(format!(
-                "{} CoinJoin <code>{}</code> (confidence {:.2})",
-                if e.kind == "service" { "at" } else { "via" },
-                esc(&short(&c.tx)),
-                c.confidence
-            ));
-        }
+        let mut evidence: Vec<String> = e.notes().iter().map(|n| esc(n)).collect();
         if let Some(k) = e.peel_chain {
             evidence.push(format!("<a href=\"#peel-{k}\">peel chain [{k}]</a>"));
-        }
-        if let Some(a) = &e.agreement {
-            evidence.push(format!(
-                "policies {} ({} of {})",
-                esc(&a.listed_by.join("+")),
-                a.listed_by.len(),
-                a.of
-            ));
         }
         if !e.paths.is_empty() && e.rank <= MAX_PATH_ENDPOINTS {
             evidence.push(format!(

@@ -751,6 +751,56 @@ fn peel_chain_view(
     }
 }
 
+impl EndpointView {
+    /// The passages and agreement behind an endpoint, as plain text: the
+    /// mixer pool or CoinJoin taint crossed, and the policies that list it.
+    pub fn notes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(m) = &self.mixer {
+            out.push(match m.confidence {
+                Some(c) => format!("via mixer {} (link, confidence {c:.2})", short(&m.pool)),
+                None => format!("via mixer {} (pass)", short(&m.pool)),
+            });
+        }
+        if let Some(c) = &self.coinjoin {
+            out.push(format!(
+                "{} CoinJoin {} (confidence {:.2})",
+                if self.kind == "service" { "at" } else { "via" },
+                short(&c.tx),
+                c.confidence
+            ));
+        }
+        if let Some(a) = &self.agreement {
+            out.push(format!(
+                "policies {} ({} of {})",
+                a.listed_by.join("+"),
+                a.listed_by.len(),
+                a.of
+            ));
+        }
+        out
+    }
+}
+
+/// Text or attribute content for HTML and XML: `& < > " '` escaped, and
+/// control characters XML 1.0 forbids dropped.
+pub fn esc_markup(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            '\t' | '\n' | '\r' => o.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 /// Sum the recorded flows per (from, to, asset), keeping first-seen order.
 fn flow_edges(ledger: &Ledger, flows: &[crate::trace::Flow]) -> Vec<FlowEdge> {
     let mut at: std::collections::HashMap<

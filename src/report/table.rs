@@ -62,32 +62,9 @@ impl Exporter for Table {
                             }
                         })
                         .collect();
-                    if let Some(m) = &e.mixer {
-                        labels.push(match m.confidence {
-                            Some(c) => {
-                                format!("via mixer {} (link, confidence {:.2})", short(&m.pool), c)
-                            }
-                            None => format!("via mixer {} (pass)", short(&m.pool)),
-                        });
-                    }
-                    if let Some(a) = &e.agreement {
-                        labels.push(format!(
-                            "policies {} ({} of {})",
-                            a.listed_by.join("+"),
-                            a.listed_by.len(),
-                            a.of
-                        ));
-                    }
+                    labels.extend(e.notes());
                     if let Some(k) = e.peel_chain {
                         labels.push(format!("peel chain [{k}]"));
-                    }
-                    if let Some(c) = &e.coinjoin {
-                        labels.push(format!(
-                            "{} CoinJoin {} (confidence {:.2})",
-                            if e.kind == "service" { "at" } else { "via" },
-                            short(&c.tx),
-                            c.confidence
-                        ));
                     }
                     [
                         e.rank.to_string(),
