@@ -21,9 +21,13 @@ pub struct Html {
 }
 
 /// Most addresses drawn in the flow graph (the heaviest flows first).
-pub const MAX_GRAPH_NODES: usize = 400;
+pub const MAX_GRAPH_NODES: usize = 250;
 /// Endpoints whose paths are shown (JSON has them all).
 pub const MAX_PATH_ENDPOINTS: usize = 100;
+/// Endpoint rows when `--top` is not given (JSON has them all).
+pub const MAX_TABLE_ROWS: usize = 1000;
+/// Movements kept for the address panel (those of drawn addresses).
+pub const MAX_PANEL_FLOWS: usize = 50_000;
 
 pub use super::esc_markup as esc;
 
@@ -245,7 +249,7 @@ fn totals(o: &mut String, r: &TraceReport) {
 }
 
 fn endpoints(o: &mut String, r: &TraceReport, top: Option<usize>) {
-    let shown = top.unwrap_or(usize::MAX).min(r.endpoints.len());
+    let shown = top.unwrap_or(MAX_TABLE_ROWS).min(r.endpoints.len());
     let _ = writeln!(
         o,
         "<section id=\"endpoints\"><h2>Endpoints</h2>\n<p class=\"note\">Ranked by <b>score = share × confidence × purity weight × category weight</b>, with <b>confidence = passage × agreement × hop weight</b> (see the README: every factor is shown). Click a column to sort.</p>"
@@ -339,7 +343,7 @@ fn endpoints(o: &mut String, r: &TraceReport, top: Option<usize>) {
     if shown < r.endpoints.len() {
         let _ = writeln!(
             o,
-            "<p class=\"note\">… and {} more endpoints (--top {shown}; --format json lists all).</p>",
+            "<p class=\"note\">… and {} more endpoints (the first {shown} are shown; --top sets how many, --format json lists all).</p>",
             r.endpoints.len() - shown
         );
     }
@@ -353,21 +357,36 @@ fn css_class(s: &str) -> String {
         .collect()
 }
 
-const COLUMN_W: f64 = 300.0;
-const ROW_H: f64 = 64.0;
+/// Drawing: a layer taller than `MAX_ROWS` wraps into several columns.
+const COLUMN_W: f64 = 250.0;
+const LAYER_GAP: f64 = 90.0;
+const ROW_H: f64 = 56.0;
+const MAX_ROWS: usize = 16;
 const MARGIN: f64 = 60.0;
 
 fn graph<'a>(o: &mut String, r: &'a TraceReport, g: &'a FlowGraph) -> Island<'a> {
     let places = g.layout();
+    // each layer is as many columns wide as its rows need
+    let layers = places.iter().map(|p| p.column + 1).max().unwrap_or(0);
+    let mut rows = vec![0usize; layers];
+    for p in &places {
+        rows[p.column] = rows[p.column].max(p.row + 1);
+    }
+    let mut start = vec![MARGIN; layers + 1];
+    for c in 0..layers {
+        start[c + 1] = start[c] + rows[c].div_ceil(MAX_ROWS) as f64 * COLUMN_W + LAYER_GAP;
+    }
     let xy = |i: usize| {
+        let p = places[i];
         (
-            MARGIN + places[i].column as f64 * COLUMN_W,
-            MARGIN + places[i].row as f64 * ROW_H,
+            start[p.column] + (p.row / MAX_ROWS) as f64 * COLUMN_W,
+            MARGIN + (p.row % MAX_ROWS) as f64 * ROW_H,
         )
     };
-    let width =
-        places.iter().map(|p| p.column).max().unwrap_or(0) as f64 * COLUMN_W + 2.0 * MARGIN + 200.0;
-    let height = places.iter().map(|p| p.row).max().unwrap_or(0) as f64 * ROW_H + 2.0 * MARGIN;
+    // the last column's labels need about 220 units
+    let width = start[layers] - LAYER_GAP - COLUMN_W + 220.0 + MARGIN;
+    let height =
+        rows.iter().copied().max().unwrap_or(0).min(MAX_ROWS) as f64 * ROW_H + 2.0 * MARGIN;
     let _ = writeln!(
         o,
         "<section id=\"graph\"><h2>Flow graph</h2>\n<p class=\"note\">Tainted transfers between addresses, summed; columns are hops from a seed. Drag to pan, wheel or the buttons to zoom, click an address for its movements.{}</p>",
@@ -387,8 +406,31 @@ fn graph<'a>(o: &mut String, r: &'a TraceReport, g: &'a FlowGraph) -> Island<'a>
 <svg id=\"flow\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" data-width=\"{width:.0}\" data-height=\"{height:.0}\" role=\"img\" aria-label=\"flow graph\">\n\
 <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" markerHeight=\"9\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#8a8a8a\"/></marker></defs>\n<g id=\"viewport\">"
     );
-    // the heaviest share of its asset's seeded total any edge carried,
-    // for stroke widths (drawing only)
+    // the movements the address panel can show: those of drawn addresses
+    let drawn: std::collections::HashSet<&str> =
+        g.graph.node_weights().map(|n| n.address.as_str()).collect();
+    let mut panel_of = std::collections::HashMap::new();
+    let mut flows = Vec::new();
+    for (i, f) in r.flows.iter().enumerate() {
+        if flows.len() == MAX_PANEL_FLOWS {
+            break;
+        }
+        if drawn.contains(f.from.as_str()) || drawn.contains(f.to.as_str()) {
+            panel_of.insert(i, flows.len());
+            flows.push(GFlow {
+                from: f.from.clone(),
+                to: f.to.clone(),
+                asset: f.asset.clone(),
+                amount: human(f.tainted, f.symbol.as_deref(), f.decimals, &f.asset),
+                tainted: f.tainted.to_string(),
+                transfers: f.transfers,
+                first_block: f.first_block,
+                last_block: f.last_block,
+            });
+        }
+    }
+    // stroke width from the share of its asset's seeded total an edge
+    // carried (drawing only)
     let seeded = |asset: &str| r.totals.get(asset).map_or(0, |t| t.seeded);
     let _ = writeln!(o, "<g class=\"edges\">");
     for e in g.graph.edge_indices() {
@@ -409,8 +451,11 @@ fn graph<'a>(o: &mut String, r: &'a TraceReport, g: &'a FlowGraph) -> Island<'a>
         let mx = (x1 + x2) / 2.0;
         let _ = writeln!(
             o,
-            "<path class=\"edge\" data-flow=\"{}\" d=\"M {:.1} {:.1} C {mx:.1} {y1:.1}, {mx:.1} {y2:.1}, {:.1} {:.1}\" stroke-width=\"{w:.2}\" marker-end=\"url(#arrow)\"><title>{} → {}: {} ({} transfer{}, blocks {}–{})</title></path>",
-            g.graph[e],
+            "<path class=\"edge\"{} d=\"M {:.1} {:.1} C {mx:.1} {y1:.1}, {mx:.1} {y2:.1}, {:.1} {:.1}\" stroke-width=\"{w:.2}\" marker-end=\"url(#arrow)\"><title>{} → {}: {} ({} transfer{}, blocks {}–{})</title></path>",
+            panel_of
+                .get(&g.graph[e])
+                .map(|k| format!(" data-flow=\"{k}\""))
+                .unwrap_or_default(),
             x1 + 10.0,
             y1,
             x2 - 12.0,
@@ -467,23 +512,11 @@ fn graph<'a>(o: &mut String, r: &'a TraceReport, g: &'a FlowGraph) -> Island<'a>
     );
     Island {
         nodes,
-        flows: r
-            .flows
-            .iter()
-            .map(|f| GFlow {
-                from: f.from.clone(),
-                to: f.to.clone(),
-                asset: f.asset.clone(),
-                amount: human(f.tainted, f.symbol.as_deref(), f.decimals, &f.asset),
-                tainted: f.tainted.to_string(),
-                transfers: f.transfers,
-                first_block: f.first_block,
-                last_block: f.last_block,
-            })
-            .collect(),
+        flows,
         endpoints: r
             .endpoints
             .iter()
+            .filter(|e| drawn.contains(e.address.as_str()))
             .map(|e| GEndpoint {
                 rank: e.rank,
                 address: &e.address,

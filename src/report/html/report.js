@@ -51,6 +51,19 @@
   var full = [0, 0, parseFloat(svg.getAttribute("data-width")), parseFloat(svg.getAttribute("data-height"))];
   var vb = full.slice();
   function show() { svg.setAttribute("viewBox", vb.map(function (v) { return v.toFixed(1); }).join(" ")); }
+  // a graph too big to read whole starts at the seeds, readable; "fit"
+  // shows it all
+  (function () {
+    var r = svg.getBoundingClientRect();
+    if (!r.width || !r.height) return;
+    // no taller than the graph needs at this width
+    var h = Math.max(280, Math.min(r.height, r.width * full[3] / full[2]));
+    if (h < r.height) { svg.style.height = h + "px"; r = svg.getBoundingClientRect(); }
+    if (Math.min(r.width / full[2], r.height / full[3]) < 0.4) {
+      vb = [0, 0, r.width / 0.6, r.height / 0.6];
+      show();
+    }
+  })();
   function point(ev) {
     var r = svg.getBoundingClientRect();
     var fx = r.width ? (ev.clientX - r.left) / r.width : 0.5;
@@ -98,7 +111,8 @@
     var g = svg.querySelector('.node[data-node="' + i + '"]');
     if (g) g.classList.add("selected");
     Array.prototype.forEach.call(svg.querySelectorAll(".edge"), function (p) {
-      var f = data.flows[+p.getAttribute("data-flow")];
+      var k = p.getAttribute("data-flow");
+      var f = k === null ? null : data.flows[+k];
       p.classList.toggle("hot", !!f && (f.from === n.address || f.to === n.address));
     });
     Array.prototype.forEach.call(document.querySelectorAll("#endpoint-table tbody tr"), function (tr) {
