@@ -7,15 +7,17 @@
 //! `--bench` argument) divan runs each benchmark once; the ledger is then
 //! only 2k movements so that the test run stays quick.
 
+#[path = "common/floor.rs"]
+mod floor;
+
 use divan::counter::{BytesCount, ItemsCount};
 use divan::{black_box, Bencher};
+use floor::NativeRec;
 use fundtrail::ingest::{self, IngestOptions};
 use fundtrail::ledger::Ledger;
 use fundtrail::store;
 use fundtrail::synth;
 use fundtrail::trace::{self, Policy, TracePlan};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -74,23 +76,6 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-/// Everything a native record says, typed and borrowed; builds nothing.
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Rec<'a> {
-    kind: &'a str,
-    block: u64,
-    time: Option<u64>,
-    tx: Option<&'a str>,
-    tx_index: Option<u32>,
-    seq: Option<u32>,
-    from: Option<&'a str>,
-    to: Option<&'a str>,
-    asset: &'a str,
-    #[serde(borrow)]
-    amount: &'a RawValue,
-}
-
 /// The parse floor: read the file and parse every line on one thread.
 #[divan::bench(sample_count = 20)]
 fn parse_floor(b: Bencher) {
@@ -99,7 +84,7 @@ fn parse_floor(b: Bencher) {
         let text = std::fs::read_to_string(&f.file).expect("read");
         let mut n = 0u64;
         for line in text.lines() {
-            let r: Rec = serde_json::from_str(line).expect("a native record");
+            let r: NativeRec = serde_json::from_str(line).expect("a native record");
             black_box(&r);
             n += 1;
         }

@@ -25,6 +25,10 @@
 //! line (as under `cargo test --all-targets`) it does a 1000-movement smoke
 //! run in a temporary directory and exits.
 
+#[path = "common/floor.rs"]
+mod floor;
+
+use floor::NativeRec;
 use fundtrail::ingest::{self, IngestOptions};
 use fundtrail::ledger::Ledger;
 use fundtrail::model::AddrId;
@@ -267,24 +271,6 @@ fn progress(s: &str) {
 
 // ---------------------------------------------------------------------------
 // The parse floor
-
-/// A native record, typed and borrowed: what a parse that builds nothing
-/// reads (the fields fundtrail's native parser reads).
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct NativeRec<'a> {
-    kind: &'a str,
-    block: u64,
-    time: Option<u64>,
-    tx: Option<&'a str>,
-    tx_index: Option<u32>,
-    seq: Option<u32>,
-    from: Option<&'a str>,
-    to: Option<&'a str>,
-    asset: &'a str,
-    #[serde(borrow)]
-    amount: &'a RawValue,
-}
 
 /// One ethereum-etl or bitcoin-etl record, typed and borrowed (the union of
 /// the fields fundtrail reads from either; `Cow` borrows unless escaped).

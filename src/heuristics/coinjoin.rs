@@ -394,35 +394,18 @@ pub fn detect_all(ledger: &Ledger) -> Vec<CoinJoin> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::raw::{BlockRef, Raw, RawInput, RawOutput, RawUtxoTx};
+    use crate::ingest::raw::Raw;
 
+    /// `build::utx` over owned names.
     fn utx(
         txid: &str,
         block: u64,
         inputs: Vec<(String, u32)>,
         outputs: Vec<(String, u128)>,
     ) -> Raw {
-        Raw::Utxo(RawUtxoTx {
-            txid: txid.into(),
-            block: BlockRef::Height(block),
-            index: Some(0),
-            time: block,
-            coinbase: inputs.is_empty(),
-            asset: "BTC".into(),
-            inputs: inputs
-                .into_iter()
-                .map(|(t, n)| RawInput {
-                    prev_txid: t,
-                    vout: n,
-                    owner: None,
-                    value: None,
-                })
-                .collect(),
-            outputs: outputs
-                .into_iter()
-                .map(|(o, v)| RawOutput { owner: o, value: v })
-                .collect(),
-        })
+        let ins: Vec<(&str, u32)> = inputs.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+        let outs: Vec<(&str, u128)> = outputs.iter().map(|(o, v)| (o.as_str(), *v)).collect();
+        crate::ingest::build::utx(txid, block, &ins, &outs)
     }
 
     fn ledger(raws: Vec<Raw>) -> Ledger {

@@ -57,13 +57,47 @@ pub struct PeelStep {
     pub fee: Amount,
 }
 
-/// A maximal run of UTXO steps, each spending the previous step's change.
+/// What a chain needs of a step, in either model.
+pub trait Step: Copy {
+    /// The value the step's owner received.
+    fn input(&self) -> Amount;
+    /// Who received the peel, and how much.
+    fn peel(&self) -> (AddrId, Amount);
+    /// Who received the change, and how much.
+    fn change(&self) -> (AddrId, Amount);
+    fn fee(&self) -> Amount;
+}
+
+/// Both models' steps name these fields alike.
+macro_rules! impl_step {
+    ($($t:ty),*) => {$(
+        impl Step for $t {
+            fn input(&self) -> Amount {
+                self.input
+            }
+            fn peel(&self) -> (AddrId, Amount) {
+                (self.peel_to, self.peel)
+            }
+            fn change(&self) -> (AddrId, Amount) {
+                (self.change_to, self.change)
+            }
+            fn fee(&self) -> Amount {
+                self.fee
+            }
+        }
+    )*};
+}
+
+impl_step!(PeelStep, AccountPeelStep);
+
+/// A maximal run of steps, each spending (UTXO) or funded by (account) the
+/// previous step's change.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PeelChain {
-    /// In chain order, which is also ascending transaction order.
-    pub steps: Vec<PeelStep>,
+pub struct Chain<S> {
+    /// In chain order, which is also canonical (time) order.
+    pub steps: Vec<S>,
     pub asset: AssetId,
-    /// The first step's input value.
+    /// The first step's input value (what the first account received).
     pub start_value: Amount,
     pub total_peeled: Amount,
     pub total_fees: Amount,
@@ -72,17 +106,22 @@ pub struct PeelChain {
     pub final_owner: AddrId,
 }
 
-impl PeelChain {
-    fn new(steps: Vec<PeelStep>, asset: AssetId) -> PeelChain {
+/// A UTXO chain.
+pub type PeelChain = Chain<PeelStep>;
+/// An account-model chain.
+pub type AccountPeelChain = Chain<AccountPeelStep>;
+
+impl<S: Step> Chain<S> {
+    fn new(steps: Vec<S>, asset: AssetId) -> Chain<S> {
         let first = steps.first().copied();
         let last = steps.last().copied();
-        PeelChain {
+        Chain {
             asset,
-            start_value: first.map_or(0, |s| s.input),
-            total_peeled: steps.iter().map(|s| s.peel).sum(),
-            total_fees: steps.iter().map(|s| s.fee).sum(),
-            final_change: last.map_or(0, |s| s.change),
-            final_owner: last.map_or(AddrId::NONE, |s| s.change_to),
+            start_value: first.map_or(0, |s| s.input()),
+            total_peeled: steps.iter().map(|s| s.peel().1).sum(),
+            total_fees: steps.iter().map(|s| s.fee()).sum(),
+            final_change: last.map_or(0, |s| s.change().1),
+            final_owner: last.map_or(AddrId::NONE, |s| s.change().0),
             steps,
         }
     }
@@ -96,11 +135,6 @@ impl PeelChain {
         self.steps.is_empty()
     }
 
-    /// Position in `steps` of UTXO transaction `tx`, if it is one of them.
-    pub fn step_of(&self, tx: usize) -> Option<usize> {
-        self.steps.binary_search_by_key(&tx, |s| s.tx).ok()
-    }
-
     /// One line: `peel chain of 5 steps: 3.5 BTC peeled to 4 addresses (top:
     /// A 1.5 BTC, B 1 BTC, C 0.5 BTC), 96.4 BTC left at D`.
     pub fn summary(&self, ledger: &Ledger) -> String {
@@ -108,11 +142,18 @@ impl PeelChain {
             ledger,
             self.asset,
             self.len(),
-            self.steps.iter().map(|s| (s.peel_to, s.peel)),
+            self.steps.iter().map(|s| s.peel()),
             self.total_peeled,
             self.final_change,
             self.final_owner,
         )
+    }
+}
+
+impl PeelChain {
+    /// Position in `steps` of UTXO transaction `tx`, if it is one of them.
+    pub fn step_of(&self, tx: usize) -> Option<usize> {
+        self.steps.binary_search_by_key(&tx, |s| s.tx).ok()
     }
 }
 
@@ -263,64 +304,13 @@ pub struct AccountPeelStep {
     pub left: Amount,
 }
 
-/// A maximal run of account-model steps, each account funded by the
-/// previous step's change.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccountPeelChain {
-    /// In chain order, which is also canonical (time) order.
-    pub steps: Vec<AccountPeelStep>,
-    pub asset: AssetId,
-    /// What the first account received.
-    pub start_value: Amount,
-    pub total_peeled: Amount,
-    pub total_fees: Amount,
-    pub final_change: Amount,
-    pub final_owner: AddrId,
-}
-
 impl AccountPeelChain {
-    fn new(steps: Vec<AccountPeelStep>, asset: AssetId) -> AccountPeelChain {
-        let first = steps.first().copied();
-        let last = steps.last().copied();
-        AccountPeelChain {
-            asset,
-            start_value: first.map_or(0, |s| s.input),
-            total_peeled: steps.iter().map(|s| s.peel).sum(),
-            total_fees: steps.iter().map(|s| s.fee).sum(),
-            final_change: last.map_or(0, |s| s.change),
-            final_owner: last.map_or(AddrId::NONE, |s| s.change_to),
-            steps,
-        }
-    }
-
-    /// Number of steps.
-    pub fn len(&self) -> usize {
-        self.steps.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-
     /// Position in `steps` of the step that received, peeled or forwarded
     /// movement `m`, if any.
     pub fn step_of(&self, m: usize) -> Option<usize> {
         self.steps
             .iter()
             .position(|s| s.received == m || s.peel_move == m || s.change_move == m)
-    }
-
-    /// One line, as `PeelChain::summary`.
-    pub fn summary(&self, ledger: &Ledger) -> String {
-        summarize(
-            ledger,
-            self.asset,
-            self.len(),
-            self.steps.iter().map(|s| (s.peel_to, s.peel)),
-            self.total_peeled,
-            self.final_change,
-            self.final_owner,
-        )
     }
 }
 
@@ -506,7 +496,7 @@ fn summarize(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::raw::{BlockRef, Raw, RawInput, RawMove, RawOutput, RawUtxoTx};
+    use crate::ingest::raw::{Raw, RawMove};
 
     const COIN: u128 = 100_000_000;
     const FEE: u128 = 10_000;
@@ -515,33 +505,7 @@ mod tests {
         crate::ingest::build::ledger_of(raws)
     }
 
-    /// A BTC transaction alone in block `block`; no inputs makes a coinbase.
-    fn utx(txid: &str, block: u64, inputs: &[(&str, u32)], outputs: &[(&str, u128)]) -> Raw {
-        Raw::Utxo(RawUtxoTx {
-            txid: txid.into(),
-            block: BlockRef::Height(block),
-            index: Some(0),
-            time: block,
-            coinbase: inputs.is_empty(),
-            asset: "BTC".into(),
-            inputs: inputs
-                .iter()
-                .map(|(t, n)| RawInput {
-                    prev_txid: (*t).into(),
-                    vout: *n,
-                    owner: None,
-                    value: None,
-                })
-                .collect(),
-            outputs: outputs
-                .iter()
-                .map(|(o, v)| RawOutput {
-                    owner: (*o).into(),
-                    value: *v,
-                })
-                .collect(),
-        })
-    }
+    use crate::ingest::build::utx;
 
     /// A peel chain from output (`prev`, `vout`) worth `value`: step `i`
     /// (transaction `{name}{i}`, block `block + 2i`) peels `peels[i]` to
@@ -966,34 +930,13 @@ fn sorted(txs: impl Iterator<Item = crate::model::TxId>) -> Vec<crate::model::Tx
 mod reuse_tests {
     use super::*;
     use crate::ingest::build::build;
-    use crate::ingest::raw::{BlockRef, Raw, RawInput, RawOutput, RawUtxoTx};
+    use crate::ingest::raw::Raw;
     use crate::ingest::Loc;
 
+    /// A transaction spending output 1 of `prev` (none: a coinbase).
     fn utx(txid: &str, block: u64, prev: Option<&str>, outs: &[(&str, u128)]) -> Raw {
-        Raw::Utxo(RawUtxoTx {
-            txid: txid.into(),
-            block: BlockRef::Height(block),
-            index: Some(0),
-            time: block,
-            coinbase: prev.is_none(),
-            asset: "BTC".into(),
-            inputs: prev
-                .map(|p| RawInput {
-                    prev_txid: p.into(),
-                    vout: 1,
-                    owner: None,
-                    value: None,
-                })
-                .into_iter()
-                .collect(),
-            outputs: outs
-                .iter()
-                .map(|(o, v)| RawOutput {
-                    owner: o.to_string(),
-                    value: *v,
-                })
-                .collect(),
-        })
+        let inputs: Vec<(&str, u32)> = prev.map(|p| (p, 1)).into_iter().collect();
+        crate::ingest::build::utx(txid, block, &inputs, outs)
     }
 
     #[test]

@@ -74,6 +74,38 @@ pub(crate) fn ledger_of(raws: Vec<Raw>) -> Ledger {
     build(raws, &[]).map(|b| b.ledger).expect("builds")
 }
 
+/// A BTC transaction alone in block `block` (tests): spending `(txid,
+/// vout)` inputs of unknown owner and value, paying `(owner, value)`
+/// outputs; no inputs makes a coinbase.
+#[cfg(test)]
+pub(crate) fn utx(txid: &str, block: u64, inputs: &[(&str, u32)], outputs: &[(&str, u128)]) -> Raw {
+    use crate::ingest::raw::{BlockRef, RawInput, RawOutput, RawUtxoTx};
+    Raw::Utxo(RawUtxoTx {
+        txid: txid.into(),
+        block: BlockRef::Height(block),
+        index: Some(0),
+        time: block,
+        coinbase: inputs.is_empty(),
+        asset: "BTC".into(),
+        inputs: inputs
+            .iter()
+            .map(|(t, n)| RawInput {
+                prev_txid: (*t).into(),
+                vout: *n,
+                owner: None,
+                value: None,
+            })
+            .collect(),
+        outputs: outputs
+            .iter()
+            .map(|(o, v)| RawOutput {
+                owner: (*o).into(),
+                value: *v,
+            })
+            .collect(),
+    })
+}
+
 /// Keep the first record of each identity, counting the rest. `v` must be
 /// sorted by identity, then by content, so the record kept does not depend on
 /// input order.

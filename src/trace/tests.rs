@@ -2,7 +2,7 @@
 //! cases. Amounts are exact; every non-poison case checks conservation.
 
 use super::*;
-use crate::ingest::raw::{BlockRef, Raw, RawInput, RawMove, RawOutput, RawUtxoTx};
+use crate::ingest::raw::{Raw, RawMove};
 use crate::model::MoveKind;
 
 const COIN: u128 = 100_000_000;
@@ -223,39 +223,14 @@ fn hops_count_transfers_from_the_seed() {
     assert_eq!(c.hops, 3);
 }
 
-fn utx(txid: &str, block: u64, inputs: Vec<(&str, u32)>, outputs: Vec<(&str, u128)>) -> Raw {
-    Raw::Utxo(RawUtxoTx {
-        txid: txid.into(),
-        block: BlockRef::Height(block),
-        index: Some(0),
-        time: block,
-        coinbase: inputs.is_empty(),
-        asset: "BTC".into(),
-        inputs: inputs
-            .into_iter()
-            .map(|(t, n)| RawInput {
-                prev_txid: t.into(),
-                vout: n,
-                owner: None,
-                value: None,
-            })
-            .collect(),
-        outputs: outputs
-            .into_iter()
-            .map(|(o, v)| RawOutput {
-                owner: o.into(),
-                value: v,
-            })
-            .collect(),
-    })
-}
+use crate::ingest::build::utx;
 
 /// The thief's coinbase 3 and a clean 7 are spent together into 6 + 3, fee 1.
 fn utxo_example() -> Ledger {
     ledger(vec![
-        utx("c1", 1, vec![], vec![("thief", 3)]),
-        utx("c2", 2, vec![], vec![("clean", 7)]),
-        utx("s", 3, vec![("c1", 0), ("c2", 0)], vec![("x", 6), ("y", 3)]),
+        utx("c1", 1, &[], &[("thief", 3)]),
+        utx("c2", 2, &[], &[("clean", 7)]),
+        utx("s", 3, &[("c1", 0), ("c2", 0)], &[("x", 6), ("y", 3)]),
     ])
 }
 
@@ -296,12 +271,7 @@ fn utxo_seed_tx_taints_every_output_and_the_fee() {
 #[test]
 fn utxo_unknown_inputs_balance_the_transaction() {
     // an input spending an output not in the sample, with no value given
-    let l = ledger(vec![utx(
-        "s",
-        3,
-        vec![("gone", 0), ("gone2", 1)],
-        vec![("x", 5)],
-    )]);
+    let l = ledger(vec![utx("s", 3, &[("gone", 0), ("gone2", 1)], &[("x", 5)])]);
     assert_eq!(l.info.unknown_value_inputs, 2);
     let r = trace(&l, Policy::Haircut, &["x"], &[], 0);
     let t = r.totals.values().next().unwrap();
@@ -313,14 +283,14 @@ fn utxo_unknown_inputs_balance_the_transaction() {
 /// A Whirlpool-shaped CoinJoin: the thief's coin (via x) and four clean
 /// coins of 1_010_000 each pay five 1_000_000 outputs, fee 50_000.
 fn coinjoin_example() -> Ledger {
-    let mut raws = vec![utx("c0", 1, vec![], vec![("thief", 1_010_000)])];
-    raws.push(utx("tx", 2, vec![("c0", 0)], vec![("x", 1_010_000)]));
+    let mut raws = vec![utx("c0", 1, &[], &[("thief", 1_010_000)])];
+    raws.push(utx("tx", 2, &[("c0", 0)], &[("x", 1_010_000)]));
     for k in 1..5 {
         raws.push(utx(
             &format!("c{k}"),
             1,
-            vec![],
-            vec![(&format!("u{k}"), 1_010_000)],
+            &[],
+            &[(&format!("u{k}"), 1_010_000)],
         ));
     }
     let ins: Vec<(String, u32)> = std::iter::once(("tx".to_string(), 0))
@@ -330,8 +300,13 @@ fn coinjoin_example() -> Ledger {
     raws.push(utx(
         "cj",
         3,
-        ins.iter().map(|(t, n)| (t.as_str(), *n)).collect(),
-        outs.iter().map(|o| (o.as_str(), 1_000_000)).collect(),
+        &ins.iter()
+            .map(|(t, n)| (t.as_str(), *n))
+            .collect::<Vec<_>>(),
+        &outs
+            .iter()
+            .map(|o| (o.as_str(), 1_000_000))
+            .collect::<Vec<_>>(),
     ));
     ledger(raws)
 }
