@@ -228,32 +228,10 @@ fn parse_duration(flag: &str, s: &str) -> Result<u64> {
 /// The run manifest of a trace: the version, every input and label file
 /// with its sha256 (directories expanded as `ingest` reads them), and every
 /// parameter that shapes the result.
-fn trace_manifest(a: &TraceArgs, mix: &Mixers) -> Result<report::Manifest> {
-    let hash = |p: &Path| {
-        report::InputFile::of(p)
-            .with_context(|| format!("reading {} for the manifest", p.display()))
-    };
-    let inputs = if a.inputs.len() == 1 && a.inputs[0].is_file() && store::is_store(&a.inputs[0]) {
-        vec![hash(&a.inputs[0])?]
-    } else {
-        ingest::expand_paths(&a.inputs)
-            .map_err(said)?
-            .iter()
-            .map(|p| hash(p))
-            .collect::<Result<Vec<_>>>()?
-    };
-    let mut labels = Vec::new();
-    for l in &a.labels {
-        if l.is_dir() {
-            let mut files = Vec::new();
-            collect_files(l, &mut files);
-            for f in files {
-                labels.push(hash(&f)?);
-            }
-        } else {
-            labels.push(hash(l)?);
-        }
-    }
+fn trace_manifest(a: &TraceArgs, mix: &Mixers, files: Hashed) -> Result<report::Manifest> {
+    let (inputs, labels) = files
+        .join()
+        .map_err(|_| anyhow::anyhow!("hashing the inputs failed"))??;
     let mut p = std::collections::BTreeMap::new();
     p.insert(
         "policy".into(),
@@ -281,7 +259,7 @@ fn trace_manifest(a: &TraceArgs, mix: &Mixers) -> Result<report::Manifest> {
         json!(format!("{:?}", a.input.on_error).to_lowercase()),
     );
     if let Some(c) = &a.cases {
-        p.insert("cases".into(), json!(hash(c)?));
+        p.insert("cases".into(), json!(hash_file(c)?));
     }
     Ok(report::Manifest {
         fundtrail: env!("CARGO_PKG_VERSION"),
@@ -290,6 +268,42 @@ fn trace_manifest(a: &TraceArgs, mix: &Mixers) -> Result<report::Manifest> {
         labels,
         parameters: p,
     })
+}
+
+/// The input and label files of a run with their sha256, hashed on a thread
+/// of their own while the ledger loads (a large export takes a while).
+type Hashed = std::thread::JoinHandle<Result<(Vec<report::InputFile>, Vec<report::InputFile>)>>;
+
+fn hash_files(a: &TraceArgs) -> Hashed {
+    let (inputs, label_paths) = (a.inputs.clone(), a.labels.clone());
+    std::thread::spawn(move || {
+        let inputs = if inputs.len() == 1 && inputs[0].is_file() && store::is_store(&inputs[0]) {
+            vec![hash_file(&inputs[0])?]
+        } else {
+            ingest::expand_paths(&inputs)
+                .map_err(said)?
+                .iter()
+                .map(|p| hash_file(p))
+                .collect::<Result<Vec<_>>>()?
+        };
+        let mut labels = Vec::new();
+        for l in &label_paths {
+            if l.is_dir() {
+                let mut files = Vec::new();
+                collect_files(l, &mut files);
+                for f in files {
+                    labels.push(hash_file(&f)?);
+                }
+            } else {
+                labels.push(hash_file(l)?);
+            }
+        }
+        Ok((inputs, labels))
+    })
+}
+
+fn hash_file(p: &Path) -> Result<report::InputFile> {
+    report::InputFile::of(p).with_context(|| format!("reading {} for the manifest", p.display()))
 }
 
 /// Every regular file under `dir`, sorted, hidden ones skipped.
@@ -567,6 +581,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
             None
         }
     };
+    let files = hash_files(a);
     let ledger = load(&a.inputs, &a.input, quiet)?;
     let labels = LabelSet::load(&a.labels).map_err(said)?;
     let mut cats = stop_categories(&a.stop_at);
@@ -590,7 +605,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
         ReportFormat::Graphml => Box::new(report::graphml::GraphMl),
         ReportFormat::Html => Box::new(report::html::Html { top: a.top }),
     };
-    let manifest = trace_manifest(a, &mix)?;
+    let manifest = trace_manifest(a, &mix, files)?;
     let Some(cases) = cases else {
         let case = Case {
             name: String::new(),
@@ -1443,6 +1458,7 @@ pub fn path(a: &PathArgs, quiet: bool) -> Result<()> {
     };
     let min_taint = fundtrail::amount::parse_integer(&t.min_taint)
         .map_err(|e| anyhow::anyhow!("--min-taint: {e} (give an integer amount in base units)"))?;
+    let files = hash_files(t);
     let ledger = load(&t.inputs, &t.input, quiet)?;
     let labels = LabelSet::load(&t.labels).map_err(said)?;
     let mut cats = stop_categories(&t.stop_at);
@@ -1500,7 +1516,7 @@ pub fn path(a: &PathArgs, quiet: bool) -> Result<()> {
                 })
             })
             .collect();
-        let v = json!({"policy": policy.name(), "seeds": t.seeds, "to": to_text, "endpoints": out, "peel_chains": chains, "manifest": trace_manifest(t, &mix)?});
+        let v = json!({"policy": policy.name(), "seeds": t.seeds, "to": to_text, "endpoints": out, "peel_chains": chains, "manifest": trace_manifest(t, &mix, files)?});
         return emit(
             &format!("{}\n", serde_json::to_string_pretty(&v)?),
             t.out.as_deref(),
