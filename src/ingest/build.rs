@@ -124,6 +124,16 @@ fn sorted_order<T: Sync>(
     primary: impl Fn(&T) -> u128 + Sync,
     tie: impl Fn(&T, &T) -> std::cmp::Ordering + Sync,
 ) -> Vec<u32> {
+    // Exports are often written in order already (the native format's
+    // movements, block by block): one parallel pass finds out, and spares
+    // the sort and its keys.
+    let in_order = v.par_windows(2).all(|w| {
+        let (a, b) = (primary(&w[0]), primary(&w[1]));
+        a < b || (a == b && tie(&w[0], &w[1]) != std::cmp::Ordering::Greater)
+    });
+    if in_order {
+        return (0..v.len() as u32).collect();
+    }
     let mut order: Vec<(u128, u32)> = v
         .par_iter()
         .enumerate()
