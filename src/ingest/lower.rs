@@ -575,34 +575,13 @@ impl Lowered {
         }
     }
 
+    /// Lower an owned record: the kinds the fast parsers borrow go through
+    /// [`Lowered::push_ref`] with their strings owned (interned straight
+    /// into the part's tables), so there is one lowering of each kind.
     pub fn push(&mut self, raw: Raw, loc: Loc) {
         match raw {
-            Raw::AccountTx(t) => self.txs.push(LTx {
-                hash: self.ids.tx.intern(&t.hash),
-                block: t.block,
-                time: t.time,
-                tx_index: t.tx_index,
-                from: self.ids.addr.intern(&t.from),
-                to: self.ids.addr.opt(&t.to),
-                value: t.value,
-                fee: t.fee,
-                failed: t.failed,
-                gas_price: t.gas_price,
-                loc,
-            }),
-            Raw::Token(t) => {
-                let token = self.asset(&t.token);
-                self.tokens.push(LToken {
-                    tx: self.ids.tx.intern(&t.tx_hash),
-                    log_index: t.log_index,
-                    block: t.block,
-                    time: t.time,
-                    token,
-                    from: self.ids.addr.intern(&t.from),
-                    to: self.ids.addr.intern(&t.to),
-                    value: t.value,
-                    loc,
-                })
+            Raw::AccountTx(_) | Raw::Token(_) | Raw::Move(_) => {
+                self.push_ref(raw.into_ref(), loc, &mut Local::default())
             }
             Raw::Internal(t) => self.internals.push(LInternal {
                 id: xxhash_rust::xxh3::xxh3_128(t.id.as_bytes()),
@@ -643,22 +622,6 @@ impl Lowered {
                         .iter()
                         .map(|o| (self.ids.addr.intern(&o.owner), o.value))
                         .collect(),
-                    loc,
-                })
-            }
-            Raw::Move(m) => {
-                let asset = self.asset(&m.asset);
-                self.moves.push(LMove {
-                    tx: self.ids.tx.opt(&m.tx_hash),
-                    block: m.block,
-                    time: m.time,
-                    tx_index: m.tx_index,
-                    seq: m.seq,
-                    from: self.ids.addr.opt(&m.from),
-                    to: self.ids.addr.opt(&m.to),
-                    asset,
-                    amount: m.amount,
-                    kind: m.kind,
                     loc,
                 })
             }

@@ -273,6 +273,51 @@ impl RawRef<'_> {
     }
 }
 
+impl Raw {
+    /// The record as a [`RawRef`] that owns its strings (moved, not
+    /// copied), so that one lowering serves both.
+    pub fn into_ref(self) -> RawRef<'static> {
+        let cow = |s: String| -> Str<'static> { Cow::Owned(s) };
+        match self {
+            Raw::AccountTx(t) => RawRef::AccountTx(AccountTxRef {
+                hash: cow(t.hash),
+                block: t.block,
+                time: t.time,
+                tx_index: t.tx_index,
+                from: cow(t.from),
+                to: t.to.map(cow),
+                value: t.value,
+                fee: t.fee,
+                failed: t.failed,
+                gas_price: t.gas_price,
+            }),
+            Raw::Token(t) => RawRef::Token(TokenTransferRef {
+                tx_hash: cow(t.tx_hash),
+                log_index: t.log_index,
+                block: t.block,
+                time: t.time,
+                token: cow(t.token),
+                from: cow(t.from),
+                to: cow(t.to),
+                value: t.value,
+            }),
+            Raw::Move(m) => RawRef::Move(MoveRef {
+                tx_hash: m.tx_hash.map(cow),
+                block: m.block,
+                time: m.time,
+                tx_index: m.tx_index,
+                seq: m.seq,
+                from: m.from.map(cow),
+                to: m.to.map(cow),
+                asset: cow(m.asset),
+                amount: m.amount,
+                kind: m.kind,
+            }),
+            r => RawRef::Owned(r),
+        }
+    }
+}
+
 /// Why a record was refused: the JSON path of the field, and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FieldError {
