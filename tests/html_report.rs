@@ -116,6 +116,7 @@ fn run_chromium(args: &[&str], page: &Path, profile: &Path) -> (String, String) 
         "--disable-gpu",
         "--disable-dev-shm-usage",
         "--disable-background-networking",
+        "--disable-quic",
         "--disable-component-update",
         "--disable-default-apps",
         "--disable-extensions",
