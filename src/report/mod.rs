@@ -905,8 +905,12 @@ pub fn short(s: &str) -> String {
     }
 }
 
-/// `YYYY-MM-DD HH:MM:SS` UTC from a Unix time.
+/// `YYYY-MM-DD HH:MM:SS` UTC from a Unix time; `time unknown` for 0 (what
+/// a ledger without block times gives).
 pub fn utc(t: u64) -> String {
+    if t == 0 {
+        return "time unknown".to_string();
+    }
     let days = (t / 86_400) as i64;
     let secs = t % 86_400;
     // civil-from-days (Howard Hinnant)

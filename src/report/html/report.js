@@ -56,12 +56,13 @@
   (function () {
     var r = svg.getBoundingClientRect();
     if (!r.width || !r.height) return;
-    // no taller than the graph needs at this width
-    var h = Math.max(280, Math.min(r.height, r.width * full[3] / full[2]));
-    if (h < r.height) { svg.style.height = h + "px"; r = svg.getBoundingClientRect(); }
     if (Math.min(r.width / full[2], r.height / full[3]) < 0.4) {
       vb = [0, 0, r.width / 0.6, r.height / 0.6];
       show();
+    } else {
+      // it fits: no taller than the graph needs at this width
+      var h = Math.max(280, Math.min(r.height, r.width * full[3] / full[2]));
+      if (h < r.height) svg.style.height = h + "px";
     }
   })();
   function point(ev) {
