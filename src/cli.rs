@@ -292,7 +292,8 @@ pub struct TraceArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
     /// List only the N best-ranked endpoints in the table, CSV and HTML
-    /// (the totals cover all; JSON always lists all).
+    /// (the HTML shows 1000 unless told; the totals cover all; JSON always
+    /// lists all).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
     /// Evidence: the K heaviest paths from the seeds into each endpoint, in
