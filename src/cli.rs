@@ -245,7 +245,8 @@ pub enum TraceFormat {
 pub enum ReportFormat {
     /// A ranked table for the terminal.
     Table,
-    /// SPEC.md §5 plus scores, mixer/CoinJoin/peel-chain facts and the run manifest.
+    /// SPEC.md §5 plus every score factor, evidence paths, the flow graph,
+    /// mixer/CoinJoin/peel-chain facts and the run manifest.
     Json,
     /// One row per endpoint (RFC 4180).
     Csv,
