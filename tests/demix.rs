@@ -116,6 +116,24 @@ proptest! {
             for t in b.totals.values() {
                 prop_assert!(t.conserved(), "{:?} demix: {:?}", p, t);
             }
+            // what crossed the pool is part of what the endpoint has, and
+            // no more than left the pool in all
+            let crossed: u128 = b
+                .endpoints
+                .iter()
+                .filter_map(|e| e.mixer.map(|m| (m.taint, e.tainted)))
+                .map(|(m, t)| {
+                    assert!(m <= t, "{p:?}: {m} of {t} crossed the pool");
+                    m
+                })
+                .sum();
+            let pool_paid: u128 = l
+                .movements
+                .iter()
+                .filter(|m| !m.from.is_none() && l.account_addr(m.from) == pool)
+                .map(|m| m.amount())
+                .sum();
+            prop_assert!(crossed <= pool_paid, "{:?}: {} crossed, the pool paid {}", p, crossed, pool_paid);
             let full = TracePlan { full_replay: true, ..demix.clone() };
             prop_assert_eq!(run(&l, &full), b, "{:?}: cone and full replay differ", p);
         }

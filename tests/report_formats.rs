@@ -26,7 +26,7 @@ fn csv_has_one_row_per_endpoint_with_exact_amounts_and_purity() {
         rows[0],
         "rank,address,asset,tainted,tainted_units,kind,score,share,confidence,purity,received,hops,actionable,\
          weight_passage,weight_agreement,weight_hops,weight_purity,weight_category,policies_listing,categories,labels,\
-         mixer_pool,mixer_via,mixer_confidence,coinjoin_tx,coinjoin_confidence,peel_chain,policy,fundtrail"
+         mixer_pool,mixer_via,mixer_confidence,mixer_tainted,mixer_share,coinjoin_tx,coinjoin_confidence,peel_chain,policy,fundtrail"
     );
     let json: serde_json::Value =
         serde_json::from_str(&demo(&["--format", "json"], &fixture("demo-labels.csv"))).unwrap();
@@ -40,16 +40,20 @@ fn csv_has_one_row_per_endpoint_with_exact_amounts_and_purity() {
     assert_eq!(col("received"), "298900000000000000000");
     assert_eq!(col("categories"), "exchange");
     assert_eq!(col("mixer_via"), "pass");
-    // the score and every factor of it: through the mixer with no link
-    // (passage 1/2), two hops, an exchange (actionable)
+    // the score and every factor of it: 16.5 of its 216.4 ETH came out of
+    // the mixer with no link (that share at 1/2), two hops, an exchange
     assert_eq!(col("actionable"), "true");
-    assert_eq!(col("weight_passage"), "0.5");
+    assert_eq!(col("mixer_tainted"), "16499999999999999999");
+    let via = 16_499_999_999_999_999_999u128 as f64 / 216_399_999_999_999_999_999u128 as f64;
+    assert!((col("mixer_share").parse::<f64>().unwrap() - via).abs() < 1e-12);
+    let passage = 1.0 - via * 0.5;
+    assert!((col("weight_passage").parse::<f64>().unwrap() - passage).abs() < 1e-12);
     assert_eq!(col("weight_category"), "1");
     assert_eq!(col("weight_hops"), "0.98");
     let f = |name: &str| col(name).parse::<f64>().unwrap();
     let purity = 216.4 / 298.9;
     assert!((f("weight_purity") - (1.0 + purity) / 2.0).abs() < 1e-12);
-    assert!((f("confidence") - 0.5 * 0.98).abs() < 1e-12);
+    assert!((f("confidence") - passage * 0.98).abs() < 1e-12);
     assert!((f("share") - 0.2164).abs() < 1e-12);
     let score = f("share") * f("confidence") * f("weight_purity") * f("weight_category");
     assert!((f("score") - score).abs() < 1e-15, "{}", col("score"));

@@ -10,7 +10,7 @@ pub struct Csv {
     pub top: Option<usize>,
 }
 
-pub const HEADER: [&str; 29] = [
+pub const HEADER: [&str; 31] = [
     "rank",
     "address",
     "asset",
@@ -35,6 +35,8 @@ pub const HEADER: [&str; 29] = [
     "mixer_pool",
     "mixer_via",
     "mixer_confidence",
+    "mixer_tainted",
+    "mixer_share",
     "coinjoin_tx",
     "coinjoin_confidence",
     "peel_chain",
@@ -101,6 +103,8 @@ impl Exporter for Csv {
                     .as_ref()
                     .and_then(|m| m.confidence)
                     .map(|c| c.to_string())),
+                opt(e.mixer.as_ref().map(|m| m.tainted.to_string())),
+                opt(e.mixer.as_ref().map(|m| m.share.to_string())),
                 opt(e.coinjoin.as_ref().map(|c| c.tx.clone())),
                 opt(e.coinjoin.as_ref().map(|c| c.confidence.to_string())),
                 opt(e.peel_chain.map(|k| k.to_string())),

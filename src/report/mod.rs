@@ -123,6 +123,11 @@ pub struct MixerView {
     /// The best link's confidence (0 to 1); absent for `pass`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f64>,
+    /// How much of the endpoint's taint crossed the pool (base units, followed
+    /// in proportion), and that as a share of `tainted`.
+    #[serde(with = "dec")]
+    pub tainted: Amount,
+    pub share: f64,
 }
 
 /// The CoinJoin taint passed (or stopped at).
@@ -418,6 +423,12 @@ impl TraceReport {
                         pool: ledger.address(m.pool).to_string(),
                         via: if m.link_ppm.is_some() { "link" } else { "pass" },
                         confidence: m.link_ppm.map(|p| p as f64 / 1e6),
+                        tainted: m.taint,
+                        share: if e.tainted == 0 {
+                            0.0
+                        } else {
+                            ratio(m.taint, e.tainted)
+                        },
                     }),
                     coinjoin: e.coinjoin.map(|c| CoinJoinView {
                         tx: ledger.txid(c.tx).to_string(),
@@ -757,9 +768,17 @@ impl EndpointView {
     pub fn notes(&self) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(m) = &self.mixer {
+            let part = if m.share >= 1.0 {
+                String::new()
+            } else {
+                format!(", {:.1}% of it", m.share * 100.0)
+            };
             out.push(match m.confidence {
-                Some(c) => format!("via mixer {} (link, confidence {c:.2})", short(&m.pool)),
-                None => format!("via mixer {} (pass)", short(&m.pool)),
+                Some(c) => format!(
+                    "via mixer {} (link, confidence {c:.2}{part})",
+                    short(&m.pool)
+                ),
+                None => format!("via mixer {} (pass{part})", short(&m.pool)),
             });
         }
         if let Some(c) = &self.coinjoin {

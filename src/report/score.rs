@@ -8,11 +8,13 @@
 //!
 //! - `share`: the endpoint's taint over the asset's seeded total (how much of
 //!   the theft is there).
-//! - `passage`: 1 when taint reached it without mixing; the link's
-//!   confidence when it came out of a mixer pool along a demixing link; 1/2
-//!   when it crossed a pool by the policy's accounting alone (no link); and
-//!   `1 - c/2` after a CoinJoin detected with confidence `c` (a sure
-//!   CoinJoin halves it). Taint stopped at a CoinJoin is certainly there: 1.
+//! - `passage`: 1 when taint reached it without mixing. Of the share `s` of
+//!   the endpoint's taint that crossed a mixer pool (followed in proportion
+//!   from the pool), only the link's confidence `c` counts when it came
+//!   along a demixing link, and 1/2 when it crossed by the policy's
+//!   accounting alone: `1 - s(1 - c)`. After a CoinJoin detected with
+//!   confidence `c`, `1 - c/2` (a sure CoinJoin halves it); taint stopped
+//!   at a CoinJoin is certainly there: 1.
 //! - `agreement`: the share of the compared policies (`--policies`) that
 //!   list the endpoint (1 when only one policy ran).
 //! - `hop_weight`: `0.98^(hops - 1)`: every further transfer is one more
@@ -66,7 +68,8 @@ pub fn actionable(e: &EndpointView) -> bool {
 pub fn score(e: &mut EndpointView) {
     let mut passage = 1.0;
     if let Some(m) = &e.mixer {
-        passage *= m.confidence.unwrap_or(0.5);
+        let c = m.confidence.unwrap_or(0.5);
+        passage *= 1.0 - m.share.clamp(0.0, 1.0) * (1.0 - c);
     }
     if let Some(c) = &e.coinjoin {
         if e.kind != "service" {
@@ -145,6 +148,8 @@ mod tests {
             pool: "0xp".into(),
             via: "link",
             confidence: Some(0.8),
+            tainted: 50,
+            share: 1.0,
         });
         e.agreement = Some(Agreement {
             listed_by: vec!["haircut".into(), "fifo".into()],
@@ -171,9 +176,15 @@ mod tests {
             pool: "0xp".into(),
             via: "pass",
             confidence: None,
+            tainted: 50,
+            share: 1.0,
         });
         score(&mut e);
         assert_eq!(e.confidence, 0.5);
+        // a fifth of it crossed: only that fifth is in doubt
+        e.mixer.as_mut().unwrap().share = 0.2;
+        score(&mut e);
+        assert!((e.confidence - 0.9).abs() < 1e-12);
         let mut e = ep();
         e.kind = "service";
         e.coinjoin = Some(crate::report::CoinJoinView {

@@ -53,17 +53,20 @@ struct Slot<A> {
 }
 
 /// The mixer passage by which taint reached an account: the pool's address
-/// (`AddrId::NONE`: none) and the link's confidence (`PASS`: none).
+/// (`AddrId::NONE`: none), the link's confidence (`PASS`: none), and how
+/// much of the taint (carried, or held) came that way.
 #[derive(Copy, Clone, PartialEq, Eq)]
 struct Via {
     pool: AddrId,
     ppm: u32,
+    amt: Amount,
 }
 
 impl Via {
     const NONE: Via = Via {
         pool: AddrId::NONE,
         ppm: PASS,
+        amt: 0,
     };
 
     /// A linked passage outranks a pass, a surer link a less sure one.
@@ -77,16 +80,30 @@ impl Via {
         }
     }
 
+    /// The better passage of the two, with both amounts.
     fn merge(&mut self, other: Via) {
+        let amt = self.amt.saturating_add(other.amt);
         if other.rank() > self.rank() {
             *self = other;
         }
+        self.amt = amt;
     }
 
-    fn passage(self) -> Option<Passage> {
-        (self.pool != AddrId::NONE).then_some(Passage {
+    /// A passage of `amt` out of this one (none when nothing crossed).
+    fn of(self, amt: Amount) -> Via {
+        if amt == 0 || self.pool == AddrId::NONE {
+            Via::NONE
+        } else {
+            Via { amt, ..self }
+        }
+    }
+
+    /// The endpoint's passage, of at most `held` taint.
+    fn passage(self, held: Amount) -> Option<Passage> {
+        (self.pool != AddrId::NONE && self.amt > 0).then_some(Passage {
             pool: self.pool,
             link_ppm: (self.ppm != PASS).then_some(self.ppm),
+            taint: self.amt.min(held),
         })
     }
 }
@@ -166,11 +183,18 @@ impl<P: TaintPolicy> Replay<'_, P> {
             if let Some(r) = self.reserve.get_mut(&(from as u32)) {
                 *r -= claim;
             }
-            Via { pool, ppm }
+            Via { pool, ppm, amt: 0 }
         } else {
-            Via { pool, ppm: PASS }
+            Via {
+                pool,
+                ppm: PASS,
+                amt: 0,
+            }
         };
-        (P::tainted(claim).join(p), s.hops, via)
+        // all the taint leaving a pool crossed it
+        let parcel = P::tainted(claim).join(p);
+        let carried = P::parcel_taint(&parcel);
+        (parcel, s.hops, via.of(carried))
     }
 
     /// A credit of a mixer pool: under demixing, the deposit's links
@@ -248,6 +272,11 @@ impl<P: TaintPolicy> Replay<'_, P> {
             } else {
                 let s = &mut self.slots[from];
                 let is_seed = s.role == SEED;
+                let before = if self.via.is_empty() {
+                    0
+                } else {
+                    P::taint(&s.st)
+                };
                 let (p, shortfall) = P::debit(&mut s.st, amount, is_seed);
                 let h = s.hops;
                 if is_seed && shortfall > 0 {
@@ -256,7 +285,7 @@ impl<P: TaintPolicy> Replay<'_, P> {
                 let via = if self.via.is_empty() {
                     Via::NONE
                 } else {
-                    self.via.get(&(from as u32)).copied().unwrap_or(Via::NONE)
+                    self.via_out(from, before, P::parcel_taint(&p))
                 };
                 (p, h, via)
             };
@@ -297,6 +326,7 @@ impl<P: TaintPolicy> Replay<'_, P> {
         if taint > 0 && taint < self.plan.min_taint {
             self.books.at(asset).below_threshold += taint;
             parcel = P::clean(amount);
+            via = Via::NONE;
         }
         let taint = P::parcel_taint(&parcel);
         let s = &mut self.slots[to];
@@ -323,6 +353,27 @@ impl<P: TaintPolicy> Replay<'_, P> {
             parcel = self.pool_credit(idx, to, taint, parcel);
         }
         P::credit(&mut self.slots[to].st, parcel);
+    }
+}
+
+impl<P: TaintPolicy> Replay<'_, P> {
+    /// The passage of what a debit of slot `from` carried: the share of the
+    /// crossed taint it held (`before` the debit) that left with `carried`.
+    #[cold]
+    #[inline(never)]
+    fn via_out(&mut self, from: usize, before: Amount, carried: Amount) -> Via {
+        let Some(held) = self.via.get_mut(&(from as u32)) else {
+            return Via::NONE;
+        };
+        if before == 0 || carried == 0 || held.amt == 0 {
+            return Via::NONE;
+        }
+        let out = crate::amount::mul_div_floor(carried, held.amt, before)
+            .unwrap_or(0)
+            .min(held.amt)
+            .min(carried);
+        held.amt -= out;
+        held.of(out)
     }
 }
 
@@ -437,7 +488,7 @@ pub(crate) fn replay<P: TaintPolicy>(
                 tainted: t,
                 kind: EndpointKind::Holding,
                 hops: s.hops,
-                mixer: r.via.get(&(k as u32)).and_then(|v| v.passage()),
+                mixer: r.via.get(&(k as u32)).and_then(|v| v.passage(t)),
                 coinjoin: None,
             });
         }
@@ -450,7 +501,7 @@ pub(crate) fn replay<P: TaintPolicy>(
             tainted: t,
             kind: EndpointKind::Service,
             hops: h,
-            mixer: via.passage(),
+            mixer: via.passage(t),
             coinjoin: None,
         });
     }

@@ -145,6 +145,10 @@ pub struct Passage {
     /// `None` when it passed through the pool under the policy (`--mixer
     /// pass`, or what no link explains).
     pub link_ppm: Option<u32>,
+    /// How much of the endpoint's taint crossed the pool: followed in
+    /// proportion from the pool to here (exact under haircut, a share of
+    /// what an account held under the other policies).
+    pub taint: Amount,
 }
 
 /// Per-asset totals (SPEC.md §3 conservation).
