@@ -26,7 +26,7 @@ fn csv_has_one_row_per_endpoint_with_exact_amounts_and_purity() {
         rows[0],
         "rank,address,asset,tainted,tainted_units,kind,score,share,confidence,purity,received,hops,actionable,\
          weight_passage,weight_agreement,weight_hops,weight_purity,weight_category,policies_listing,categories,labels,\
-         mixer_pool,mixer_via,mixer_confidence,mixer_tainted,mixer_share,coinjoin_tx,coinjoin_confidence,peel_chain,policy,fundtrail"
+         mixer_pool,mixer_via,mixer_confidence,mixer_tainted,mixer_share,coinjoin_tx,coinjoin_confidence,coinjoin_tainted,coinjoin_share,peel_chain,policy,fundtrail"
     );
     let json: serde_json::Value =
         serde_json::from_str(&demo(&["--format", "json"], &fixture("demo-labels.csv"))).unwrap();

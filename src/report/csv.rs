@@ -10,7 +10,7 @@ pub struct Csv {
     pub top: Option<usize>,
 }
 
-pub const HEADER: [&str; 31] = [
+pub const HEADER: [&str; 33] = [
     "rank",
     "address",
     "asset",
@@ -39,6 +39,8 @@ pub const HEADER: [&str; 31] = [
     "mixer_share",
     "coinjoin_tx",
     "coinjoin_confidence",
+    "coinjoin_tainted",
+    "coinjoin_share",
     "peel_chain",
     "policy",
     "fundtrail",
@@ -107,6 +109,8 @@ impl Exporter for Csv {
                 opt(e.mixer.as_ref().map(|m| m.share.to_string())),
                 opt(e.coinjoin.as_ref().map(|c| c.tx.clone())),
                 opt(e.coinjoin.as_ref().map(|c| c.confidence.to_string())),
+                opt(e.coinjoin.as_ref().map(|c| c.tainted.to_string())),
+                opt(e.coinjoin.as_ref().map(|c| c.share.to_string())),
                 opt(e.peel_chain.map(|k| k.to_string())),
                 r.policy.clone(),
                 r.fundtrail.to_string(),

@@ -136,6 +136,14 @@ pub struct CoinJoinView {
     pub tx: String,
     /// The detector's confidence that it is a CoinJoin (0 to 1).
     pub confidence: f64,
+    /// `true` under `--coinjoin stop`: the taint stopped entering it (and
+    /// is certainly there); `false`: it passed through.
+    pub stopped: bool,
+    /// How much of the endpoint's taint crossed (or stopped at) a CoinJoin,
+    /// followed in proportion, and that as a share of `tainted`.
+    #[serde(with = "dec")]
+    pub tainted: Amount,
+    pub share: f64,
 }
 
 /// How several policies agree on one endpoint.
@@ -430,9 +438,19 @@ impl TraceReport {
                             ratio(m.taint, e.tainted)
                         },
                     }),
-                    coinjoin: e.coinjoin.map(|c| CoinJoinView {
-                        tx: ledger.txid(c.tx).to_string(),
-                        confidence: c.confidence_ppm as f64 / 1e6,
+                    coinjoin: e.coinjoin.map(|c| {
+                        let t = c.taint.min(e.tainted);
+                        CoinJoinView {
+                            tx: ledger.txid(c.tx).to_string(),
+                            confidence: c.confidence_ppm as f64 / 1e6,
+                            stopped: params.coinjoin == "stop",
+                            tainted: t,
+                            share: if e.tainted == 0 {
+                                0.0
+                            } else {
+                                ratio(t, e.tainted)
+                            },
+                        }
                     }),
                     peel_chain: None,
                     agreement: None,
@@ -783,10 +801,15 @@ impl EndpointView {
         }
         if let Some(c) = &self.coinjoin {
             out.push(format!(
-                "{} CoinJoin {} (confidence {:.2})",
-                if self.kind == "service" { "at" } else { "via" },
+                "{} CoinJoin {} (confidence {:.2}{})",
+                if c.stopped { "at" } else { "via" },
                 short(&c.tx),
-                c.confidence
+                c.confidence,
+                if c.share >= 1.0 {
+                    String::new()
+                } else {
+                    format!(", {:.1}% of it", c.share * 100.0)
+                }
             ));
         }
         if let Some(a) = &self.agreement {

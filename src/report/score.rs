@@ -12,9 +12,10 @@
 //!   the endpoint's taint that crossed a mixer pool (followed in proportion
 //!   from the pool), only the link's confidence `c` counts when it came
 //!   along a demixing link, and 1/2 when it crossed by the policy's
-//!   accounting alone: `1 - s(1 - c)`. After a CoinJoin detected with
-//!   confidence `c`, `1 - c/2` (a sure CoinJoin halves it); taint stopped
-//!   at a CoinJoin is certainly there: 1.
+//!   accounting alone: `1 - s(1 - c)`. Of the share `s` that passed a
+//!   CoinJoin detected with confidence `c`, half counts when the CoinJoin is
+//!   sure: `1 - s·c/2`. Taint stopped at a CoinJoin (`--coinjoin stop`) is
+//!   certainly there: 1.
 //! - `agreement`: the share of the compared policies (`--policies`) that
 //!   list the endpoint (1 when only one policy ran).
 //! - `hop_weight`: `0.98^(hops - 1)`: every further transfer is one more
@@ -72,8 +73,8 @@ pub fn score(e: &mut EndpointView) {
         passage *= 1.0 - m.share.clamp(0.0, 1.0) * (1.0 - c);
     }
     if let Some(c) = &e.coinjoin {
-        if e.kind != "service" {
-            passage *= 1.0 - c.confidence / 2.0;
+        if !c.stopped {
+            passage *= 1.0 - c.share.clamp(0.0, 1.0) * c.confidence / 2.0;
         }
     }
     let agreement = match &e.agreement {
@@ -190,11 +191,18 @@ mod tests {
         e.coinjoin = Some(crate::report::CoinJoinView {
             tx: "t".into(),
             confidence: 0.9,
+            stopped: true,
+            tainted: 50,
+            share: 1.0,
         });
         score(&mut e);
         assert_eq!(e.confidence, 1.0);
-        e.kind = "holding";
+        // passed through: a sure CoinJoin halves what crossed it
+        e.coinjoin.as_mut().unwrap().stopped = false;
         score(&mut e);
         assert!((e.confidence - 0.55).abs() < 1e-12);
+        e.coinjoin.as_mut().unwrap().share = 0.5;
+        score(&mut e);
+        assert!((e.confidence - 0.775).abs() < 1e-12);
     }
 }

@@ -134,6 +134,9 @@ pub struct CoinJoinPassage {
     /// The detector's confidence that the transaction is a CoinJoin, in
     /// millionths.
     pub confidence_ppm: u32,
+    /// How much of the endpoint's taint crossed a CoinJoin (or stopped at
+    /// one), followed in proportion through later transactions.
+    pub taint: Amount,
 }
 
 /// How taint reached an endpoint through a mixer pool.

@@ -283,6 +283,11 @@ fn utxo_unknown_inputs_balance_the_transaction() {
 /// A Whirlpool-shaped CoinJoin: the thief's coin (via x) and four clean
 /// coins of 1_010_000 each pay five 1_000_000 outputs, fee 50_000.
 fn coinjoin_example() -> Ledger {
+    coinjoin_and(Vec::new())
+}
+
+/// [`coinjoin_example`] and more records.
+fn coinjoin_and(more: Vec<Raw>) -> Ledger {
     let mut raws = vec![utx("c0", 1, &[], &[("thief", 1_010_000)])];
     raws.push(utx("tx", 2, &[("c0", 0)], &[("x", 1_010_000)]));
     for k in 1..5 {
@@ -308,6 +313,7 @@ fn coinjoin_example() -> Ledger {
             .map(|o| (o.as_str(), 1_000_000))
             .collect::<Vec<_>>(),
     ));
+    raws.extend(more);
     ledger(raws)
 }
 
@@ -333,7 +339,33 @@ fn coinjoin_pass_flags_the_outputs_and_stop_absorbs_at_the_input() {
         assert_eq!(e.tainted, 200_000);
         let c = e.coinjoin.expect("through the CoinJoin");
         assert_eq!((l.txid(c.tx), c.confidence_ppm), ("cj", 950_000));
+        // all of its taint crossed the join
+        assert_eq!(c.taint, 200_000);
     }
+    // mix0 then joins its coin with a tainted coin that never crossed a
+    // CoinJoin: the output says how much of its taint did, in proportion
+    // 1_000_000 (200_000 tainted, all crossed) + 300_000 (tainted)
+    let l2 = coinjoin_and(vec![
+        utx("c9", 1, &[], &[("thief", 300_000)]),
+        utx("both", 4, &[("cj", 0), ("c9", 0)], &[("end", 1_300_000)]),
+    ]);
+    let found = crate::heuristics::coinjoin::detect_all(&l2);
+    let r = run(
+        &l2,
+        &TracePlan {
+            policy: Some(Policy::Haircut),
+            seeds: vec![l2.addr_id("thief").unwrap()],
+            coinjoins: Some(std::sync::Arc::new(CoinJoins::new(&found, false))),
+            ..Default::default()
+        },
+    );
+    let end = r
+        .endpoints
+        .iter()
+        .find(|e| l2.address(e.addr) == "end")
+        .expect("end holds taint");
+    assert_eq!(end.tainted, 500_000);
+    assert_eq!(end.coinjoin.expect("part crossed").taint, 200_000);
     // stop: x's whole coin is absorbed where it entered, nothing passes
     let r = run(&l, &plan(true));
     let t = r.totals.values().next().unwrap();

@@ -40,21 +40,36 @@ fn unknown_input_values(known: Amount, outputs: Amount, unknown: usize) -> Vec<A
 type Via = Option<CoinJoinPassage>;
 
 /// Of two passages, the surer (then the earlier transaction), so the result
-/// does not depend on the order parcels meet.
+/// does not depend on the order parcels meet, with both amounts.
 fn best(a: Via, b: Via) -> Via {
     match (a, b) {
         (Some(x), Some(y)) => {
-            if (y.confidence_ppm, std::cmp::Reverse(y.tx))
+            let taint = x.taint.saturating_add(y.taint);
+            let pick = if (y.confidence_ppm, std::cmp::Reverse(y.tx))
                 > (x.confidence_ppm, std::cmp::Reverse(x.tx))
             {
-                Some(y)
+                y
             } else {
-                Some(x)
-            }
+                x
+            };
+            Some(CoinJoinPassage { taint, ..pick })
         }
         (x, None) => x,
         (None, y) => y,
     }
+}
+
+/// The part of a passage that `part` of `whole` taint carries on.
+fn share_of(v: Via, part: Amount, whole: Amount) -> Via {
+    let c = v?;
+    let taint = if whole == 0 {
+        0
+    } else {
+        crate::amount::mul_div_floor(part, c.taint, whole)
+            .unwrap_or(0)
+            .min(part)
+    };
+    (taint > 0).then_some(CoinJoinPassage { taint, ..c })
 }
 
 pub(crate) fn replay<P: TaintPolicy>(
@@ -106,6 +121,7 @@ pub(crate) fn replay<P: TaintPolicy>(
                     CoinJoinPassage {
                         tx: tx.txid,
                         confidence_ppm: *ppm,
+                        taint: 0,
                     },
                 )
             })
@@ -146,15 +162,21 @@ pub(crate) fn replay<P: TaintPolicy>(
                         .or_insert((0, NO_HOPS, None));
                     a.0 += t;
                     a.1 = a.1.min(tx_hops.saturating_add(1));
-                    a.2 = best(a.2, Some(pass));
+                    a.2 = best(a.2, Some(CoinJoinPassage { taint: t, ..pass }));
                     P::clean(P::parcel_amount(&p))
                 }
                 _ => p,
             };
             in_parcels.push(p);
         }
+        // the taint the transaction carries on, and how much of it crossed
+        // a CoinJoin: all of it, if this is one
+        let tx_taint_in: Amount = in_parcels.iter().map(P::parcel_taint).sum();
         if let Some((false, pass)) = cj {
-            tx_via = best(tx_via, Some(pass));
+            tx_via = best(tx_via, Some(pass)).map(|c| CoinJoinPassage {
+                taint: tx_taint_in,
+                ..c
+            });
         }
         if in_total < out_total {
             // Value from outside the sample (a coinbase's new coins, a
@@ -185,6 +207,8 @@ pub(crate) fn replay<P: TaintPolicy>(
         if fee_taint > 0 {
             books.at(asset).fees += fee_taint;
         }
+        let tx_taint_out: Amount =
+            out_parcels.iter().map(P::parcel_taint).sum::<Amount>() + fee_taint;
 
         for (k, (mut p, o)) in out_parcels.into_iter().zip(outs).enumerate() {
             let g = tx.outputs[0] + k as u32;
@@ -216,6 +240,7 @@ pub(crate) fn replay<P: TaintPolicy>(
             if plan.record_flows {
                 books.flows.push(flow(taint));
             }
+            let out_via = share_of(tx_via, taint, tx_taint_out);
             if roles.stop.contains(&o.owner) {
                 // a service's outputs never carry taint on
                 books.at(asset).absorbed += taint;
@@ -224,10 +249,10 @@ pub(crate) fn replay<P: TaintPolicy>(
                     .or_insert((0, NO_HOPS, None));
                 a.0 += taint;
                 a.1 = a.1.min(next_hops);
-                a.2 = best(a.2, tx_via);
+                a.2 = best(a.2, out_via);
                 continue;
             }
-            live.insert(g, (p, next_hops, tx_via));
+            live.insert(g, (p, next_hops, out_via));
         }
     }
 
