@@ -287,3 +287,19 @@ fn chromium_opens_the_report_and_it_works() {
         png.len()
     );
 }
+
+#[test]
+fn the_report_is_byte_identical_at_one_and_two_threads() {
+    let run = |threads: &str| {
+        let mut c = fundtrail();
+        c.env("RAYON_NUM_THREADS", threads)
+            .args([
+                "trace", "--seed", SEED, "--policy", "fifo", "--format", "html",
+            ])
+            .arg(fixture("demo"))
+            .arg("--labels")
+            .arg(fixture("demo-labels.csv"));
+        stdout_ok(&mut c)
+    };
+    assert_eq!(run("1"), run("2"));
+}
