@@ -586,23 +586,35 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             }
         })
         .collect();
-    // the earliest time given for each block (`order` is sorted by block)
-    let mut block_times: Vec<BlockTime> = Vec::new();
-    for p in (0..src.len()).map(|k| src.get(at(k))) {
-        match block_times.last_mut() {
-            Some(b) if b.block == p.block => b.time = b.time.min(p.time),
-            _ => block_times.push(BlockTime {
-                block: p.block,
-                time: p.time,
-            }),
-        }
-    }
+    phases.lap("finish: accounts + movement columns");
+    // three passes over the movements, each on its own: the block times and
+    // the two CSR indexes
+    let (block_times, (by_source, by_dest)) = rayon::join(
+        || {
+            // the earliest time given for each block (`order` is sorted by
+            // block)
+            let mut block_times: Vec<BlockTime> = Vec::new();
+            for p in (0..src.len()).map(|k| src.get(at(k))) {
+                match block_times.last_mut() {
+                    Some(b) if b.block == p.block => b.time = b.time.min(p.time),
+                    _ => block_times.push(BlockTime {
+                        block: p.block,
+                        time: p.time,
+                    }),
+                }
+            }
+            block_times
+        },
+        || {
+            rayon::join(
+                || Csr::build(accounts.len(), movements.iter().map(|m| m.from)),
+                || Csr::build(accounts.len(), movements.iter().map(|m| m.to)),
+            )
+        },
+    );
     drop(live_moves);
     drop(pending);
-    phases.lap("finish: accounts + movement columns");
-    let by_source = Csr::build(accounts.len(), movements.iter().map(|m| m.from));
-    let by_dest = Csr::build(accounts.len(), movements.iter().map(|m| m.to));
-    phases.lap("finish: CSR indexes");
+    phases.lap("finish: block times + CSR indexes");
 
     // --- UTXO arrays with spend links -------------------------------------
     let mut utxo_txs = Vec::with_capacity(utxos.len());
