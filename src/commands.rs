@@ -184,9 +184,9 @@ fn read_cases(path: &Path, policy: Policy, min_taint: u128) -> Result<Vec<Case>>
     Ok(cases)
 }
 
-/// The stop services: addresses of the ledger whose labels name one of
-/// `cats`.
-fn stop_set(ledger: &Ledger, labels: &LabelSet, cats: &[String]) -> HashSet<AddrId> {
+/// The addresses of the ledger whose labels name one of `cats` (the stop
+/// services, the mixer pools).
+fn labelled(ledger: &Ledger, labels: &LabelSet, cats: &[String]) -> HashSet<AddrId> {
     labels
         .by_address
         .iter()
@@ -355,14 +355,7 @@ fn mixers(
     cats: &mut Vec<String>,
 ) -> Result<Mixers> {
     let opts = demix_options(&a.demix)?;
-    let mut pools = HashSet::new();
-    for (addr, ls) in &labels.by_address {
-        if ls.iter().any(|l| l.category == "mixer") {
-            if let Some(id) = ledger.addr_id(addr) {
-                pools.insert(id);
-            }
-        }
-    }
+    let mut pools = labelled(ledger, labels, &["mixer".to_string()]);
     let stop_named = cats.iter().any(|c| c == "mixer");
     let mode = match a.mixer {
         None if stop_named => MixerArg::Stop,
@@ -525,7 +518,7 @@ fn run_case(
                 (*p, trace::run(ledger, &other))
             })
             .collect();
-        rep.add_agreement(ledger, &others);
+        rep.add_agreement(&others);
     }
     Ok(rep)
 }
@@ -545,7 +538,9 @@ struct CaseResult<'a> {
     report: &'a TraceReport,
 }
 
-pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
+/// `--policy` and `--policies`: the report's policy, and the others to
+/// compare it with.
+fn policies(a: &TraceArgs) -> Result<(Policy, Vec<Policy>)> {
     let mut compared: Vec<Policy> = Vec::new();
     if let Some(list) = &a.policies {
         for p in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -560,11 +555,17 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
             bail!("--policies: give at least one of poison, haircut, fifo, lifo, tiho");
         }
     }
-    let policy = match a.policy {
-        Some(p) => policy_of(p),
-        None => compared[0],
+    let policy = match (a.policy, compared.first()) {
+        (Some(p), _) => policy_of(p),
+        (None, Some(p)) => *p,
+        (None, None) => bail!("give --policy (or --policies)"),
     };
     compared.retain(|p| *p != policy);
+    Ok((policy, compared))
+}
+
+pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
+    let (policy, compared) = policies(a)?;
     let min_taint = fundtrail::amount::parse_integer(&a.min_taint)
         .map_err(|e| anyhow::anyhow!("--min-taint: {e} (give an integer amount in base units)"))?;
     let cases = match &a.cases {
@@ -585,7 +586,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
     let ledger = load(&a.inputs, &a.input, quiet)?;
     let labels = LabelSet::load(&a.labels).map_err(said)?;
     let mut cats = stop_categories(&a.stop_at);
-    let mut stops = stop_set(&ledger, &labels, &cats);
+    let mut stops = labelled(&ledger, &labels, &cats);
     let mut mix = mixers(&ledger, &labels, &a.mixers, &mut stops, &mut cats)?;
     let graph = matches!(
         a.format,
@@ -1047,7 +1048,7 @@ pub fn eval(a: &EvalArgs, quiet: bool) -> Result<()> {
     let ledger = load(&a.inputs, &a.input, quiet)?;
     let labels = LabelSet::load(&a.labels).map_err(said)?;
     let mut cats = stop_categories(&a.stop_at);
-    let mut stops = stop_set(&ledger, &labels, &cats);
+    let mut stops = labelled(&ledger, &labels, &cats);
     let min_share_ppm = fundtrail::amount::parse_decimal_scaled(&a.min_share, 6)
         .ok()
         .filter(|p| *p <= 1_000_000)
@@ -1239,11 +1240,8 @@ pub fn detect(a: &DetectArgs, quiet: bool) -> Result<()> {
     let demix_opts = demix_options(&a.demix)?;
     let ledger = load(&a.inputs, &a.input, quiet)?;
     let labels = LabelSet::load(&a.labels).map_err(said)?;
-    let mut pools: Vec<AddrId> = labels
-        .by_address
-        .iter()
-        .filter(|(_, ls)| ls.iter().any(|l| l.category == "mixer"))
-        .filter_map(|(addr, _)| ledger.addr_id(addr))
+    let mut pools: Vec<AddrId> = labelled(&ledger, &labels, &["mixer".to_string()])
+        .into_iter()
         .collect();
     pools.sort_unstable();
     let d = mixer::analyse(&ledger, &pools, &demix_opts);
@@ -1447,22 +1445,15 @@ pub fn path(a: &PathArgs, quiet: bool) -> Result<()> {
     if t.seeds.is_empty() && t.seed_txs.is_empty() {
         bail!("nothing to trace: give the thief's address with --seed ADDR or a theft transaction with --seed-tx HASH");
     }
-    let policy = match (t.policy, &t.policies) {
-        (Some(p), _) => policy_of(p),
-        (None, Some(list)) => list
-            .split(',')
-            .map(str::trim)
-            .find_map(Policy::parse)
-            .ok_or_else(|| anyhow::anyhow!("--policies: no policy named"))?,
-        (None, None) => bail!("give --policy"),
-    };
+    let (policy, _) = policies(t)?;
     let min_taint = fundtrail::amount::parse_integer(&t.min_taint)
         .map_err(|e| anyhow::anyhow!("--min-taint: {e} (give an integer amount in base units)"))?;
-    let files = hash_files(t);
+    // only JSON shows the manifest
+    let files = (t.format == ReportFormat::Json).then(|| hash_files(t));
     let ledger = load(&t.inputs, &t.input, quiet)?;
     let labels = LabelSet::load(&t.labels).map_err(said)?;
     let mut cats = stop_categories(&t.stop_at);
-    let mut stops = stop_set(&ledger, &labels, &cats);
+    let mut stops = labelled(&ledger, &labels, &cats);
     let mut mix = mixers(&ledger, &labels, &t.mixers, &mut stops, &mut cats)?;
     mix.record_flows = true;
     mix.paths = usize::from(t.paths).max(1);
@@ -1502,7 +1493,7 @@ pub fn path(a: &PathArgs, quiet: bool) -> Result<()> {
                 .any(|s| s.peel_chain == Some(c.id))
         })
         .collect();
-    if t.format == ReportFormat::Json {
+    if let Some(files) = files {
         let out: Vec<serde_json::Value> = ends
             .iter()
             .map(|e| {

@@ -14,7 +14,7 @@ use crate::amount::format_units;
 use crate::labels::LabelSet;
 use crate::ledger::Ledger;
 use crate::model::{Amount, AssetId};
-use crate::trace::{EndpointKind, Totals, TraceResult};
+use crate::trace::{Totals, TraceResult};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -65,6 +65,11 @@ pub struct EndpointView {
     pub rank: usize,
     pub address: String,
     pub asset: String,
+    /// The ledger's ids of `address` and `asset` (not output).
+    #[serde(skip)]
+    pub addr: crate::model::AddrId,
+    #[serde(skip)]
+    pub asset_id: AssetId,
     #[serde(with = "dec")]
     pub tainted: Amount,
     pub kind: &'static str,
@@ -405,6 +410,8 @@ impl TraceReport {
                 let s = seeded.get(&e.asset).copied().unwrap_or(0);
                 let got = received.get(&(e.addr, e.asset)).copied().unwrap_or(0);
                 EndpointView {
+                    addr: e.addr,
+                    asset_id: e.asset,
                     received: got,
                     purity: if got == 0 { 0.0 } else { ratio(e.tainted, got) },
                     rank: 0,
@@ -534,28 +541,15 @@ impl TraceReport {
     /// Compare with the same trace under other policies: each endpoint
     /// learns which policies list it (at or above the threshold) and the
     /// range of taint they give it.
-    pub fn add_agreement(
-        &mut self,
-        ledger: &Ledger,
-        others: &[(crate::trace::Policy, TraceResult)],
-    ) {
-        type Key = (String, String, &'static str);
+    pub fn add_agreement(&mut self, others: &[(crate::trace::Policy, TraceResult)]) {
+        type Key = (crate::model::AddrId, AssetId, &'static str);
         let mut by: Vec<(String, std::collections::HashMap<Key, Amount>)> = Vec::new();
         for (p, res) in others {
             let m = res
                 .endpoints
                 .iter()
                 .filter(|e| e.tainted > 0 && e.tainted >= self.min_taint)
-                .map(|e| {
-                    (
-                        (
-                            ledger.address(e.addr).to_string(),
-                            ledger.asset(e.asset).name.clone(),
-                            e.kind.name(),
-                        ),
-                        e.tainted,
-                    )
-                })
+                .map(|e| ((e.addr, e.asset, e.kind.name()), e.tainted))
                 .collect();
             by.push((p.name().to_string(), m));
         }
@@ -563,7 +557,7 @@ impl TraceReport {
             .chain(by.iter().map(|(p, _)| p.clone()))
             .collect();
         for e in &mut self.endpoints {
-            let key: Key = (e.address.clone(), e.asset.clone(), e.kind);
+            let key: Key = (e.addr, e.asset_id, e.kind);
             let mut listed_by = vec![self.policy.clone()];
             let (mut lo, mut hi) = (e.tainted, e.tainted);
             for (p, m) in &by {
@@ -592,20 +586,21 @@ impl TraceReport {
         ledger: &Ledger,
         chains: &[crate::heuristics::peel::ChainSummary],
     ) {
+        // the endpoints at each (address, asset), looked up per chain
+        let mut at: std::collections::HashMap<(crate::model::AddrId, AssetId), Vec<usize>> =
+            Default::default();
+        for (i, e) in self.endpoints.iter().enumerate() {
+            at.entry((e.addr, e.asset_id)).or_default().push(i);
+        }
         for c in chains {
-            let asset = &ledger.asset(c.asset).name;
-            let on: Vec<usize> = self
-                .endpoints
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| &e.asset == asset)
-                .filter(|(_, e)| {
-                    ledger
-                        .addr_id(&e.address)
-                        .is_some_and(|a| a == c.final_owner || c.peels.iter().any(|p| p.0 == a))
-                })
-                .map(|(i, _)| i)
+            let mut on: Vec<usize> = std::iter::once(c.final_owner)
+                .chain(c.peels.iter().map(|p| p.0))
+                .filter_map(|a| at.get(&(a, c.asset)))
+                .flatten()
+                .copied()
                 .collect();
+            on.sort_unstable();
+            on.dedup();
             if on.is_empty() {
                 continue;
             }
@@ -654,12 +649,8 @@ impl TraceReport {
         };
         for ei in 0..self.endpoints.len() {
             let e = &self.endpoints[ei];
-            let (Some(addr), Some(asset)) = (ledger.addr_id(&e.address), ledger.asset_id(&e.asset))
-            else {
-                continue;
-            };
             let mut views = Vec::new();
-            for (steps, width) in paths.to(addr, asset) {
+            for (steps, width) in paths.to(e.addr, e.asset_id) {
                 let mut out: Vec<PathStep> = Vec::new();
                 let mut i = 0;
                 while i < steps.len() {
@@ -977,22 +968,6 @@ pub fn utc(t: u64) -> String {
 /// An exporter renders a report in one format.
 pub trait Exporter {
     fn render(&self, report: &TraceReport) -> String;
-}
-
-pub fn exporter(format: &str) -> Option<Box<dyn Exporter>> {
-    match format {
-        "json" => Some(Box::new(json::Json)),
-        "table" => Some(Box::new(table::Table { top: None })),
-        "csv" => Some(Box::new(csv::Csv { top: None })),
-        "dot" => Some(Box::new(dot::Dot)),
-        "graphml" => Some(Box::new(graphml::GraphMl)),
-        "html" => Some(Box::new(html::Html { top: None })),
-        _ => None,
-    }
-}
-
-pub fn endpoint_kind_name(k: EndpointKind) -> &'static str {
-    k.name()
 }
 
 /// A node of the flow graph: an address with what the report knows of it.

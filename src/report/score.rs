@@ -106,6 +106,8 @@ mod tests {
             rank: 0,
             address: "0xa".into(),
             asset: "ETH".into(),
+            addr: crate::model::AddrId(0),
+            asset_id: crate::model::AssetId(0),
             tainted: 50,
             kind: "holding",
             labels: Vec::new(),
