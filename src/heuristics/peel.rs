@@ -870,53 +870,70 @@ pub fn detect_all(ledger: &Ledger, opts: &PeelOptions) -> Vec<ChainSummary> {
             continue;
         };
         let tx0 = &ledger.utxo_txs[first.tx];
-        out.push(ChainSummary {
-            model: "utxo",
-            asset: c.asset,
-            first_tx: tx0.txid,
-            last_tx: ledger.utxo_txs[last.tx].txid,
-            steps: c.len(),
-            first_owner: ledger
-                .tx_inputs(tx0)
-                .first()
-                .map_or(AddrId::NONE, |i| i.owner),
-            start_value: c.start_value,
-            total_peeled: c.total_peeled,
-            total_fees: c.total_fees,
-            final_change: c.final_change,
-            final_owner: c.final_owner,
-            peels: c.steps.iter().map(|s| (s.peel_to, s.peel)).collect(),
-            txs: sorted(c.steps.iter().map(|s| ledger.utxo_txs[s.tx].txid)),
-            summary: c.summary(ledger),
-        });
+        out.push(
+            c.summarised(
+                ledger,
+                "utxo",
+                (tx0.txid, ledger.utxo_txs[last.tx].txid),
+                ledger
+                    .tx_inputs(tx0)
+                    .first()
+                    .map_or(AddrId::NONE, |i| i.owner),
+                sorted(c.steps.iter().map(|s| ledger.utxo_txs[s.tx].txid)),
+            ),
+        );
     }
     let moves = ledger.movements.as_slice();
     for c in detect_account(ledger, opts) {
         let (Some(first), Some(last)) = (c.steps.first(), c.steps.last()) else {
             continue;
         };
-        out.push(ChainSummary {
-            model: "account",
-            asset: c.asset,
-            first_tx: moves[first.received].tx,
-            last_tx: moves[last.change_move].tx,
-            steps: c.len(),
-            first_owner: ledger.account_addr(first.acct),
-            start_value: c.start_value,
-            total_peeled: c.total_peeled,
-            total_fees: c.total_fees,
-            final_change: c.final_change,
-            final_owner: c.final_owner,
-            peels: c.steps.iter().map(|s| (s.peel_to, s.peel)).collect(),
-            txs: sorted(
-                c.steps
-                    .iter()
-                    .flat_map(|s| [moves[s.peel_move].tx, moves[s.change_move].tx]),
+        out.push(
+            c.summarised(
+                ledger,
+                "account",
+                (moves[first.received].tx, moves[last.change_move].tx),
+                ledger.account_addr(first.acct),
+                sorted(
+                    c.steps
+                        .iter()
+                        .flat_map(|s| [moves[s.peel_move].tx, moves[s.change_move].tx]),
+                ),
             ),
-            summary: c.summary(ledger),
-        });
+        );
     }
     out
+}
+
+impl<S: Step> Chain<S> {
+    /// The chain as reports show it, given what only its model knows: its
+    /// first and last transactions, who made the first step, and all its
+    /// transactions.
+    fn summarised(
+        &self,
+        ledger: &Ledger,
+        model: &'static str,
+        (first_tx, last_tx): (crate::model::TxId, crate::model::TxId),
+        first_owner: AddrId,
+        txs: Vec<crate::model::TxId>,
+    ) -> ChainSummary {
+        ChainSummary {
+            model,
+            asset: self.asset,
+            first_tx,
+            last_tx,
+            steps: self.len(),
+            first_owner,
+            start_value: self.start_value,
+            total_peeled: self.total_peeled,
+            total_fees: self.total_fees,
+            final_change: self.final_change,
+            final_owner: self.final_owner,
+            peels: self.steps.iter().map(|s| s.peel()).collect(),
+            txs,
+            summary: self.summary(ledger),
+        }
+    }
 }
 
 fn sorted(txs: impl Iterator<Item = crate::model::TxId>) -> Vec<crate::model::TxId> {
