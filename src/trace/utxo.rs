@@ -171,8 +171,8 @@ pub(crate) fn replay<P: TaintPolicy>(
         }
         // the taint the transaction carries on, and how much of it crossed
         // a CoinJoin: all of it, if this is one
-        let tx_taint_in: Amount = in_parcels.iter().map(P::parcel_taint).sum();
         if let Some((false, pass)) = cj {
+            let tx_taint_in: Amount = in_parcels.iter().map(P::parcel_taint).sum();
             tx_via = best(tx_via, Some(pass)).map(|c| CoinJoinPassage {
                 taint: tx_taint_in,
                 ..c
@@ -207,8 +207,12 @@ pub(crate) fn replay<P: TaintPolicy>(
         if fee_taint > 0 {
             books.at(asset).fees += fee_taint;
         }
-        let tx_taint_out: Amount =
-            out_parcels.iter().map(P::parcel_taint).sum::<Amount>() + fee_taint;
+        // (only needed to share out a passage)
+        let tx_taint_out: Amount = if tx_via.is_some() {
+            out_parcels.iter().map(P::parcel_taint).sum::<Amount>() + fee_taint
+        } else {
+            0
+        };
 
         for (k, (mut p, o)) in out_parcels.into_iter().zip(outs).enumerate() {
             let g = tx.outputs[0] + k as u32;
