@@ -54,18 +54,13 @@ struct GNode<'a> {
     role: &'a str,
     labels: &'a str,
     categories: &'a str,
-    tainted: &'a str,
-    x: f64,
-    y: f64,
 }
 
 #[derive(Serialize)]
 struct GFlow {
     from: String,
     to: String,
-    asset: String,
     amount: String,
-    tainted: String,
     transfers: u64,
     first_block: u32,
     last_block: u32,
@@ -420,9 +415,7 @@ fn graph<'a>(o: &mut String, r: &'a TraceReport, g: &'a FlowGraph) -> Island<'a>
             flows.push(GFlow {
                 from: f.from.clone(),
                 to: f.to.clone(),
-                asset: f.asset.clone(),
                 amount: human(f.tainted, f.symbol.as_deref(), f.decimals, &f.asset),
-                tainted: f.tainted.to_string(),
                 transfers: f.transfers,
                 first_block: f.first_block,
                 last_block: f.last_block,
@@ -501,9 +494,6 @@ fn graph<'a>(o: &mut String, r: &'a TraceReport, g: &'a FlowGraph) -> Island<'a>
             role: n.role,
             labels: &n.labels,
             categories: &n.categories,
-            tainted: &n.tainted,
-            x,
-            y,
         });
     }
     let _ = writeln!(
