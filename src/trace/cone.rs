@@ -9,7 +9,7 @@
 //! that touch a cone account: earlier movements of a cone account still
 //! count for its balance (haircut, FIFO and LIFO need it).
 
-use super::Roles;
+use super::{prefetch, Roles};
 use crate::ledger::Ledger;
 use crate::model::AcctId;
 use rayon::prelude::*;
@@ -27,13 +27,18 @@ pub struct Cone {
     pub moves: Option<Vec<u32>>,
 }
 
+/// How many outgoing movements ahead the search asks for.
+const AHEAD: usize = 8;
+/// Frontier accounts expanded together, in stages.
+const SLICE: usize = 256;
+
 /// Past this share of the accounts, replay everything.
 const DENSE: usize = 8;
 
 pub fn account_cone(ledger: &Ledger, roles: &Roles) -> Cone {
     let n = ledger.accounts.len();
     let reach: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(UNREACHED)).collect();
-    let stop = |a: AcctId| roles.stop.contains(&ledger.account_addr(a));
+    let stop = |a: AcctId| !roles.stop.is_empty() && roles.stop.contains(&ledger.account_addr(a));
     let mut frontier: Vec<u32> = Vec::new();
     for s in &roles.seed {
         for a in ledger.accounts_of(*s) {
@@ -65,24 +70,42 @@ pub fn account_cone(ledger: &Ledger, roles: &Roles) -> Cone {
     frontier.sort_unstable();
     frontier.dedup();
     while !frontier.is_empty() {
+        // In slices of the (ascending) frontier, in stages, so that the
+        // misses of one stage overlap instead of waiting on each other:
+        // the slice's later outgoing movements (a sweep: the CSR is in
+        // account order), their receivers (movements asked for a few
+        // ahead, and the receivers' arrival times with them), then the
+        // updates. A stop service is reached, never expanded.
         let mut next: Vec<u32> = frontier
-            .par_iter()
-            .flat_map_iter(|a| {
-                let from = reach[*a as usize].load(Ordering::Relaxed);
-                let out = ledger.by_source.of(AcctId(*a));
-                let start = out.partition_point(|i| *i < from);
-                let reach = &reach;
-                out[start..].iter().filter_map(move |i| {
-                    let to = ledger.movements[*i as usize].to;
-                    if to.is_none() {
-                        return None;
+            .par_chunks(SLICE)
+            .flat_map_iter(|accts| {
+                let mut moves: Vec<u32> = Vec::new();
+                for a in accts {
+                    let from = reach[*a as usize].load(Ordering::Relaxed);
+                    let out = ledger.by_source.of(AcctId(*a));
+                    moves.extend_from_slice(&out[out.partition_point(|i| *i < from)..]);
+                }
+                let mut offers: Vec<(u32, u32)> = Vec::with_capacity(moves.len());
+                for (k, i) in moves.iter().enumerate() {
+                    if let Some(j) = moves.get(k + AHEAD) {
+                        prefetch(&ledger.movements[*j as usize]);
                     }
-                    let at = i + 1;
-                    (reach[to.index()].fetch_min(at, Ordering::Relaxed) > at).then_some(to.0)
+                    let to = ledger.movements[*i as usize].to;
+                    if !to.is_none() {
+                        prefetch(&reach[to.index()]);
+                        offers.push((to.0, i + 1));
+                    }
+                }
+                let reach = &reach;
+                offers.into_iter().filter_map(move |(to, at)| {
+                    let r = &reach[to as usize];
+                    (r.load(Ordering::Relaxed) > at
+                        && r.fetch_min(at, Ordering::Relaxed) > at
+                        && !stop(AcctId(to)))
+                    .then_some(to)
                 })
             })
             .collect();
-        next.retain(|a| !stop(AcctId(*a)));
         next.par_sort_unstable();
         next.dedup();
         frontier = next;
