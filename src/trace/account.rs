@@ -7,7 +7,8 @@
 
 use super::cone::{account_cone, Cone};
 use super::{
-    Books, Endpoint, EndpointKind, Parcel, Passage, Roles, TaintPolicy, TracePlan, NO_HOPS,
+    prefetch, Books, Endpoint, EndpointKind, Parcel, Passage, Roles, TaintPolicy, TracePlan,
+    NO_HOPS,
 };
 use crate::amount::mul_div_floor;
 use crate::heuristics::mixer::{Demix, PPM};
@@ -28,20 +29,6 @@ const OUT: u32 = u32::MAX;
 /// how many bytes of it (about what a last-level cache holds).
 const AHEAD: usize = 12;
 const PREFETCH_ABOVE: usize = 16 << 20;
-
-/// A hint to bring `v`'s cache line in (nothing on other targets).
-#[inline(always)]
-fn prefetch<T>(v: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint; it reads nothing and cannot fault.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-            (v as *const T).cast::<i8>(),
-        );
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = v;
-}
 
 /// One cone account: its policy state, the fewest hops taint reached it by,
 /// and its role. Kept together so a movement touches one cache line per side.
@@ -459,6 +446,9 @@ pub(crate) fn replay<P: TaintPolicy>(
         }
         None if far => {
             for (i, m) in all.iter().enumerate() {
+                if let Some(n) = all.get(i + 6 * AHEAD) {
+                    prefetch(n);
+                }
                 if let Some(n) = all.get(i + 2 * AHEAD) {
                     r.prefetch_local(n);
                 }
