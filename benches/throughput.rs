@@ -657,6 +657,15 @@ fn run_generated(dir: &Path, n: u64, reps_arg: Option<usize>, summary: &mut Stri
     let (floor, (fb, recs, bad)) = best(reps, || parse_floor(&paths, FloorKind::Native));
     assert_eq!(bad, 0, "the parse floor failed on {bad} lines");
     peaks.mark("parse floor");
+    // for scripts/bench, which bounds the speed-up over the Python replay
+    std::fs::write(
+        dir.join(format!("floor-{n}.json")),
+        format!(
+            "{{\"floor_seconds\": {:.6}, \"threads\": {threads}}}\n",
+            floor.as_secs_f64()
+        ),
+    )
+    .expect("write the floor file");
 
     // (2) ingest
     progress("ingest");
