@@ -145,17 +145,66 @@ pub struct Ids {
 }
 
 /// A string of one part's table while ranking: its sort prefix (computed
-/// once, as two words), a hash of the whole text, and where it came from.
-/// Small (32 bytes), and its text is read only to confirm equal hashes.
+/// once, as two words), its [`tail`], and where it came from. Small (40
+/// bytes); its text is read only to tell apart strings whose tail is a
+/// hash.
 #[derive(Copy, Clone, Default)]
 struct Entry {
     hi: u64,
     lo: u64,
-    /// Of the whole text: equal strings have equal hashes.
-    hash: u64,
+    /// The rest of the text after the prefix, see [`tail`].
+    tail: [u64; 2],
     part: u32,
     /// The local id, and [`KEPT`] if `keep` accepts it.
     local: u32,
+}
+
+/// Lower-case hex digits' values; 0x10 for every other byte.
+const HEX: [u8; 256] = {
+    let mut t = [0x10u8; 256];
+    let mut c = 0;
+    while c < 10 {
+        t[b'0' as usize + c] = c as u8;
+        c += 1;
+    }
+    let mut c = 0;
+    while c < 6 {
+        t[b'a' as usize + c] = 10 + c as u8;
+        c += 1;
+    }
+    t
+};
+
+/// The top bit of a tail's last byte: the tail is the text itself.
+const EXACT: u64 = 0x80;
+
+/// The text of `s` after its 16-byte prefix, as two words that sort like it:
+/// exact when the prefix is 16 real bytes and the rest is at most 30
+/// lower-case hex digits (a 20-byte address in hex is 42 characters) — the
+/// digits as nibbles from the top, then [`EXACT`] with the digit count, so
+/// equal tails mean equal strings and tails order like the text. Any other
+/// string gets a hash of the whole text (and a last byte of 0): equal
+/// strings still have equal tails, but equal tails must be confirmed on the
+/// text, and ordered by it.
+#[inline]
+fn tail(s: &str) -> [u64; 2] {
+    let b = s.as_bytes();
+    if b.len() >= 16 && b.len() - 16 <= 30 {
+        let rest = &b[16..];
+        let mut v: u128 = 0;
+        // a digit's value, or 0x10 for any other byte: no branch per digit
+        let mut bad = 0u8;
+        for (k, c) in rest.iter().enumerate() {
+            let d = HEX[*c as usize];
+            bad |= d;
+            v |= ((d & 0xf) as u128) << (124 - 4 * k);
+        }
+        if bad & 0x10 == 0 {
+            v |= (EXACT | rest.len() as u64) as u128;
+            return [(v >> 64) as u64, v as u64];
+        }
+    }
+    [rustc_hash::FxBuildHasher.hash_one(s), 0]
 }
 
 /// The bit of [`Entry::local`] that says `keep` accepted the id (the text is
@@ -164,8 +213,14 @@ const KEPT: u32 = 1 << 31;
 
 impl Entry {
     #[inline]
-    fn order(&self) -> (u64, u64, u64) {
-        (self.hi, self.lo, self.hash)
+    fn order(&self) -> (u64, u64, u64, u64) {
+        (self.hi, self.lo, self.tail[0], self.tail[1])
+    }
+
+    /// The tail is the text: equal orders mean equal strings.
+    #[inline]
+    fn exact(&self) -> bool {
+        self.tail[1] & EXACT != 0
     }
 
     #[inline]
@@ -216,7 +271,8 @@ pub fn rank<'t>(
     let mut splitters: Vec<u128> = (1..want).map(|i| sample[i * sample.len() / want]).collect();
     splitters.dedup();
     let buckets = splitters.len() + 1;
-    let bucket_of = |p: u128| splitters.partition_point(|s| *s <= p) as u32;
+    let finder = BucketOf::new(&splitters);
+    let bucket_of = |p: u128| finder.of(p);
     // each part's kept strings, grouped by bucket, and each id's bucket
     let scattered: Vec<(Vec<Entry>, Vec<usize>, Vec<u32>)> = tables
         .par_iter()
@@ -245,7 +301,7 @@ pub fn rank<'t>(
                 grouped[next[b]] = Entry {
                     hi: (p >> 64) as u64,
                     lo: p as u64,
-                    hash: rustc_hash::FxBuildHasher.hash_one(k.as_str()),
+                    tail: tail(k.as_str()),
                     part: part as u32,
                     local: local as u32 | if keep(part, local as u32) { KEPT } else { 0 },
                 };
@@ -267,9 +323,9 @@ pub fn rank<'t>(
             for (g, c, _) in &scattered {
                 v.extend_from_slice(&g[c[b]..c[b + 1]]);
             }
-            // Equal strings meet by (prefix, hash), without reading their
-            // text: it is read once per string to confirm, and to order the
-            // distinct strings that share a prefix.
+            // Equal strings meet by (prefix, tail), without reading their
+            // text; it is read only where the tail is a hash: to confirm,
+            // and to order the distinct strings that share a prefix.
             v.sort_unstable_by_key(Entry::order);
             // runs of equal strings, as ranges of `v`
             let mut groups: Vec<(usize, usize)> = Vec::new();
@@ -279,8 +335,11 @@ pub fn rank<'t>(
                 while j < v.len() && v[j].order() == v[i].order() {
                     j += 1;
                 }
-                let head = v[i].text(tables);
-                if v[i + 1..j].iter().all(|e| e.text(tables) == head) {
+                // (an exact tail, or a string met once, is not read here)
+                if j == i + 1 || v[i].exact() || {
+                    let head = v[i].text(tables);
+                    v[i + 1..j].iter().all(|e| e.text(tables) == head)
+                } {
                     groups.push((i, j));
                 } else {
                     // a hash collision: split the run by text
@@ -297,7 +356,8 @@ pub fn rank<'t>(
                 }
                 i = j;
             }
-            // distinct strings with the same prefix, in text order
+            // distinct strings with the same prefix, in text order (already
+            // so where every tail is exact)
             let same_prefix = |x: &Entry, y: &Entry| (x.hi, x.lo) == (y.hi, y.lo);
             let mut a = 0;
             while a < groups.len() {
@@ -305,7 +365,7 @@ pub fn rank<'t>(
                 while z < groups.len() && same_prefix(&v[groups[z].0], &v[groups[a].0]) {
                     z += 1;
                 }
-                if z - a > 1 {
+                if z - a > 1 && !groups[a..z].iter().all(|g| v[g.0].exact()) {
                     groups[a..z]
                         .sort_unstable_by(|x, y| v[x.0].text(tables).cmp(v[y.0].text(tables)));
                 }
@@ -350,6 +410,82 @@ pub fn rank<'t>(
         sorted.extend(b);
     }
     (sorted, maps)
+}
+
+/// The bucket of a prefix: how many splitters are at most it. A binary
+/// search over a few thousand splitters mispredicts a branch at most of its
+/// steps, for every string; instead, the 16 bits that follow the splitters'
+/// common leading bits (every hex string starts with "0x") index a table of
+/// where splitters with those bits start, and only splitters sharing them
+/// are searched.
+struct BucketOf<'s> {
+    splitters: &'s [u128],
+    /// Bits the splitters share, from the top, and their value.
+    common: u32,
+    top: u128,
+    /// Where the 16 bits below the common ones sit.
+    shift: u32,
+    /// `start[k]`: splitters whose 16 bits are below `k`.
+    start: Vec<u32>,
+}
+
+impl<'s> BucketOf<'s> {
+    fn new(splitters: &'s [u128]) -> Self {
+        let (first, last) = match (splitters.first(), splitters.last()) {
+            (Some(f), Some(l)) if splitters.len() > 1 => (*f, *l),
+            _ => {
+                return BucketOf {
+                    splitters,
+                    common: 0,
+                    top: 0,
+                    shift: 0,
+                    start: Vec::new(),
+                }
+            }
+        };
+        let common = (first ^ last).leading_zeros().min(112);
+        let shift = 128 - common - 16;
+        let key = |s: u128| ((s >> shift) & 0xffff) as usize;
+        let mut start = vec![0u32; (1 << 16) + 1];
+        for s in splitters {
+            start[key(*s) + 1] += 1;
+        }
+        for k in 0..1 << 16 {
+            start[k + 1] += start[k];
+        }
+        BucketOf {
+            splitters,
+            common,
+            top: if common == 0 {
+                0
+            } else {
+                first >> (128 - common)
+            },
+            shift,
+            start,
+        }
+    }
+
+    #[inline]
+    fn of(&self, p: u128) -> u32 {
+        let all = || self.splitters.partition_point(|s| *s <= p) as u32;
+        if self.start.is_empty() {
+            return all();
+        }
+        if self.common > 0 {
+            let top = p >> (128 - self.common);
+            if top != self.top {
+                return if top < self.top {
+                    0
+                } else {
+                    self.splitters.len() as u32
+                };
+            }
+        }
+        let k = ((p >> self.shift) & 0xffff) as usize;
+        let (a, b) = (self.start[k] as usize, self.start[k + 1] as usize);
+        (a + self.splitters[a..b].partition_point(|s| *s <= p)) as u32
+    }
 }
 
 /// The first 16 bytes of `s` as a big-endian integer (zero-padded), which
@@ -779,6 +915,124 @@ mod tests {
                         assert_eq!(strs[*f as usize], w);
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn tails_order_and_merge_like_the_text() {
+        // one 16-byte prefix, tails exact (lower-case hex, up to 30 digits)
+        // and not (upper case, other bytes, 31 digits, shorter strings),
+        // each in two parts, some twice
+        let head = "0x00000000000000";
+        let tails = [
+            "",
+            "0",
+            "00",
+            "000",
+            "a",
+            "a0",
+            "a00",
+            "f",
+            "g",
+            "A",
+            "0a",
+            "9",
+            "\0",
+            "0\0",
+            "ab",
+            "aB",
+            "123456789abcdef0123456789abcde",
+            "123456789abcdef0123456789abcdf",
+            "123456789abcdef0123456789abcde0",
+            "123456789abcdef0123456789abcdz",
+        ];
+        let mut words: Vec<String> = tails.iter().map(|t| format!("{head}{t}")).collect();
+        words.extend(["0x0000000000000", "0x000000000000000\0"].map(String::from));
+        for w in &words {
+            let exact = w.len() >= 16
+                && w.len() - 16 <= 30
+                && w[16..]
+                    .bytes()
+                    .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+            assert_eq!(tail(w)[1] & EXACT != 0, exact, "{w:?}");
+        }
+        let mut parts = [Table::default(), Table::default(), Table::default()];
+        let mut ids = Vec::new();
+        for (k, w) in words.iter().chain(words.iter().rev()).enumerate() {
+            let p = k % 3;
+            ids.push((w.clone(), p, parts[p].intern(w)));
+        }
+        let tables: Vec<&Table> = parts.iter().collect();
+        let (strs, maps) = rank(&tables, |_, _| true);
+        let mut want: Vec<&str> = words.iter().map(|s| s.as_str()).collect();
+        want.sort();
+        want.dedup();
+        assert_eq!(strs, want);
+        for (w, p, id) in ids {
+            assert_eq!(strs[maps[p][id as usize] as usize], w);
+        }
+    }
+
+    proptest::proptest! {
+        /// Ranking gives the sorted distinct strings whatever mix of exact
+        /// and hashed tails shares a prefix, and however the strings are
+        /// spread over parts.
+        #[test]
+        fn rank_is_sort_and_dedup(
+            words in proptest::collection::vec(
+                (0usize..3, "[01af9gA\\x00]{0,34}", 0usize..4),
+                1..200,
+            )
+        ) {
+            let heads = ["0x00000000000000", "0x0000000000000a", "0x00000000000"];
+            let mut parts: Vec<Table> = (0..4).map(|_| Table::default()).collect();
+            let mut ids = Vec::new();
+            for (h, t, p) in &words {
+                let w = format!("{}{t}", heads[*h]);
+                let id = parts[*p].intern(&w);
+                ids.push((w, *p, id));
+            }
+            let tables: Vec<&Table> = parts.iter().collect();
+            let (strs, maps) = rank(&tables, |_, _| true);
+            let mut want: Vec<&str> = ids.iter().map(|(w, _, _)| w.as_str()).collect();
+            want.sort();
+            want.dedup();
+            proptest::prop_assert_eq!(&strs, &want);
+            for (w, p, id) in &ids {
+                proptest::prop_assert_eq!(strs[maps[*p][*id as usize] as usize], w.as_str());
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The bucket table finds what a binary search over all splitters
+        /// finds: for splitters that share leading bits (as "0x" strings
+        /// do) or not, and prefixes inside, below and above their range.
+        #[test]
+        fn bucket_table_is_a_binary_search(
+            common in 0u32..128,
+            top in proptest::num::u128::ANY,
+            low in proptest::collection::vec(proptest::num::u128::ANY, 0..300),
+            probes in proptest::collection::vec((proptest::num::u128::ANY, 0usize..3), 0..300),
+        ) {
+            // splitters: `common` leading bits of `top`, then anything
+            let keep = if common == 0 { 0 } else { u128::MAX << (128 - common) };
+            let mut splitters: Vec<u128> = low.iter().map(|l| (top & keep) | (l & !keep)).collect();
+            splitters.sort_unstable();
+            splitters.dedup();
+            let finder = BucketOf::new(&splitters);
+            for (k, (p, how)) in probes.iter().enumerate() {
+                // a splitter itself, a prefix in their range, or any prefix
+                let p = match how {
+                    0 if !splitters.is_empty() => splitters[k % splitters.len()],
+                    1 => (top & keep) | (p & !keep),
+                    _ => *p,
+                };
+                proptest::prop_assert_eq!(
+                    finder.of(p),
+                    splitters.partition_point(|s| *s <= p) as u32
+                );
             }
         }
     }
