@@ -659,6 +659,22 @@ impl Lowered {
 
     /// [`Lowered::push`] for a record with borrowed strings, interning
     /// through the chunk's `local` ids.
+    /// Room for `n` more records of each kind this part already holds (a
+    /// chunk's records are mostly of one kind): its records are then written
+    /// once, not copied at every doubling of their vector.
+    pub fn reserve_like(&mut self, n: usize) {
+        fn more<T>(v: &mut Vec<T>, n: usize) {
+            if !v.is_empty() {
+                v.reserve(n);
+            }
+        }
+        more(&mut self.txs, n);
+        more(&mut self.tokens, n);
+        more(&mut self.internals, n);
+        more(&mut self.utxos, n);
+        more(&mut self.moves, n);
+    }
+
     pub fn push_ref<'a>(&mut self, raw: RawRef<'a>, loc: Loc, local: &mut Local<'a>) {
         let i = &mut self.ids;
         match raw {

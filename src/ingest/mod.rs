@@ -738,7 +738,8 @@ fn parse_lines(idx: u32, path: &Path, chunk: &[u8], parse: Parser) -> Chunk {
     let mut records = 0u64;
     let mut line = 1u64;
     // about 250 bytes a record in the common exports
-    let mut cp = ChunkParser::new(parse, chunk.len() / 250);
+    let estimate = chunk.len() / 250;
+    let mut cp = ChunkParser::new(parse, estimate);
     let reject = |line: u64, field: String, message: String, text: &str| Reject {
         file: path.to_path_buf(),
         line,
@@ -764,6 +765,9 @@ fn parse_lines(idx: u32, path: &Path, chunk: &[u8], parse: Parser) -> Chunk {
                 Ok(rec) if rec.starts_with('{') && rec.ends_with('}') => {
                     if let Err(fe) = cp.record(rec, Loc { file: idx, line }, &mut low) {
                         rejects.push(reject(line, fe.field, fe.message, rec));
+                    }
+                    if records == 1 {
+                        low.reserve_like(estimate);
                     }
                 }
                 Ok(rec) => {
