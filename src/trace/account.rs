@@ -7,8 +7,8 @@
 
 use super::cone::{account_cone, Cone};
 use super::{
-    prefetch, Books, Endpoint, EndpointKind, Parcel, Passage, Roles, TaintPolicy, TracePlan,
-    NO_HOPS,
+    prefetch, prefetch_at, Books, Endpoint, EndpointKind, Parcel, Passage, Roles, TaintPolicy,
+    TracePlan, NO_HOPS,
 };
 use crate::amount::mul_div_floor;
 use crate::heuristics::mixer::{Demix, PPM};
@@ -233,7 +233,10 @@ impl<P: TaintPolicy> Replay<'_, P> {
             if !a.is_none() {
                 let l = self.local[a.index()];
                 if l != OUT {
-                    prefetch(&self.slots[l as usize]);
+                    // a slot may straddle two cache lines: ask for both
+                    let s = (&self.slots[l as usize] as *const Slot<P::Acct>).cast::<u8>();
+                    prefetch_at(s);
+                    prefetch_at(s.wrapping_add(std::mem::size_of::<Slot<P::Acct>>() - 1));
                 }
             }
         }

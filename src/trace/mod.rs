@@ -27,15 +27,20 @@ pub use tiho::Tiho;
 /// A hint to bring `v`'s cache line in (nothing on other targets).
 #[inline(always)]
 pub(crate) fn prefetch<T>(v: &T) {
+    prefetch_at((v as *const T).cast::<u8>());
+}
+
+/// A hint to bring the cache line of address `p` in. Only a hint: it
+/// reads nothing, so any address will do.
+#[inline(always)]
+pub(crate) fn prefetch_at(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is only a hint; it reads nothing and cannot fault.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-            (v as *const T).cast::<i8>(),
-        );
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = v;
+    let _ = p;
 }
 
 /// The taint policies of SPEC.md §3.
