@@ -420,8 +420,8 @@ pub fn rank<'t>(
 /// are searched.
 struct BucketOf<'s> {
     splitters: &'s [u128],
-    /// Bits the splitters share, from the top, and their value.
-    common: u32,
+    /// The leading bits every splitter shares, and their value.
+    mask: u128,
     top: u128,
     /// Where the 16 bits below the common ones sit.
     shift: u32,
@@ -436,7 +436,7 @@ impl<'s> BucketOf<'s> {
             _ => {
                 return BucketOf {
                     splitters,
-                    common: 0,
+                    mask: 0,
                     top: 0,
                     shift: 0,
                     start: Vec::new(),
@@ -453,14 +453,11 @@ impl<'s> BucketOf<'s> {
         for k in 0..1 << 16 {
             start[k + 1] += start[k];
         }
+        let mask = !(u128::MAX >> common);
         BucketOf {
             splitters,
-            common,
-            top: if common == 0 {
-                0
-            } else {
-                first >> (128 - common)
-            },
+            mask,
+            top: first & mask,
             shift,
             start,
         }
@@ -472,15 +469,14 @@ impl<'s> BucketOf<'s> {
         if self.start.is_empty() {
             return all();
         }
-        if self.common > 0 {
-            let top = p >> (128 - self.common);
-            if top != self.top {
-                return if top < self.top {
-                    0
-                } else {
-                    self.splitters.len() as u32
-                };
-            }
+        // outside the shared leading bits: before or after every splitter
+        let top = p & self.mask;
+        if top != self.top {
+            return if top < self.top {
+                0
+            } else {
+                self.splitters.len() as u32
+            };
         }
         let k = ((p >> self.shift) & 0xffff) as usize;
         let (a, b) = (self.start[k] as usize, self.start[k + 1] as usize);
@@ -888,6 +884,21 @@ fn gather<T: Send>(parts: Vec<Vec<T>>, f: impl Fn(usize, &mut T) + Sync) -> Vec<
 mod tests {
     use super::*;
 
+    /// Rank every string of `parts` and check the result against a plain
+    /// sort and dedup: the ranked strings, and the final id of each
+    /// `(text, part, local id)` in `ids`.
+    fn assert_ranks_like_a_sort(parts: &[Table], ids: &[(&str, usize, u32)]) {
+        let tables: Vec<&Table> = parts.iter().collect();
+        let (strs, maps) = rank(&tables, |_, _| true);
+        let mut want: Vec<&str> = ids.iter().map(|(w, _, _)| *w).collect();
+        want.sort();
+        want.dedup();
+        assert_eq!(strs, want);
+        for (w, p, id) in ids {
+            assert_eq!(strs[maps[*p][*id as usize] as usize], *w);
+        }
+    }
+
     #[test]
     fn ids_are_ranks_of_the_sorted_strings() {
         let words = [
@@ -977,17 +988,9 @@ mod tests {
         let mut ids = Vec::new();
         for (k, w) in words.iter().chain(words.iter().rev()).enumerate() {
             let p = k % 3;
-            ids.push((w.clone(), p, parts[p].intern(w)));
+            ids.push((w.as_str(), p, parts[p].intern(w)));
         }
-        let tables: Vec<&Table> = parts.iter().collect();
-        let (strs, maps) = rank(&tables, |_, _| true);
-        let mut want: Vec<&str> = words.iter().map(|s| s.as_str()).collect();
-        want.sort();
-        want.dedup();
-        assert_eq!(strs, want);
-        for (w, p, id) in ids {
-            assert_eq!(strs[maps[p][id as usize] as usize], w);
-        }
+        assert_ranks_like_a_sort(&parts, &ids);
     }
 
     proptest::proptest! {
@@ -1002,22 +1005,14 @@ mod tests {
             )
         ) {
             let heads = ["0x00000000000000", "0x0000000000000a", "0x00000000000"];
+            let texts: Vec<String> = words.iter().map(|(h, t, _)| format!("{}{t}", heads[*h])).collect();
             let mut parts: Vec<Table> = (0..4).map(|_| Table::default()).collect();
-            let mut ids = Vec::new();
-            for (h, t, p) in &words {
-                let w = format!("{}{t}", heads[*h]);
-                let id = parts[*p].intern(&w);
-                ids.push((w, *p, id));
-            }
-            let tables: Vec<&Table> = parts.iter().collect();
-            let (strs, maps) = rank(&tables, |_, _| true);
-            let mut want: Vec<&str> = ids.iter().map(|(w, _, _)| w.as_str()).collect();
-            want.sort();
-            want.dedup();
-            proptest::prop_assert_eq!(&strs, &want);
-            for (w, p, id) in &ids {
-                proptest::prop_assert_eq!(strs[maps[*p][*id as usize] as usize], w.as_str());
-            }
+            let ids: Vec<(&str, usize, u32)> = texts
+                .iter()
+                .zip(&words)
+                .map(|(w, (_, _, p))| (w.as_str(), *p, parts[*p].intern(w)))
+                .collect();
+            assert_ranks_like_a_sort(&parts, &ids);
         }
     }
 
@@ -1066,19 +1061,11 @@ mod tests {
             })
             .collect();
         let mut parts: Vec<Table> = (0..7).map(|_| Table::default()).collect();
-        let ids: Vec<(usize, u32)> = words
+        let ids: Vec<(&str, usize, u32)> = words
             .iter()
             .enumerate()
-            .map(|(k, w)| (k % 7, parts[k % 7].intern(w)))
+            .map(|(k, w)| (w.as_str(), k % 7, parts[k % 7].intern(w)))
             .collect();
-        let tables: Vec<&Table> = parts.iter().collect();
-        let (strs, maps) = rank(&tables, |_, _| true);
-        let mut want: Vec<&str> = words.iter().map(|s| s.as_str()).collect();
-        want.sort();
-        want.dedup();
-        assert_eq!(strs, want);
-        for (w, (p, id)) in words.iter().zip(ids) {
-            assert_eq!(strs[maps[p][id as usize] as usize], w.as_str());
-        }
+        assert_ranks_like_a_sort(&parts, &ids);
     }
 }

@@ -7,7 +7,7 @@
 
 use super::cone::{account_cone, Cone};
 use super::{
-    prefetch, prefetch_at, Books, Endpoint, EndpointKind, Parcel, Passage, Roles, TaintPolicy,
+    prefetch, prefetch_whole, Books, Endpoint, EndpointKind, Parcel, Passage, Roles, TaintPolicy,
     TracePlan, NO_HOPS,
 };
 use crate::amount::mul_div_floor;
@@ -28,13 +28,14 @@ const OUT: u32 = u32::MAX;
 /// How many movements ahead the replay prefetches account state, and above
 /// how many bytes of it: about half a core's L2 cache (2 MiB on the machine
 /// the benchmarks run on). Past that an account is a miss to the shared
-/// cache or memory, and prefetching paid off from 3 MiB of state (1 M
-/// movements) up; below it, prefetching only costs.
+/// cache or memory, which the prefetch hides; below it, prefetching only
+/// costs.
 const AHEAD: usize = 12;
 const PREFETCH_ABOVE: usize = 1 << 20;
 
 /// One cone account: its policy state, the fewest hops taint reached it by,
-/// and its role. Kept together so a movement touches one cache line per side.
+/// and its role. Kept together so a movement touches one slot per side (at
+/// 48 bytes for haircut, every other slot spans two cache lines).
 #[derive(Clone)]
 struct Slot<A> {
     st: A,
@@ -237,9 +238,7 @@ impl<P: TaintPolicy> Replay<'_, P> {
                 let l = self.local[a.index()];
                 if l != OUT {
                     // a slot may straddle two cache lines: ask for both
-                    let s = (&self.slots[l as usize] as *const Slot<P::Acct>).cast::<u8>();
-                    prefetch_at(s);
-                    prefetch_at(s.wrapping_add(std::mem::size_of::<Slot<P::Acct>>() - 1));
+                    prefetch_whole(&self.slots[l as usize]);
                 }
             }
         }

@@ -30,10 +30,19 @@ pub(crate) fn prefetch<T>(v: &T) {
     prefetch_at((v as *const T).cast::<u8>());
 }
 
+/// A hint to bring in every cache line of `v`: its first and its last byte
+/// (the same line when `v` does not straddle two).
+#[inline(always)]
+pub(crate) fn prefetch_whole<T>(v: &T) {
+    let p = (v as *const T).cast::<u8>();
+    prefetch_at(p);
+    prefetch_at(p.wrapping_add(std::mem::size_of::<T>().saturating_sub(1)));
+}
+
 /// A hint to bring the cache line of address `p` in. Only a hint: it
 /// reads nothing, so any address will do.
 #[inline(always)]
-pub(crate) fn prefetch_at(p: *const u8) {
+fn prefetch_at(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is only a hint; it reads nothing and cannot fault.
     unsafe {
