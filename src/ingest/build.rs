@@ -10,7 +10,6 @@
 use super::lower::{rank, Ids, LMove, LTx, LUtxo, Lowered, Table, NONE};
 use super::raw::{BlockRef, Raw, TraceSource};
 use super::{Loc, Reject};
-use crate::column::StringTable;
 use crate::ledger::{Csr, Ledger};
 use crate::model::{
     Account, AcctId, AddrId, Amount, Amt, AssetId, AssetInfo, BlockTime, ChainModel, MoveKind,
@@ -207,7 +206,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     let (addr_strs, addr_maps) = rank(&tables(|i| &i.addr), |_, _| true);
     let (tx_strs, tx_maps) = rank(&tables(|i| &i.tx), |p, id| used_tx[p][id as usize]);
     let (asset_strs, asset_maps) = rank(&tables(|i| &i.asset), |_, _| true);
-    phases.lap("finish: rank strings");
+    phases.lap("finish: rank strings + string tables");
     let low = Lowered::concat_remap(parts, &addr_maps, &tx_maps, &asset_maps);
     drop((addr_maps, tx_maps, asset_maps, used_tx));
     phases.lap("finish: concatenate + remap ids");
@@ -267,10 +266,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         .filter(|i| i.source == TraceSource::EthereumEtl && !i.reward)
         .filter_map(|i| resolve(i.tx_index, i.block, i.tx))
         .collect();
-    let eth_asset = asset_strs
-        .binary_search_by(|s| (**s).cmp(ETH))
-        .ok()
-        .map(|i| i as u32);
+    let eth_asset = asset_strs.binary_search(ETH).ok().map(|i| i as u32);
     let eth = eth_asset.unwrap_or(NONE); // set below if ETH is only implied
 
     let capacity = txs.len() * 2 + tokens.len() + moves.len() + internals.len();
@@ -490,7 +486,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
 
     phases.lap("finish: sort movements");
     // --- assets: ETH may only be implied by transactions ----------------
-    let mut asset_names: Vec<String> = asset_strs.iter().map(|s| s.to_string()).collect();
+    let mut asset_names: Vec<String> = asset_strs.iter().map(str::to_string).collect();
     let mut asset_shift: Vec<u32> = (0..asset_names.len() as u32).collect();
     if needs_eth && eth_asset.is_none() {
         let pos = asset_names.partition_point(|n| n.as_str() < ETH);
@@ -644,7 +640,8 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
                             format!("inputs[{k}].vout"),
                             format!(
                                 "spends output {} of {}, which has only {count} outputs",
-                                i.vout, tx_strs[i.prev as usize]
+                                i.vout,
+                                tx_strs.get(i.prev as usize)
                             ),
                         ));
                         break;
@@ -655,7 +652,9 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
                             format!("inputs[{k}]"),
                             format!(
                                 "spends {}:{} which transaction {} already spent",
-                                tx_strs[i.prev as usize], i.vout, tx_strs[*other as usize]
+                                tx_strs.get(i.prev as usize),
+                                i.vout,
+                                tx_strs.get(*other as usize)
                             ),
                         ));
                         break;
@@ -720,14 +719,10 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     } else {
         Vec::new()
     };
-    let (addresses, txids) = rayon::join(
-        || StringTable::from_strings(&addr_strs),
-        || StringTable::from_strings(&tx_strs),
-    );
     let mut ledger = Ledger {
-        addresses,
+        addresses: addr_strs,
         assets: asset_table,
-        txids,
+        txids: tx_strs,
         accounts: accounts.into(),
         movements: movements.into(),
         by_source,
@@ -742,7 +737,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     ledger.info.duplicates = dups;
     ledger.info.unknown_fee_txs = unknown_fee;
     ledger.info.unknown_value_inputs = unknown_value_inputs;
-    phases.lap("finish: string tables");
+    phases.lap("finish: gas prices");
     Ok(Built {
         ledger,
         rejects,

@@ -7,6 +7,7 @@
 
 use super::raw::{BlockRef, Raw, RawAsset, RawRef, Str, TraceSource};
 use super::Loc;
+use crate::column::StringTable;
 use crate::model::{Amount, MoveKind};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -91,14 +92,20 @@ impl std::borrow::Borrow<str> for Key {
     }
 }
 
-/// One part's string table: local ids in first-use order, the text in an
-/// arena owned by the table.
+/// One part's string table: local ids in first-use order, each with its
+/// sort key, and the text of those whose key does not spell it in an arena
+/// owned by the table.
 #[derive(Default)]
 pub struct Table {
     /// Lookup by text (strings interned with [`Table::intern`] only).
     map: FxHashMap<Key, u32>,
-    /// The text of each local id.
-    keys: Vec<Key>,
+    /// Each local id's sort key for [`rank`]: its [`prefix`] as two words,
+    /// then its [`tail`]. Computed while the text is in cache; where the
+    /// tail is exact (an address in hex) the key is the whole text.
+    sort: Vec<[u64; 4]>,
+    /// Where each local id's text starts in the arena (its length is in
+    /// the tail), or 0 for an exact key pushed without its text.
+    text: Vec<usize>,
     arena: Arena,
 }
 
@@ -108,17 +115,28 @@ impl Table {
         if let Some(id) = self.map.get(s) {
             return *id;
         }
-        let id = self.push(s);
-        self.map.insert(self.keys[id as usize], id);
+        let id = self.sort.len() as u32;
+        let key = self.arena.alloc(s);
+        self.sort.push(sort_key(s));
+        self.text.push(key.ptr as usize);
+        self.map.insert(key, id);
         id
     }
 
     /// A new id for `s`, without looking it up: for callers that keep their
     /// own map (the same text under two ids of a part is merged by [`rank`]).
+    /// The text is copied only when its sort key does not spell it.
     #[inline]
     fn push(&mut self, s: &str) -> u32 {
-        let id = self.keys.len() as u32;
-        self.keys.push(self.arena.alloc(s));
+        let id = self.sort.len() as u32;
+        let key = sort_key(s);
+        let text = if key[3] & EXACT != 0 {
+            0
+        } else {
+            self.arena.alloc(s).ptr as usize
+        };
+        self.sort.push(key);
+        self.text.push(text);
         id
     }
 
@@ -128,11 +146,25 @@ impl Table {
 
     /// How many local ids were handed out.
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.sort.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.sort.is_empty()
+    }
+
+    /// The entry of local id `local` of part `part`, for [`rank`].
+    #[inline]
+    fn entry(&self, part: usize, local: usize, kept: bool) -> Entry {
+        let k = self.sort[local];
+        Entry {
+            hi: k[0],
+            lo: k[1],
+            tail: [k[2], k[3]],
+            text: self.text[local],
+            part: part as u32,
+            local: local as u32 | if kept { KEPT } else { 0 },
+        }
     }
 }
 
@@ -154,57 +186,78 @@ struct Entry {
     lo: u64,
     /// The rest of the text after the prefix, see [`tail`].
     tail: [u64; 2],
+    /// Where the text starts in its table's arena (its length is in the
+    /// tail): read without a lookup in the table's keys.
+    text: usize,
     part: u32,
     /// The local id, and [`KEPT`] if `keep` accepts it.
     local: u32,
 }
 
-/// Lower-case hex digits' values; 0x10 for every other byte.
-const HEX: [u8; 256] = {
-    let mut t = [0x10u8; 256];
-    let mut c = 0;
-    while c < 10 {
-        t[b'0' as usize + c] = c as u8;
-        c += 1;
-    }
-    let mut c = 0;
-    while c < 6 {
-        t[b'a' as usize + c] = 10 + c as u8;
-        c += 1;
-    }
-    t
-};
-
 /// The top bit of a tail's last byte: the tail is the text itself.
 const EXACT: u64 = 0x80;
+
+/// The sort key of `s` for [`rank`]: its [`prefix`] as two words, then its
+/// [`tail`].
+#[inline]
+fn sort_key(s: &str) -> [u64; 4] {
+    let p = prefix(s);
+    let [t0, t1] = tail(s);
+    [(p >> 64) as u64, p as u64, t0, t1]
+}
 
 /// The text of `s` after its 16-byte prefix, as two words that sort like it:
 /// exact when the prefix is 16 real bytes and the rest is at most 30
 /// lower-case hex digits (a 20-byte address in hex is 42 characters) — the
 /// digits as nibbles from the top, then [`EXACT`] with the digit count, so
-/// equal tails mean equal strings and tails order like the text. Any other
-/// string gets a hash of the whole text (and a last byte of 0): equal
-/// strings still have equal tails, but equal tails must be confirmed on the
-/// text, and ordered by it.
+/// equal tails mean equal strings, tails order like the text, and prefix
+/// and tail spell the text. Any other string gets a hash of the whole text,
+/// then its length above a last byte of 0: equal strings still have equal
+/// tails, but equal tails must be confirmed on the text, and ordered by it.
 #[inline]
 fn tail(s: &str) -> [u64; 2] {
     let b = s.as_bytes();
     if b.len() >= 16 && b.len() - 16 <= 30 {
-        let rest = &b[16..];
+        // 32 digits, the rest padded with '0' (whose nibbles are 0)
+        let mut digits = [b'0'; 32];
+        digits[..b.len() - 16].copy_from_slice(&b[16..]);
         let mut v: u128 = 0;
-        // a digit's value, or 0x10 for any other byte: no branch per digit
-        let mut bad = 0u8;
-        for (k, c) in rest.iter().enumerate() {
-            let d = HEX[*c as usize];
-            bad |= d;
-            v |= ((d & 0xf) as u128) << (124 - 4 * k);
+        let mut ok = true;
+        for w in digits.chunks_exact(8) {
+            let (nibbles, hex) = hex8(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+            v = v << 32 | nibbles as u128;
+            ok &= hex;
         }
-        if bad & 0x10 == 0 {
-            v |= (EXACT | rest.len() as u64) as u128;
+        if ok {
+            v |= (EXACT | (b.len() - 16) as u64) as u128;
             return [(v >> 64) as u64, v as u64];
         }
     }
-    [rustc_hash::FxBuildHasher.hash_one(s), 0]
+    [rustc_hash::FxBuildHasher.hash_one(s), (b.len() as u64) << 8]
+}
+
+/// Eight lower-case hex digits (the first in the lowest byte of `x`, as
+/// read from memory) as their 32-bit value, and whether all eight are
+/// lower-case hex digits; a byte at a time in one word: a digit is in
+/// '0'..='9' or 'a'..='f', and its value is its low four bits, plus 9 for
+/// a letter.
+#[inline]
+fn hex8(x: u64) -> (u32, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    // each byte plus a constant below 0x80 stays in its byte for ASCII
+    let ascii = x & HIGH == 0;
+    let at_least = |lo: u64| x.wrapping_add(ONES * (0x80 - lo)) & HIGH;
+    let above = |hi: u64| x.wrapping_add(ONES * (0x7f - hi)) & HIGH;
+    let digit = at_least(0x30) & !above(0x39);
+    let letter = at_least(0x61) & !above(0x66);
+    let hex = ascii && (digit | letter) == HIGH;
+    // values, byte by byte, then packed: first digit highest
+    let n = ((x & (ONES * 0x0f)) + ((x >> 6) & ONES) * 9).swap_bytes();
+    let n = (n | n >> 4) & 0x00ff_00ff_00ff_00ff;
+    let n = (n | n >> 8) & 0x0000_ffff_0000_ffff;
+    let n = (n | n >> 16) & 0xffff_ffff;
+    (n as u32, hex)
 }
 
 /// The bit of [`Entry::local`] that says `keep` accepted the id (the text is
@@ -233,9 +286,43 @@ impl Entry {
         self.local & KEPT != 0
     }
 
+    /// The length of the text (in the tail: see [`tail`]).
     #[inline]
-    fn text<'t>(&self, tables: &[&'t Table]) -> &'t str {
-        tables[self.part as usize].keys[self.local()].as_str()
+    fn len(&self) -> usize {
+        if self.exact() {
+            16 + (self.tail[1] & 0x7f) as usize
+        } else {
+            (self.tail[1] >> 8) as usize
+        }
+    }
+
+    /// `f` of the text: spelled from the key where the tail is exact, else
+    /// read from the table's arena. Only while the [`Table`] it came from
+    /// lives.
+    #[inline]
+    fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        if self.exact() {
+            let mut buf = [0u8; 48];
+            buf[..8].copy_from_slice(&self.hi.to_be_bytes());
+            buf[8..16].copy_from_slice(&self.lo.to_be_bytes());
+            let v = (self.tail[0] as u128) << 64 | self.tail[1] as u128;
+            let n = self.len();
+            for (k, b) in buf[16..n].iter_mut().enumerate() {
+                *b = b"0123456789abcdef"[(v >> (124 - 4 * k)) as usize & 0xf];
+            }
+            f(&buf[..n])
+        } else {
+            // SAFETY: `text` and the length are those of a string copied
+            // into the arena of a table that outlives every entry made of
+            // it, and never written again where it lies.
+            f(unsafe { std::slice::from_raw_parts(self.text as *const u8, self.len()) })
+        }
+    }
+
+    /// Text order (and equality) of two entries.
+    #[inline]
+    fn cmp_text(&self, o: &Entry) -> std::cmp::Ordering {
+        self.with_text(|a| o.with_text(|b| a.cmp(b)))
     }
 }
 
@@ -244,9 +331,9 @@ impl Entry {
 const BUCKET: usize = 4096;
 
 /// Final ids for the strings of several parts' tables: the distinct strings
-/// that `keep(part, local id)` accepts for at least one of their ids, in
-/// sorted order, and per part the map from local id to final id (the rank;
-/// [`NONE`] for a string not kept).
+/// that `keep(part, local id)` accepts for at least one of their ids, as a
+/// table in sorted order, and per part the map from local id to final id
+/// (the rank; [`NONE`] for a string not kept).
 ///
 /// The strings are cut into buckets by ranges of their 16-byte prefix
 /// (splitters from a sample), so that equal strings meet in one bucket and
@@ -254,17 +341,22 @@ const BUCKET: usize = 4096;
 /// and deduplicated on its own, in parallel, and its ranks offset by the
 /// distinct strings of the buckets before it. Neither the splitters nor the
 /// parts change the result, only how the work is shared.
-pub fn rank<'t>(
-    tables: &[&'t Table],
+pub fn rank(
+    tables: &[&Table],
     keep: impl Fn(usize, u32) -> bool + Sync,
-) -> (Vec<&'t str>, Vec<Vec<u32>>) {
+) -> (StringTable, Vec<Vec<u32>>) {
     let n: usize = tables.iter().map(|t| t.len()).sum();
     let want = (n / BUCKET).clamp(1, 1 << 16);
     // splitters: evenly spaced prefixes of a deterministic sample
     let step = (n / (want * 16)).max(1);
     let mut sample: Vec<u128> = tables
         .par_iter()
-        .flat_map_iter(|t| t.keys.iter().step_by(step).map(|k| prefix(k.as_str())))
+        .flat_map_iter(|t| {
+            t.sort
+                .iter()
+                .step_by(step)
+                .map(|k| (k[0] as u128) << 64 | k[1] as u128)
+        })
         .collect();
     sample.par_sort_unstable();
     sample.dedup();
@@ -272,7 +364,6 @@ pub fn rank<'t>(
     splitters.dedup();
     let buckets = splitters.len() + 1;
     let finder = BucketOf::new(&splitters);
-    let bucket_of = |p: u128| finder.of(p);
     // each part's kept strings, grouped by bucket, and each id's bucket
     let scattered: Vec<(Vec<Entry>, Vec<usize>, Vec<u32>)> = tables
         .par_iter()
@@ -281,10 +372,10 @@ pub fn rank<'t>(
             assert!(t.len() < KEPT as usize, "too many strings in one part");
             let mut counts = vec![0usize; buckets + 1];
             let of: Vec<u32> = t
-                .keys
+                .sort
                 .iter()
                 .map(|k| {
-                    let b = bucket_of(prefix(k.as_str()));
+                    let b = finder.of((k[0] as u128) << 64 | k[1] as u128);
                     counts[b as usize + 1] += 1;
                     b
                 })
@@ -295,27 +386,21 @@ pub fn rank<'t>(
             // a stable counting sort by bucket
             let mut next = counts.clone();
             let mut grouped = vec![Entry::default(); t.len()];
-            for (local, k) in t.keys.iter().enumerate() {
-                let p = prefix(k.as_str());
-                let b = of[local] as usize;
-                grouped[next[b]] = Entry {
-                    hi: (p >> 64) as u64,
-                    lo: p as u64,
-                    tail: tail(k.as_str()),
-                    part: part as u32,
-                    local: local as u32 | if keep(part, local as u32) { KEPT } else { 0 },
-                };
+            for (local, b) in of.iter().enumerate() {
+                let b = *b as usize;
+                grouped[next[b]] = t.entry(part, local, keep(part, local as u32));
                 next[b] += 1;
             }
             (grouped, counts, of)
         })
         .collect();
-    // per bucket: sort, deduplicate, rank within the bucket
+    // per bucket: sort, deduplicate, rank within the bucket; keep the first
+    // entry of each distinct string kept
     let local_rank: Vec<Vec<AtomicU32>> = tables
         .iter()
         .map(|t| (0..t.len()).map(|_| AtomicU32::new(NONE)).collect())
         .collect();
-    let per_bucket: Vec<Vec<&'t str>> = (0..buckets)
+    let per_bucket: Vec<Vec<Entry>> = (0..buckets)
         .into_par_iter()
         .map(|b| {
             let mut v: Vec<Entry> =
@@ -336,18 +421,18 @@ pub fn rank<'t>(
                     j += 1;
                 }
                 // (an exact tail, or a string met once, is not read here)
-                if j == i + 1 || v[i].exact() || {
-                    let head = v[i].text(tables);
-                    v[i + 1..j].iter().all(|e| e.text(tables) == head)
-                } {
+                if j == i + 1
+                    || v[i].exact()
+                    || v[i + 1..j].iter().all(|e| e.cmp_text(&v[i]).is_eq())
+                {
                     groups.push((i, j));
                 } else {
                     // a hash collision: split the run by text
-                    v[i..j].sort_unstable_by(|a, b| a.text(tables).cmp(b.text(tables)));
+                    v[i..j].sort_unstable_by(Entry::cmp_text);
                     let mut k = i;
                     while k < j {
                         let mut l = k + 1;
-                        while l < j && v[l].text(tables) == v[k].text(tables) {
+                        while l < j && v[l].cmp_text(&v[k]).is_eq() {
                             l += 1;
                         }
                         groups.push((k, l));
@@ -366,17 +451,16 @@ pub fn rank<'t>(
                     z += 1;
                 }
                 if z - a > 1 && !groups[a..z].iter().all(|g| v[g.0].exact()) {
-                    groups[a..z]
-                        .sort_unstable_by(|x, y| v[x.0].text(tables).cmp(v[y.0].text(tables)));
+                    groups[a..z].sort_unstable_by(|x, y| v[x.0].cmp_text(&v[y.0]));
                 }
                 a = z;
             }
-            let mut out: Vec<&'t str> = Vec::new();
+            let mut out: Vec<Entry> = Vec::new();
             for &(s, e) in &groups {
                 let group = &v[s..e];
                 if group.iter().any(Entry::kept) {
                     let r = out.len() as u32;
-                    out.push(group[0].text(tables));
+                    out.push(group[0]);
                     for g in group {
                         local_rank[g.part as usize][g.local()].store(r, Ordering::Relaxed);
                     }
@@ -385,31 +469,73 @@ pub fn rank<'t>(
             out
         })
         .collect();
+    let ofs: Vec<Vec<u32>> = scattered.into_iter().map(|(_, _, of)| of).collect();
     let mut base = Vec::with_capacity(buckets);
     let mut total = 0u32;
     for b in &per_bucket {
         base.push(total);
         total += b.len() as u32;
     }
-    let maps: Vec<Vec<u32>> = local_rank
-        .into_par_iter()
-        .zip(scattered)
-        .map(|(ranks, (_, _, of))| {
-            ranks
-                .into_iter()
-                .zip(of)
-                .map(|(r, b)| match r.into_inner() {
-                    NONE => NONE,
-                    r => base[b as usize] + r,
+    let (table, maps) = rayon::join(
+        || spell(&per_bucket),
+        || {
+            local_rank
+                .into_par_iter()
+                .zip(ofs)
+                .map(|(ranks, of)| {
+                    ranks
+                        .into_iter()
+                        .zip(of)
+                        .map(|(r, b)| match r.into_inner() {
+                            NONE => NONE,
+                            r => base[b as usize] + r,
+                        })
+                        .collect()
                 })
                 .collect()
-        })
+        },
+    );
+    (table, maps)
+}
+
+/// The string table of the ranked strings, bucket after bucket: offsets
+/// and text are written in place, a bucket per task (an exact string
+/// spelled from its key, any other copied from its part's arena).
+fn spell(per_bucket: &[Vec<Entry>]) -> StringTable {
+    let count: usize = per_bucket.iter().map(Vec::len).sum();
+    let sizes: Vec<usize> = per_bucket
+        .par_iter()
+        .map(|b| b.iter().map(Entry::len).sum())
         .collect();
-    let mut sorted = Vec::with_capacity(total as usize);
-    for b in per_bucket {
-        sorted.extend(b);
+    let mut offsets = vec![0u64; count + 1];
+    let mut bytes = vec![0u8; sizes.iter().sum()];
+    let mut places = Vec::with_capacity(per_bucket.len());
+    let (mut offs, mut text) = (&mut offsets[1..], &mut bytes[..]);
+    let mut at = 0u64;
+    for (b, size) in per_bucket.iter().zip(&sizes) {
+        let (o, rest) = std::mem::take(&mut offs).split_at_mut(b.len());
+        offs = rest;
+        let (t, rest) = std::mem::take(&mut text).split_at_mut(*size);
+        text = rest;
+        places.push((o, t, at));
+        at += *size as u64;
     }
-    (sorted, maps)
+    per_bucket
+        .par_iter()
+        .zip(places)
+        .for_each(|(b, (offs, text, base))| {
+            let mut at = 0;
+            for (e, off) in b.iter().zip(offs) {
+                let n = e.len();
+                e.with_text(|s| text[at..at + n].copy_from_slice(s));
+                at += n;
+                *off = base + at as u64;
+            }
+        });
+    StringTable {
+        offsets: offsets.into(),
+        bytes: bytes.into(),
+    }
 }
 
 /// The bucket of a prefix: how many splitters are at most it. A binary
@@ -893,9 +1019,9 @@ mod tests {
         let mut want: Vec<&str> = ids.iter().map(|(w, _, _)| *w).collect();
         want.sort();
         want.dedup();
-        assert_eq!(strs, want);
+        assert_eq!(strs.iter().collect::<Vec<_>>(), want);
         for (w, p, id) in ids {
-            assert_eq!(strs[maps[*p][*id as usize] as usize], *w);
+            assert_eq!(strs.get(maps[*p][*id as usize] as usize), *w);
         }
     }
 
@@ -925,21 +1051,28 @@ mod tests {
             let mut want: Vec<&str> = words.to_vec();
             want.sort();
             want.dedup();
-            assert_eq!(strs, want);
-            for (w, (p, id)) in words.iter().zip(ids) {
-                assert_eq!(strs[maps[p][id as usize] as usize], *w);
+            assert_eq!(strs.iter().collect::<Vec<_>>(), want);
+            for (w, (p, id)) in words.iter().zip(&ids) {
+                assert_eq!(strs.get(maps[*p][*id as usize] as usize), *w);
             }
             // a string not kept has no final id and no rank
-            let (strs, maps) = rank(&tables, |p, id| tables[p].keys[id as usize].as_str() != "z");
-            assert!(!strs.contains(&"z"));
+            let text = |p: usize, id: u32| {
+                let k = ids
+                    .iter()
+                    .position(|x| *x == (p, id))
+                    .expect("an id handed out");
+                words[k]
+            };
+            let (strs, maps) = rank(&tables, |p, id| text(p, id) != "z");
+            assert!(!strs.iter().any(|s| s == "z"));
             assert_eq!(strs.len(), want.len() - 1);
             for (p, m) in maps.iter().enumerate() {
                 for (id, f) in m.iter().enumerate() {
-                    let w = tables[p].keys[id].as_str();
+                    let w = text(p, id as u32);
                     if w == "z" {
                         assert_eq!(*f, NONE);
                     } else {
-                        assert_eq!(strs[*f as usize], w);
+                        assert_eq!(strs.get(*f as usize), w);
                     }
                 }
             }
@@ -988,7 +1121,12 @@ mod tests {
         let mut ids = Vec::new();
         for (k, w) in words.iter().chain(words.iter().rev()).enumerate() {
             let p = k % 3;
-            ids.push((w.as_str(), p, parts[p].intern(w)));
+            let id = if k % 2 == 0 {
+                parts[p].intern(w)
+            } else {
+                parts[p].push(w)
+            };
+            ids.push((w.as_str(), p, id));
         }
         assert_ranks_like_a_sort(&parts, &ids);
     }
@@ -1010,9 +1148,39 @@ mod tests {
             let ids: Vec<(&str, usize, u32)> = texts
                 .iter()
                 .zip(&words)
-                .map(|(w, (_, _, p))| (w.as_str(), *p, parts[*p].intern(w)))
+                .enumerate()
+                .map(|(k, (w, (_, _, p)))| {
+                    // interned (text kept) or pushed (text kept only when
+                    // the key does not spell it)
+                    let id = if k % 2 == 0 { parts[*p].intern(w) } else { parts[*p].push(w) };
+                    (w.as_str(), *p, id)
+                })
                 .collect();
             assert_ranks_like_a_sort(&parts, &ids);
+        }
+    }
+
+    proptest::proptest! {
+        /// Eight bytes at a time: hex digits are told from every other
+        /// byte, and their value is the digits read one by one.
+        #[test]
+        fn hex8_reads_hex_digits_like_one_at_a_time(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(b"0123456789abcdef".to_vec()),
+                    proptest::num::u8::ANY,
+                ],
+                8,
+            )
+        ) {
+            let w: [u8; 8] = bytes.clone().try_into().unwrap();
+            let (value, hex) = hex8(u64::from_le_bytes(w));
+            let digit = |c: u8| (c as char).to_digit(16).filter(|_| !c.is_ascii_uppercase());
+            let want = bytes.iter().map(|c| digit(*c)).collect::<Option<Vec<u32>>>();
+            proptest::prop_assert_eq!(hex, want.is_some());
+            if let Some(d) = want {
+                proptest::prop_assert_eq!(value, d.iter().fold(0, |v, d| v << 4 | d));
+            }
         }
     }
 
