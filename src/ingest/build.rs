@@ -207,7 +207,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     let (tx_strs, tx_maps) = rank(&tables(|i| &i.tx), |p, id| used_tx[p][id as usize]);
     let (asset_strs, asset_maps) = rank(&tables(|i| &i.asset), |_, _| true);
     phases.lap("finish: rank strings + string tables");
-    let low = Lowered::concat_remap(parts, &addr_maps, &tx_maps, &asset_maps);
+    let (low, move_parts) = Lowered::concat_remap(parts, &addr_maps, &tx_maps, &asset_maps);
     drop((addr_maps, tx_maps, asset_maps, used_tx));
     phases.lap("finish: concatenate + remap ids");
 
@@ -218,7 +218,6 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         mut tokens,
         mut internals,
         utxos,
-        moves: moves_all,
         mut assets,
         tips,
         ..
@@ -234,6 +233,8 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     dedup_sorted(&mut tokens, |t| (t.tx, t.log_index), &mut dups);
     internals.par_sort_unstable();
     dedup_sorted(&mut internals, |t| t.id, &mut dups);
+    // the movements where they lie, in part order
+    let moves_all: Vec<&LMove> = move_parts.par_iter().flatten().collect();
     let order = sorted_order(
         &moves_all,
         |m| (m.block as u128) << 64 | (m.tx_index as u128) << 32 | m.seq as u128,
@@ -245,7 +246,8 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         |m| (m.block, m.tx_index, m.seq, m.tx),
         &mut dups,
     );
-    let moves: Vec<&LMove> = kept.iter().map(|i| &moves_all[*i as usize]).collect();
+    let moves: Vec<&LMove> = kept.iter().map(|i| moves_all[*i as usize]).collect();
+    drop(moves_all);
     phases.lap("finish: sort + dedup records");
 
     let tx_pos: FxHashMap<u32, (u64, u32)> = txs

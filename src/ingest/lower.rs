@@ -907,13 +907,16 @@ impl Lowered {
     /// All parts in one with final ids: each part's records are remapped
     /// with its own maps (from [`rank`]) while they are moved into place, in
     /// parallel, and each vector is allocated once at its final size (the
-    /// parts of a large file add up to gigabytes).
+    /// parts of a large file add up to gigabytes). Movements, the bulk of a
+    /// large ledger, are remapped where they lie and returned per part
+    /// (`moves` of the result is empty): the build reads them in place
+    /// instead of copying them all once more.
     pub fn concat_remap(
         parts: Vec<Lowered>,
         addr: &[Vec<u32>],
         tx: &[Vec<u32>],
         asset: &[Vec<u32>],
-    ) -> Lowered {
+    ) -> (Lowered, Vec<Vec<LMove>>) {
         let m = |map: &[u32], id: u32| if id == NONE { NONE } else { map[id as usize] };
         let mut txs = Vec::with_capacity(parts.len());
         let mut tokens = Vec::with_capacity(parts.len());
@@ -957,13 +960,15 @@ impl Lowered {
                 o.0 = m(&addr[k], o.0);
             }
         });
-        all.moves = gather(moves, |k, t| {
-            t.tx = m(&tx[k], t.tx);
-            t.from = m(&addr[k], t.from);
-            t.to = m(&addr[k], t.to);
-            t.asset = m(&asset[k], t.asset);
+        moves.par_iter_mut().enumerate().for_each(|(k, part)| {
+            for t in part {
+                t.tx = m(&tx[k], t.tx);
+                t.from = m(&addr[k], t.from);
+                t.to = m(&addr[k], t.to);
+                t.asset = m(&asset[k], t.asset);
+            }
         });
-        all
+        (all, moves)
     }
 
     /// Add `n` to the line number of every record (a chunk numbered from 1
