@@ -218,13 +218,24 @@ fn sort_key(s: &str) -> [u64; 4] {
 fn tail(s: &str) -> [u64; 2] {
     let b = s.as_bytes();
     if b.len() >= 16 && b.len() - 16 <= 30 {
-        // 32 digits, the rest padded with '0' (whose nibbles are 0)
-        let mut digits = [b'0'; 32];
-        digits[..b.len() - 16].copy_from_slice(&b[16..]);
+        // 32 digits in words of 8, read where they lie, padded with '0'
+        // (whose nibbles are 0)
+        const ZEROS: u64 = 0x3030_3030_3030_3030;
+        let r = b.len() - 16;
+        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
         let mut v: u128 = 0;
         let mut ok = true;
-        for w in digits.chunks_exact(8) {
-            let (nibbles, hex) = hex8(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        for i in 0..4 {
+            let w = if 8 * i + 8 <= r {
+                word(16 + 8 * i)
+            } else if 8 * i < r {
+                // the last k digits, from the string's last 8 bytes
+                let k = r - 8 * i;
+                word(b.len() - 8) >> (8 * (8 - k)) | ZEROS << (8 * k)
+            } else {
+                ZEROS
+            };
+            let (nibbles, hex) = hex8(w);
             v = v << 32 | nibbles as u128;
             ok &= hex;
         }
@@ -241,7 +252,7 @@ fn tail(s: &str) -> [u64; 2] {
 /// lower-case hex digits; a byte at a time in one word: a digit is in
 /// '0'..='9' or 'a'..='f', and its value is its low four bits, plus 9 for
 /// a letter.
-#[inline]
+#[inline(always)]
 fn hex8(x: u64) -> (u32, bool) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = ONES * 0x80;
@@ -498,6 +509,9 @@ pub fn rank(
     (table, maps)
 }
 
+/// How many entries ahead [`spell`] asks for a text to be fetched.
+const TEXT_AHEAD: usize = 16;
+
 /// The string table of the ranked strings, bucket after bucket: offsets
 /// and text are written in place, a bucket per task (an exact string
 /// spelled from its key, any other copied from its part's arena).
@@ -525,7 +539,13 @@ fn spell(per_bucket: &[Vec<Entry>]) -> StringTable {
         .zip(places)
         .for_each(|(b, (offs, text, base))| {
             let mut at = 0;
-            for (e, off) in b.iter().zip(offs) {
+            for (k, (e, off)) in b.iter().zip(offs).enumerate() {
+                // the text of an entry a few ahead (from an arena, anywhere)
+                if let Some(f) = b.get(k + TEXT_AHEAD).filter(|f| !f.exact()) {
+                    let p = f.text as *const u8;
+                    crate::trace::prefetch_at(p);
+                    crate::trace::prefetch_at(p.wrapping_add(f.len() - 1));
+                }
                 let n = e.len();
                 e.with_text(|s| text[at..at + n].copy_from_slice(s));
                 at += n;

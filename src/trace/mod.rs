@@ -42,7 +42,7 @@ pub(crate) fn prefetch_whole<T>(v: &T) {
 /// A hint to bring the cache line of address `p` in. Only a hint: it
 /// reads nothing, so any address will do.
 #[inline(always)]
-fn prefetch_at(p: *const u8) {
+pub(crate) fn prefetch_at(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is only a hint; it reads nothing and cannot fault.
     unsafe {
