@@ -104,7 +104,8 @@ pub struct Table {
     /// tail is exact (an address in hex) the key is the whole text.
     sort: Vec<[u64; 4]>,
     /// Where each local id's text starts in the arena (its length is in
-    /// the tail), or 0 for an exact key pushed without its text.
+    /// the tail), or 0 for an exact key pushed without its text; ids past
+    /// the end have none (a table of addresses keeps no text at all).
     text: Vec<usize>,
     arena: Arena,
 }
@@ -118,7 +119,7 @@ impl Table {
         let id = self.sort.len() as u32;
         let key = self.arena.alloc(s);
         self.sort.push(sort_key(s));
-        self.text.push(key.ptr as usize);
+        self.text_at(id, key.ptr as usize);
         self.map.insert(key, id);
         id
     }
@@ -130,14 +131,18 @@ impl Table {
     fn push(&mut self, s: &str) -> u32 {
         let id = self.sort.len() as u32;
         let key = sort_key(s);
-        let text = if key[3] & EXACT != 0 {
-            0
-        } else {
-            self.arena.alloc(s).ptr as usize
-        };
         self.sort.push(key);
-        self.text.push(text);
+        if key[3] & EXACT == 0 {
+            let text = self.arena.alloc(s).ptr as usize;
+            self.text_at(id, text);
+        }
         id
+    }
+
+    /// Record that the text of `id`, the newest id, is at `text`.
+    fn text_at(&mut self, id: u32, text: usize) {
+        self.text.resize(id as usize, 0);
+        self.text.push(text);
     }
 
     pub fn opt(&mut self, s: &Option<String>) -> u32 {
@@ -161,7 +166,7 @@ impl Table {
             hi: k[0],
             lo: k[1],
             tail: [k[2], k[3]],
-            text: self.text[local],
+            text: self.text.get(local).copied().unwrap_or(0),
             part: part as u32,
             local: local as u32 | if kept { KEPT } else { 0 },
         }
