@@ -129,8 +129,13 @@ impl Table {
     /// The text is copied only when its sort key does not spell it.
     #[inline]
     fn push(&mut self, s: &str) -> u32 {
+        self.push_key(s, sort_key(s))
+    }
+
+    /// [`Table::push`] of `s` whose [`sort_key`] is `key`.
+    #[inline]
+    fn push_key(&mut self, s: &str, key: [u64; 4]) -> u32 {
         let id = self.sort.len() as u32;
-        let key = sort_key(s);
         self.sort.push(key);
         if key[3] & EXACT == 0 {
             let text = self.arena.alloc(s).ptr as usize;
@@ -653,8 +658,14 @@ fn prefix(s: &str) -> u128 {
 /// movements, a busy address) is copied into the part's table once.
 #[derive(Default)]
 pub struct Local<'a> {
+    /// Addresses whose sort key spells them, by that key (compared as four
+    /// words, not as text).
+    exact: FxHashMap<[u64; 4], u32>,
     addr: FxHashMap<&'a str, u32>,
     tx: FxHashMap<&'a str, u32>,
+    /// The last transaction looked up: a transaction's movements are
+    /// usually on consecutive lines.
+    last_tx: Option<(&'a str, u32)>,
 }
 
 impl<'a> Local<'a> {
@@ -662,8 +673,10 @@ impl<'a> Local<'a> {
     pub fn with_capacity(records: usize) -> Self {
         let map = || FxHashMap::with_capacity_and_hasher(records, Default::default());
         Local {
-            addr: map(),
+            exact: FxHashMap::with_capacity_and_hasher(records, Default::default()),
+            addr: FxHashMap::default(),
             tx: map(),
+            last_tx: None,
         }
     }
 
@@ -677,12 +690,31 @@ impl<'a> Local<'a> {
 
     #[inline]
     fn addr(&mut self, ids: &mut Ids, s: &Str<'a>) -> u32 {
+        if let Cow::Borrowed(b) = s {
+            let key = sort_key(b);
+            if key[3] & EXACT != 0 {
+                let table = &mut ids.addr;
+                return *self
+                    .exact
+                    .entry(key)
+                    .or_insert_with(|| table.push_key(b, key));
+            }
+        }
         Self::id(&mut self.addr, &mut ids.addr, s)
     }
 
     #[inline]
     fn tx(&mut self, ids: &mut Ids, s: &Str<'a>) -> u32 {
-        Self::id(&mut self.tx, &mut ids.tx, s)
+        if let (Cow::Borrowed(b), Some((last, id))) = (s, self.last_tx) {
+            if *b == last {
+                return id;
+            }
+        }
+        let id = Self::id(&mut self.tx, &mut ids.tx, s);
+        if let Cow::Borrowed(b) = s {
+            self.last_tx = Some((b, id));
+        }
+        id
     }
 
     #[inline]
