@@ -65,10 +65,16 @@ pub fn parse_integer(raw: &str) -> Result<Amount, AmountError> {
     })
 }
 
+/// The value of a string of ASCII digits, or `None` past `u128::MAX`: 19
+/// digits at a time in a `u64` (which cannot overflow), each run then
+/// shifted into the `u128` with one checked multiplication.
 fn parse_digits(s: &str) -> Option<u128> {
     let mut v: u128 = 0;
-    for c in s.bytes() {
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u128)?;
+    for run in s.as_bytes().chunks(19) {
+        let w = run.iter().fold(0u64, |w, c| w * 10 + (c - b'0') as u64);
+        v = v
+            .checked_mul(10u128.pow(run.len() as u32))?
+            .checked_add(w as u128)?;
     }
     Some(v)
 }
@@ -180,6 +186,30 @@ pub fn format_units(v: Amount, decimals: u8) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Digits of any length, leading zeros and values past 2^128
+        /// included, read like the standard library reads them.
+        #[test]
+        fn digits_read_like_from_str(s in "0{0,20}[0-9]{1,45}") {
+            proptest::prop_assert_eq!(parse_digits(&s), s.parse::<u128>().ok());
+        }
+    }
+
+    #[test]
+    fn digits_at_the_edge_of_128_bits() {
+        let max = u128::MAX.to_string();
+        assert_eq!(parse_digits(&max), Some(u128::MAX));
+        assert_eq!(parse_digits(&format!("000{max}")), Some(u128::MAX));
+        assert_eq!(
+            parse_digits("340282366920938463463374607431768211456"),
+            None
+        );
+        assert_eq!(
+            parse_digits("70500000000000000000"),
+            Some(70_500_000_000_000_000_000)
+        );
+    }
 
     #[test]
     fn integers_in_every_spelling() {
