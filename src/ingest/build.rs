@@ -145,6 +145,22 @@ fn sorted_order<T: Sync>(
     order.into_iter().map(|(_, i)| i).collect()
 }
 
+/// Whether `v` is sorted by `primary`, then `tie`, with no two neighbours of
+/// one `identity`: one parallel pass that spares the sort and the
+/// de-duplication of records exported in order.
+fn in_order_without_repeats<T: Sync, K: PartialEq>(
+    v: &[T],
+    primary: impl Fn(&T) -> u128 + Sync,
+    tie: impl Fn(&T, &T) -> std::cmp::Ordering + Sync,
+    identity: impl Fn(&T) -> K + Sync,
+) -> bool {
+    v.par_windows(2).all(|w| {
+        let (a, b) = (primary(&w[0]), primary(&w[1]));
+        (a < b || (a == b && tie(&w[0], &w[1]) != std::cmp::Ordering::Greater))
+            && identity(&w[0]) != identity(&w[1])
+    })
+}
+
 /// Of indices sorted by identity then content, keep the first of each
 /// identity, counting the rest.
 fn dedup_order<T, K: PartialEq>(
@@ -235,19 +251,17 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     dedup_sorted(&mut internals, |t| t.id, &mut dups);
     // the movements where they lie, in part order
     let moves_all: Vec<&LMove> = move_parts.par_iter().flatten().collect();
-    let order = sorted_order(
-        &moves_all,
-        |m| (m.block as u128) << 64 | (m.tx_index as u128) << 32 | m.seq as u128,
-        |a, b| a.tx.cmp(&b.tx).then_with(|| a.cmp(b)),
-    );
-    let kept = dedup_order(
-        &moves_all,
-        order,
-        |m| (m.block, m.tx_index, m.seq, m.tx),
-        &mut dups,
-    );
-    let moves: Vec<&LMove> = kept.iter().map(|i| moves_all[*i as usize]).collect();
-    drop(moves_all);
+    let primary = |m: &&LMove| (m.block as u128) << 64 | (m.tx_index as u128) << 32 | m.seq as u128;
+    let tie = |a: &&LMove, b: &&LMove| a.tx.cmp(&b.tx).then_with(|| a.cmp(b));
+    let identity = |m: &&LMove| (m.block, m.tx_index, m.seq, m.tx);
+    let moves: Vec<&LMove> = if in_order_without_repeats(&moves_all, primary, tie, identity) {
+        // (the native format, exported block by block): nothing to move
+        moves_all
+    } else {
+        let order = sorted_order(&moves_all, primary, tie);
+        let kept = dedup_order(&moves_all, order, identity, &mut dups);
+        kept.iter().map(|i| moves_all[*i as usize]).collect()
+    };
     phases.lap("finish: sort + dedup records");
 
     let tx_pos: FxHashMap<u32, (u64, u32)> = txs
@@ -427,13 +441,13 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     // movements alone are read in place through `src` (no copy);
     // otherwise every record joins `pending`
     let live_moves: Vec<&LMove> = if only_moves {
-        if moves.iter().all(|m| m.amount != 0) {
+        if moves.par_iter().all(|m| m.amount != 0) {
             moves
         } else {
-            moves.into_iter().filter(|m| m.amount != 0).collect()
+            moves.into_par_iter().filter(|m| m.amount != 0).collect()
         }
     } else {
-        if moves.iter().all(|m| m.amount != 0) {
+        if moves.par_iter().all(|m| m.amount != 0) {
             // indexed: written in place, in parallel
             pending.par_extend(moves.par_iter().map(|m| pend(m)));
             keys.par_extend(moves.par_iter().map(|m| move_key(m)));
@@ -453,14 +467,14 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     phases.lap("finish: movement keys");
     let high_block = if only_moves {
         live_moves
-            .iter()
+            .par_iter()
             .map(|m| m.block)
-            .find(|b| *b > u32::MAX as u64)
+            .find_first(|b| *b > u32::MAX as u64)
     } else {
         pending
-            .iter()
+            .par_iter()
             .map(|p| p.block)
-            .find(|b| *b > u32::MAX as u64)
+            .find_first(|b| *b > u32::MAX as u64)
     };
     if let Some(b) = high_block {
         rejects.push(reject(
@@ -526,8 +540,24 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     };
     debug_assert_eq!(src.len(), n_moves);
     let mut models = vec![None; asset_names.len()];
-    for i in 0..src.len() {
-        models[asset_of(src.asset(i)).index()].get_or_insert(ChainModel::Account);
+    // the assets movements use (one parallel pass)
+    let moved: Vec<bool> = (0..src.len())
+        .into_par_iter()
+        .fold(
+            || vec![false; asset_names.len()],
+            |mut used, i| {
+                used[asset_of(src.asset(i)).index()] = true;
+                used
+            },
+        )
+        .reduce(
+            || vec![false; asset_names.len()],
+            |a, b| a.iter().zip(&b).map(|(x, y)| *x || *y).collect(),
+        );
+    for (m, used) in models.iter_mut().zip(moved) {
+        if used {
+            *m = Some(ChainModel::Account);
+        }
     }
     for u in &utxos {
         models[utxo_asset(u.asset) as usize].get_or_insert(ChainModel::Utxo);
