@@ -781,8 +781,12 @@ pub struct LMove {
     pub asset: u32,
     pub amount: Amount,
     pub kind: MoveKind,
-    pub loc: Loc,
+    // No line: the build rejects no single movement, and these are the
+    // bulk of a large ledger (64 bytes each, not 80).
 }
+
+// A large ledger's movements are held in this form until the build.
+const _: () = assert!(std::mem::size_of::<LMove>() == 64);
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LInput {
@@ -899,7 +903,6 @@ impl Lowered {
                     asset,
                     amount: m.amount,
                     kind: m.kind,
-                    loc,
                 })
             }
             RawRef::Owned(r) => self.push(r, loc),
@@ -1035,7 +1038,6 @@ impl Lowered {
         self.tokens.iter_mut().for_each(|t| t.loc.line += n);
         self.internals.iter_mut().for_each(|t| t.loc.line += n);
         self.utxos.iter_mut().for_each(|t| t.loc.line += n);
-        self.moves.iter_mut().for_each(|t| t.loc.line += n);
     }
 }
 
