@@ -601,6 +601,12 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     let movements: Vec<Movement> = (0..src.len())
         .into_par_iter()
         .map(|k| {
+            // the index entries of a movement a little ahead (random reads)
+            if let Some(q) = (k + ACCOUNT_AHEAD < src.len()).then(|| src.get(at(k + ACCOUNT_AHEAD)))
+            {
+                accounts_of.prefetch(q.from);
+                accounts_of.prefetch(q.to);
+            }
             let p = src.get(at(k));
             let asset = asset_of(p.asset);
             Movement {
@@ -794,6 +800,9 @@ fn pend(m: &LMove) -> Pending {
 
 /// The account movements to number and lay out: the pending records, or
 /// (for movements alone) the de-duplicated `LMove`s read in place.
+/// How many movements ahead the movement columns ask for account entries.
+const ACCOUNT_AHEAD: usize = 16;
+
 struct Src<'a> {
     pending: &'a [Pending],
     moves: &'a [&'a LMove],
@@ -822,16 +831,22 @@ impl Src<'_> {
     }
 }
 
+/// One address's entry in [`AccountIndex::Bits`].
+#[derive(Copy, Clone)]
+struct AddrAccounts {
+    mask: u64,
+    before: u32,
+}
+
 /// The accounts (address, asset) that movements touch, numbered in sorted
 /// order. With at most 64 assets each address keeps a bit per asset and an
 /// account's id is the count of accounts before its address plus the bits
 /// below its asset: no sort and no search. With more assets it falls back to
 /// sorting the pairs and searching them.
 enum AccountIndex {
-    Bits {
-        mask: Vec<u64>,
-        before: Vec<u32>,
-    },
+    /// Per address: its asset bits and the accounts of the addresses
+    /// before it, side by side (one cache line per lookup).
+    Bits(Vec<AddrAccounts>),
     /// Search the sorted account list itself.
     Sorted,
 }
@@ -870,17 +885,19 @@ impl AccountIndex {
                     mask[a as usize].fetch_or(1 << asset_of(s).0, Ordering::Relaxed);
                 }
             });
-        let mask: Vec<u64> = mask.into_iter().map(AtomicU64::into_inner).collect();
-        let mut before = Vec::with_capacity(addrs + 1);
         let mut n = 0u32;
-        for m in &mask {
-            before.push(n);
-            n += m.count_ones();
-        }
-        before.push(n);
+        let index: Vec<AddrAccounts> = mask
+            .into_iter()
+            .map(|m| {
+                let mask = m.into_inner();
+                let e = AddrAccounts { mask, before: n };
+                n += mask.count_ones();
+                e
+            })
+            .collect();
         let mut accounts = Vec::with_capacity(n as usize);
-        for (a, m) in mask.iter().enumerate() {
-            let mut bits = *m;
+        for (a, e) in index.iter().enumerate() {
+            let mut bits = e.mask;
             while bits != 0 {
                 accounts.push(Account {
                     addr: AddrId(a as u32),
@@ -889,7 +906,7 @@ impl AccountIndex {
                 bits &= bits - 1;
             }
         }
-        (AccountIndex::Bits { mask, before }, accounts)
+        (AccountIndex::Bits(index), accounts)
     }
 
     fn id(&self, addr: u32, asset: AssetId, accounts: &[Account]) -> AcctId {
@@ -904,13 +921,23 @@ impl AccountIndex {
                 })
                 .map(|i| AcctId(i as u32))
                 .unwrap_or(AcctId::NONE),
-            AccountIndex::Bits { mask, before } => {
-                let m = mask[addr as usize];
+            AccountIndex::Bits(index) => {
+                let AddrAccounts { mask, before } = index[addr as usize];
                 let bit = 1u64 << asset.0;
-                if m & bit == 0 {
+                if mask & bit == 0 {
                     return AcctId::NONE;
                 }
-                AcctId(before[addr as usize] + (m & (bit - 1)).count_ones())
+                AcctId(before + (mask & (bit - 1)).count_ones())
+            }
+        }
+    }
+
+    /// Ask for the cache line [`AccountIndex::id`] will read for `addr`.
+    #[inline]
+    fn prefetch(&self, addr: u32) {
+        if let AccountIndex::Bits(index) = self {
+            if let Some(e) = index.get(addr as usize) {
+                crate::trace::prefetch(e);
             }
         }
     }
