@@ -196,11 +196,15 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         .map(|p| std::mem::take(&mut p.ids))
         .collect();
     // a transaction string counts only if a record is that transaction (not
-    // merely an input's previous output)
-    let used_tx: Vec<Vec<bool>> = parts
+    // merely an input's previous output); in a part without UTXO records
+    // (`None`) every one does
+    let used_tx: Vec<Option<Vec<bool>>> = parts
         .par_iter()
         .zip(&ids)
         .map(|(low, ids)| {
+            if low.utxos.is_empty() {
+                return None;
+            }
             let mut used = vec![false; ids.tx.len()];
             for id in low
                 .txs
@@ -215,12 +219,14 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
                     used[id as usize] = true;
                 }
             }
-            used
+            Some(used)
         })
         .collect();
     let tables = |f: fn(&Ids) -> &Table| ids.iter().map(f).collect::<Vec<&Table>>();
     let (addr_strs, addr_maps) = rank(&tables(|i| &i.addr), |_, _| true);
-    let (tx_strs, tx_maps) = rank(&tables(|i| &i.tx), |p, id| used_tx[p][id as usize]);
+    let (tx_strs, tx_maps) = rank(&tables(|i| &i.tx), |p, id| {
+        used_tx[p].as_ref().map_or(true, |used| used[id as usize])
+    });
     let (asset_strs, asset_maps) = rank(&tables(|i| &i.asset), |_, _| true);
     phases.lap("finish: rank strings + string tables");
     let (low, move_parts) = Lowered::concat_remap(parts, &addr_maps, &tx_maps, &asset_maps);
