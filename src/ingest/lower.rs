@@ -668,12 +668,31 @@ pub struct Local<'a> {
     last_tx: Option<(&'a str, u32)>,
 }
 
+thread_local! {
+    /// The address map of the thread's last chunk, for the next one.
+    static EXACT_MAP: std::cell::Cell<FxHashMap<[u64; 4], u32>> = Default::default();
+}
+
+impl Drop for Local<'_> {
+    fn drop(&mut self) {
+        // (a record's own empty map, from `Lowered::push`, is not kept)
+        if self.exact.capacity() > 0 {
+            EXACT_MAP.set(std::mem::take(&mut self.exact));
+        }
+    }
+}
+
 impl<'a> Local<'a> {
     /// For a chunk of about `records` records.
     pub fn with_capacity(records: usize) -> Self {
         let map = || FxHashMap::with_capacity_and_hasher(records, Default::default());
+        // the thread's map of its previous chunk: cleared, its memory is
+        // already mapped and mostly in cache
+        let mut exact = EXACT_MAP.take();
+        exact.clear();
+        exact.reserve(records);
         Local {
-            exact: FxHashMap::with_capacity_and_hasher(records, Default::default()),
+            exact,
             addr: FxHashMap::default(),
             tx: map(),
             last_tx: None,
