@@ -116,42 +116,6 @@ impl Default for StringTable {
 }
 
 impl StringTable {
-    pub fn from_strings<S: AsRef<str> + Sync>(items: &[S]) -> StringTable {
-        use rayon::prelude::*;
-        let mut offsets = Vec::with_capacity(items.len() + 1);
-        offsets.push(0u64);
-        let mut end = 0u64;
-        for s in items {
-            end += s.as_ref().len() as u64;
-            offsets.push(end);
-        }
-        // Copy the text in parallel, each run of strings straight into its
-        // place: the strings usually point all over the input, so the copy
-        // is bound by memory latency.
-        const RUN: usize = 1 << 14;
-        let mut bytes = vec![0u8; end as usize];
-        let mut places: Vec<&mut [u8]> = Vec::with_capacity(items.len().div_ceil(RUN));
-        let mut rest: &mut [u8] = &mut bytes;
-        for k in (0..items.len()).step_by(RUN) {
-            let (lo, hi) = (offsets[k], offsets[(k + RUN).min(items.len())]);
-            let (place, tail) = std::mem::take(&mut rest).split_at_mut((hi - lo) as usize);
-            places.push(place);
-            rest = tail;
-        }
-        items.par_chunks(RUN).zip(places).for_each(|(run, place)| {
-            let mut at = 0;
-            for s in run {
-                let b = s.as_ref().as_bytes();
-                place[at..at + b.len()].copy_from_slice(b);
-                at += b.len();
-            }
-        });
-        StringTable {
-            offsets: offsets.into(),
-            bytes: bytes.into(),
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.offsets.len().saturating_sub(1)
     }

@@ -131,7 +131,7 @@
 //! that the indexes list each account's movements, block time order.
 //!
 //! The map assumes the file is not changed while the ledger is in use;
-//! [`write`] never changes a store in place (it renames a new file over it).
+//! [`write()`] never changes a store in place (it renames a new file over it).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};

@@ -46,8 +46,8 @@ impl Arena {
 }
 
 /// Interned text: a string in an [`Arena`]. Only read while that arena
-/// lives (both belong to one shard, or to one [`Sorted`]), and never handed
-/// out of this module.
+/// lives (both belong to one [`Table`]), and never handed out of this
+/// module.
 #[derive(Copy, Clone)]
 struct Key {
     ptr: *const u8,
@@ -186,10 +186,11 @@ pub struct Ids {
     pub asset: Table,
 }
 
-/// A string of one part's table while ranking: its sort prefix (computed
-/// once, as two words), its [`tail`], and where it came from. Small (40
-/// bytes); its text is read only to tell apart strings whose tail is a
-/// hash.
+/// A string of one part's table while ranking: its sort key (its prefix
+/// as two words and its [`tail`], made when the part met the string), where
+/// it came from, and where its text is. Small (48 bytes); its text is read
+/// only to tell apart strings whose tail is a hash, and to write those into
+/// the final table.
 #[derive(Copy, Clone, Default)]
 struct Entry {
     hi: u64,
@@ -197,7 +198,7 @@ struct Entry {
     /// The rest of the text after the prefix, see [`tail`].
     tail: [u64; 2],
     /// Where the text starts in its table's arena (its length is in the
-    /// tail): read without a lookup in the table's keys.
+    /// tail), or 0 where the key spells the text.
     text: usize,
     part: u32,
     /// The local id, and [`KEPT`] if `keep` accepts it.
@@ -653,9 +654,9 @@ fn prefix(s: &str) -> u128 {
     u128::from_be_bytes(p)
 }
 
-/// A chunk's map from text borrowed from the chunk to its part's local ids:
-/// a string repeated within a chunk (a transaction's hash on each of its
-/// movements, a busy address) is copied into the part's table once.
+/// A chunk's maps to its part's local ids: a string repeated within a chunk
+/// (a transaction's hash on each of its movements, a busy address) gets one
+/// id, and its text, where the table keeps it, is copied once.
 #[derive(Default)]
 pub struct Local<'a> {
     /// Addresses whose sort key spells them, by that key (compared as four
@@ -841,7 +842,7 @@ pub struct Lowered {
     /// Chain-tip heights revealed by `getblock` confirmations.
     pub tips: Vec<u64>,
     /// The part's strings (its records hold their local ids until
-    /// [`Lowered::remap`]).
+    /// [`Lowered::concat_remap`]).
     pub ids: Ids,
     /// The last asset interned: most records of a chunk name the same one.
     last_asset: Option<(String, u32)>,

@@ -426,7 +426,7 @@ pub fn users_for(scale: u64) -> u64 {
     (scale / 40).clamp(64, 250_000)
 }
 
-/// Write scenario `scenario` (see [`scenario::NAMES`]) with `seed` and
+/// Write scenario `scenario` (see [`scenario::names`]) with `seed` and
 /// about `scale` movements in `format` (default: native for `background`,
 /// else the scenario chain's ETL format) into `out`: the ledger file(s),
 /// `labels.csv` and `truth.json`. Same arguments, same bytes.
