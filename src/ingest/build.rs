@@ -126,11 +126,9 @@ fn sorted_order<T: Sync>(
     // Exports are often written in order already (the native format's
     // movements, block by block): one parallel pass finds out, and spares
     // the sort and its keys.
-    let in_order = v.par_windows(2).all(|w| {
-        let (a, b) = (primary(&w[0]), primary(&w[1]));
-        a < b || (a == b && tie(&w[0], &w[1]) != std::cmp::Ordering::Greater)
-    });
-    if in_order {
+    if v.par_windows(2)
+        .all(|w| not_after(&w[0], &w[1], &primary, &tie))
+    {
         return (0..v.len() as u32).collect();
     }
     let mut order: Vec<(u128, u32)> = v
@@ -154,11 +152,20 @@ fn in_order_without_repeats<T: Sync, K: PartialEq>(
     tie: impl Fn(&T, &T) -> std::cmp::Ordering + Sync,
     identity: impl Fn(&T) -> K + Sync,
 ) -> bool {
-    v.par_windows(2).all(|w| {
-        let (a, b) = (primary(&w[0]), primary(&w[1]));
-        (a < b || (a == b && tie(&w[0], &w[1]) != std::cmp::Ordering::Greater))
-            && identity(&w[0]) != identity(&w[1])
-    })
+    v.par_windows(2)
+        .all(|w| not_after(&w[0], &w[1], &primary, &tie) && identity(&w[0]) != identity(&w[1]))
+}
+
+/// Whether `x` may come before `y` in the order by `primary`, then `tie`.
+#[inline]
+fn not_after<T>(
+    x: &T,
+    y: &T,
+    primary: &impl Fn(&T) -> u128,
+    tie: &impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> bool {
+    let (a, b) = (primary(x), primary(y));
+    a < b || (a == b && tie(x, y) != std::cmp::Ordering::Greater)
 }
 
 /// Of indices sorted by identity then content, keep the first of each
@@ -804,11 +811,11 @@ fn pend(m: &LMove) -> Pending {
     }
 }
 
-/// The account movements to number and lay out: the pending records, or
-/// (for movements alone) the de-duplicated `LMove`s read in place.
 /// How many movements ahead the movement columns ask for account entries.
 const ACCOUNT_AHEAD: usize = 16;
 
+/// The account movements to number and lay out: the pending records, or
+/// (for movements alone) the de-duplicated `LMove`s read in place.
 struct Src<'a> {
     pending: &'a [Pending],
     moves: &'a [&'a LMove],
