@@ -620,7 +620,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
         spin.finish_and_clear();
         let mut rep = rep?;
         rep.manifest = manifest;
-        emit(&exporter.render(&rep), a.out.as_deref())?;
+        emit_with(|w| exporter.write_to(&rep, w), a.out.as_deref())?;
         return csv_manifest(a, &rep.manifest);
     };
     // Many thefts: traced in parallel, written in the file's order.
@@ -729,6 +729,28 @@ fn csv_manifest(a: &TraceArgs, m: &report::Manifest) -> Result<()> {
         std::fs::write(&p, text).with_context(|| format!("writing {}", Path::new(&p).display()))?;
     }
     Ok(())
+}
+
+/// [`emit`] of what `write` writes, buffered, without holding it all.
+fn emit_with(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    out: Option<&Path>,
+) -> Result<()> {
+    match out {
+        Some(p) => {
+            let context = || format!("writing {}", p.display());
+            let f = std::fs::File::create(p).with_context(context)?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+            write(&mut w).with_context(context)?;
+            w.flush().with_context(context)
+        }
+        None => {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            // a closed pipe (`| head`) is not an error worth a message
+            let _ = write(&mut w).and_then(|()| w.flush());
+            Ok(())
+        }
+    }
 }
 
 fn emit(text: &str, out: Option<&Path>) -> Result<()> {

@@ -11,4 +11,11 @@ impl Exporter for Json {
         s.push('\n');
         s
     }
+
+    /// Streamed: with evidence paths a large trace's JSON runs to hundreds
+    /// of megabytes, which need not be held in memory.
+    fn write_to(&self, report: &TraceReport, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, report)?;
+        w.write_all(b"\n")
+    }
 }

@@ -15,6 +15,7 @@ use crate::labels::LabelSet;
 use crate::ledger::Ledger;
 use crate::model::{Amount, AssetId};
 use crate::trace::{Totals, TraceResult};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -402,13 +403,14 @@ impl TraceReport {
             .filter(|e| e.tainted > 0 && e.tainted >= params.min_taint)
             .collect();
         let received = received_by(ledger, &shown);
+        // each endpoint's view on its own: built in parallel, in order
         let eps: Vec<EndpointView> = shown
-            .iter()
-            .map(|e| {
+            .par_iter()
+            .zip(received)
+            .map(|(e, got)| {
                 let info = ledger.asset(e.asset);
                 let address = ledger.address(e.addr).to_string();
                 let s = seeded.get(&e.asset).copied().unwrap_or(0);
-                let got = received.get(&(e.addr, e.asset)).copied().unwrap_or(0);
                 EndpointView {
                     addr: e.addr,
                     asset_id: e.asset,
@@ -521,10 +523,9 @@ impl TraceReport {
     /// Score every endpoint and rank by score (then share, amount, asset,
     /// address, kind: a total order, so output is deterministic).
     pub fn rank(&mut self) {
-        for e in &mut self.endpoints {
-            score::score(e);
-        }
-        self.endpoints.sort_by(|a, b| {
+        self.endpoints.par_iter_mut().for_each(score::score);
+        // a stable sort, so the order is the same on any number of threads
+        self.endpoints.par_sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
                 .then(b.share.total_cmp(&a.share))
@@ -872,46 +873,45 @@ fn flow_edges(ledger: &Ledger, flows: &[crate::trace::Flow]) -> Vec<FlowEdge> {
 }
 
 /// What each endpoint's address received of its asset in the sample:
-/// credits of its account (account model), outputs it owns (UTXO).
-fn received_by(
-    ledger: &Ledger,
-    eps: &[&crate::trace::Endpoint],
-) -> BTreeMap<(crate::model::AddrId, AssetId), Amount> {
+/// credits of its account (account model), outputs it owns (UTXO); in the
+/// order of `eps`, accounts summed in parallel.
+fn received_by(ledger: &Ledger, eps: &[&crate::trace::Endpoint]) -> Vec<Amount> {
     use crate::model::ChainModel;
-    let mut out = BTreeMap::new();
-    let mut utxo_wanted = std::collections::HashSet::new();
-    for e in eps {
-        match ledger.model_of(e.asset) {
-            ChainModel::Account => {
-                let got: Amount = ledger
-                    .acct_id(e.addr, e.asset)
-                    .map(|a| {
-                        ledger
-                            .by_dest
-                            .of(a)
-                            .iter()
-                            .map(|i| ledger.movements[*i as usize].amount())
-                            .fold(0u128, |x, y| x.saturating_add(y))
-                    })
-                    .unwrap_or(0);
-                out.insert((e.addr, e.asset), got);
-            }
-            ChainModel::Utxo => {
-                utxo_wanted.insert((e.addr, e.asset));
-            }
-        }
-    }
+    let utxo = |e: &crate::trace::Endpoint| ledger.model_of(e.asset) == ChainModel::Utxo;
+    let utxo_wanted: std::collections::HashSet<_> = eps
+        .iter()
+        .filter(|e| utxo(e))
+        .map(|e| (e.addr, e.asset))
+        .collect();
+    let mut paid: std::collections::HashMap<_, Amount> = std::collections::HashMap::new();
     if !utxo_wanted.is_empty() {
         for t in ledger.utxo_txs.iter() {
             for o in ledger.tx_outputs(t) {
                 if utxo_wanted.contains(&(o.owner, t.asset)) {
-                    let e = out.entry((o.owner, t.asset)).or_insert(0u128);
+                    let e = paid.entry((o.owner, t.asset)).or_insert(0u128);
                     *e = e.saturating_add(o.value());
                 }
             }
         }
     }
-    out
+    eps.par_iter()
+        .map(|e| {
+            if utxo(e) {
+                return paid.get(&(e.addr, e.asset)).copied().unwrap_or(0);
+            }
+            ledger
+                .acct_id(e.addr, e.asset)
+                .map(|a| {
+                    ledger
+                        .by_dest
+                        .of(a)
+                        .iter()
+                        .map(|i| ledger.movements[*i as usize].amount())
+                        .fold(0u128, |x, y| x.saturating_add(y))
+                })
+                .unwrap_or(0)
+        })
+        .collect()
 }
 
 /// `a / b` as a float score (scores may be floats; amounts never are).
@@ -968,6 +968,13 @@ pub fn utc(t: u64) -> String {
 /// An exporter renders a report in one format.
 pub trait Exporter {
     fn render(&self, report: &TraceReport) -> String;
+
+    /// Write the rendering to `w`: the same bytes as [`Exporter::render`];
+    /// a format whose output can be large streams it instead of building
+    /// the whole text first.
+    fn write_to(&self, report: &TraceReport, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        w.write_all(self.render(report).as_bytes())
+    }
 }
 
 /// A node of the flow graph: an address with what the report knows of it.
