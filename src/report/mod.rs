@@ -640,7 +640,6 @@ impl TraceReport {
                 chain_of.entry(*t).or_insert(i);
             }
         }
-        let mut listed: std::collections::HashMap<usize, usize> = Default::default();
         let name = |a: crate::model::AddrId| {
             if a == crate::model::AddrId::NONE {
                 "(new money)".to_string()
@@ -648,40 +647,42 @@ impl TraceReport {
                 ledger.address(a).to_string()
             }
         };
-        for ei in 0..self.endpoints.len() {
-            let e = &self.endpoints[ei];
-            let mut views = Vec::new();
-            for (steps, width) in paths.to(e.addr, e.asset_id) {
-                let mut out: Vec<PathStep> = Vec::new();
-                let mut i = 0;
-                while i < steps.len() {
-                    let f = &result.flows[steps[i]];
-                    let chain = chain_of.get(&f.tx).copied();
-                    let mut j = i + 1;
-                    while chain.is_some()
-                        && j < steps.len()
-                        && chain_of.get(&result.flows[steps[j]].tx).copied() == chain
-                    {
-                        j += 1;
-                    }
-                    let step = PathStep {
-                        kind: "transfer",
-                        tx: ledger.txid(f.tx).to_string(),
-                        block: f.block,
-                        time: ledger.time_of(f.block),
-                        from: name(f.from),
-                        to: name(f.to),
-                        tainted: f.taint,
-                        peel_chain: None,
-                        transfers: None,
-                        last_tx: None,
-                        last_block: None,
-                    };
-                    match chain {
-                        Some(c) if j - i >= 2 => {
+        // Each endpoint's paths on their own, in parallel; a step in a peel
+        // chain holds the chain's index in `chains` until the chains are
+        // numbered below.
+        let views: Vec<Vec<PathView>> = self
+            .endpoints
+            .par_iter()
+            .map(|e| {
+                let mut views = Vec::new();
+                for (steps, width) in paths.to(e.addr, e.asset_id) {
+                    let mut out: Vec<PathStep> = Vec::new();
+                    let mut i = 0;
+                    while i < steps.len() {
+                        let f = &result.flows[steps[i]];
+                        let chain = chain_of.get(&f.tx).copied();
+                        let mut j = i + 1;
+                        while chain.is_some()
+                            && j < steps.len()
+                            && chain_of.get(&result.flows[steps[j]].tx).copied() == chain
+                        {
+                            j += 1;
+                        }
+                        let step = PathStep {
+                            kind: "transfer",
+                            tx: ledger.txid(f.tx).to_string(),
+                            block: f.block,
+                            time: ledger.time_of(f.block),
+                            from: name(f.from),
+                            to: name(f.to),
+                            tainted: f.taint,
+                            peel_chain: chain,
+                            transfers: None,
+                            last_tx: None,
+                            last_block: None,
+                        };
+                        if chain.is_some() && j - i >= 2 {
                             let last = &result.flows[steps[j - 1]];
-                            let id =
-                                listed_id(&mut self.peel_chains, &mut listed, ledger, chains, c);
                             out.push(PathStep {
                                 kind: "peel_chain",
                                 to: name(last.to),
@@ -690,29 +691,38 @@ impl TraceReport {
                                     .map(|s| result.flows[*s].taint)
                                     .min()
                                     .unwrap_or(0),
-                                peel_chain: Some(id),
                                 transfers: Some(j - i),
                                 last_tx: Some(ledger.txid(last.tx).to_string()),
                                 last_block: Some(last.block),
                                 ..step
                             });
+                        } else {
+                            // a transfer; one peel of a chain is marked
+                            out.push(step);
                         }
-                        Some(c) => {
-                            // one peel of a chain: a transfer, marked
-                            let id =
-                                listed_id(&mut self.peel_chains, &mut listed, ledger, chains, c);
-                            out.push(PathStep {
-                                peel_chain: Some(id),
-                                ..step
-                            });
-                        }
-                        None => out.push(step),
+                        i = j;
                     }
-                    i = j;
+                    views.push(PathView { width, steps: out });
                 }
-                views.push(PathView { width, steps: out });
+                views
+            })
+            .collect();
+        // chains numbered in the order the paths first meet them (endpoint
+        // by endpoint, path by path, step by step)
+        let mut listed: std::collections::HashMap<usize, usize> = Default::default();
+        for (e, mut views) in self.endpoints.iter_mut().zip(views) {
+            for step in views.iter_mut().flat_map(|v| v.steps.iter_mut()) {
+                if let Some(c) = step.peel_chain {
+                    step.peel_chain = Some(listed_id(
+                        &mut self.peel_chains,
+                        &mut listed,
+                        ledger,
+                        chains,
+                        c,
+                    ));
+                }
             }
-            self.endpoints[ei].paths = views;
+            e.paths = views;
         }
     }
 }
