@@ -847,7 +847,7 @@ pub fn esc_markup(s: &str) -> String {
 
 /// Sum the recorded flows per (from, to, asset), keeping first-seen order.
 fn flow_edges(ledger: &Ledger, flows: &[crate::trace::Flow]) -> Vec<FlowEdge> {
-    let mut at: std::collections::HashMap<
+    let mut at: rustc_hash::FxHashMap<
         (crate::model::AddrId, crate::model::AddrId, AssetId),
         usize,
     > = Default::default();

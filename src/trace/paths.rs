@@ -12,7 +12,8 @@
 
 use super::Flow;
 use crate::model::{AddrId, Amount, AssetId};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::FxHashMap;
+use std::collections::HashSet;
 
 /// One step of a path: the flow's index in `TraceResult::flows`.
 pub type Step = usize;
@@ -27,13 +28,15 @@ struct Via {
 }
 
 /// Per (address, asset): up to `k` (width, flow, rank), widest first.
-type PathsInto = HashMap<(AddrId, AssetId), Vec<(Amount, u32, u8)>>;
+type PathsInto = FxHashMap<(AddrId, AssetId), Vec<(Amount, u32, u8)>>;
 
 /// The `k` heaviest paths into every (address, asset) the flows reach.
 pub struct Paths {
     k: usize,
-    /// per flow: its up to `k` paths, widest first
-    via: Vec<Vec<Via>>,
+    /// per flow: its up to `k` paths, widest first, flow after flow
+    via: Vec<Via>,
+    /// where each flow's paths start in `via` (one more than the flows)
+    via_at: Vec<usize>,
     at: PathsInto,
 }
 
@@ -42,36 +45,38 @@ impl Paths {
     /// how many paths to keep per address (1 to 255).
     pub fn new(flows: &[Flow], seeds: &HashSet<AddrId>, k: usize) -> Paths {
         let k = k.clamp(1, 255);
-        let mut at: PathsInto = HashMap::new();
-        let mut via: Vec<Vec<Via>> = Vec::with_capacity(flows.len());
+        let mut at = PathsInto::default();
+        let mut via: Vec<Via> = Vec::with_capacity(flows.len());
+        let mut via_at: Vec<usize> = Vec::with_capacity(flows.len() + 1);
+        via_at.push(0);
         for (i, f) in flows.iter().enumerate() {
-            let mine: Vec<Via> = match at.get(&(f.from, f.asset)) {
-                Some(into) if !seeds.contains(&f.from) => into
-                    .iter()
-                    .map(|&(w, j, r)| Via {
+            let start = via.len();
+            match at.get(&(f.from, f.asset)) {
+                Some(into) if !seeds.contains(&f.from) => {
+                    via.extend(into.iter().map(|&(w, j, r)| Via {
                         width: w.min(f.taint),
                         prev: Some((j, r)),
-                    })
-                    .collect(),
+                    }))
+                }
                 // a seed, or taint of unknown origin (a seed transaction,
                 // or missing history): the path starts here
-                _ => vec![Via {
+                _ => via.push(Via {
                     width: f.taint,
                     prev: None,
-                }],
+                }),
             };
             // already widest first: min() with one taint keeps the order
             let into = at.entry((f.to, f.asset)).or_default();
-            for (r, v) in mine.iter().enumerate() {
+            for (r, v) in via[start..].iter().enumerate() {
                 let pos = into.partition_point(|e| e.0 >= v.width);
                 if pos < k {
                     into.insert(pos, (v.width, i as u32, r as u8));
                     into.truncate(k);
                 }
             }
-            via.push(mine);
+            via_at.push(via.len());
         }
-        Paths { k, via, at }
+        Paths { k, via, via_at, at }
     }
 
     /// The heaviest paths into (address, asset), widest first: each its
@@ -86,7 +91,7 @@ impl Paths {
             .map(|&(width, last, rank)| {
                 let mut steps = vec![last as usize];
                 let mut cur = (last, rank);
-                while let Some(prev) = self.via[cur.0 as usize][cur.1 as usize].prev {
+                while let Some(prev) = self.via[self.via_at[cur.0 as usize] + cur.1 as usize].prev {
                     // `prev` always names an earlier flow, so this ends
                     steps.push(prev.0 as usize);
                     cur = prev;
