@@ -271,7 +271,8 @@ fn trace_manifest(a: &TraceArgs, mix: &Mixers, files: Hashed) -> Result<report::
 }
 
 /// The input and label files of a run with their sha256, hashed on a thread
-/// of their own while the ledger loads (a large export takes a while).
+/// of their own while the ledger loads and the trace runs (a large export
+/// takes a while).
 type Hashed = std::thread::JoinHandle<Result<(Vec<report::InputFile>, Vec<report::InputFile>)>>;
 
 fn hash_files(a: &TraceArgs) -> Hashed {
@@ -606,7 +607,8 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
         ReportFormat::Graphml => Box::new(report::graphml::GraphMl),
         ReportFormat::Html => Box::new(report::html::Html { top: a.top }),
     };
-    let manifest = trace_manifest(a, &mix, files)?;
+    // The inputs' sha256 go on being computed while the trace runs: the
+    // manifest is joined only when the reports are done.
     let Some(cases) = cases else {
         let case = Case {
             name: String::new(),
@@ -619,7 +621,7 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
         let rep = run_case(&ledger, &labels, &stops, &cats, &mix, &case);
         spin.finish_and_clear();
         let mut rep = rep?;
-        rep.manifest = manifest;
+        rep.manifest = trace_manifest(a, &mix, files)?;
         emit_with(|w| exporter.write_to(&rep, w), a.out.as_deref())?;
         csv_manifest(a, &rep.manifest)?;
         // The command ends here: its millions of small allocations (the
@@ -631,26 +633,29 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
     // Many thefts: traced in parallel, written in the file's order.
     use rayon::prelude::*;
     let bar = crate::progress::bar(cases.len() as u64, "tracing cases", quiet);
-    let results: Vec<Result<TraceReport>> = cases
+    let mut results: Vec<Result<TraceReport>> = cases
         .par_iter()
         .map(|c| {
-            let r = run_case(&ledger, &labels, &stops, &cats, &mix, c).map(|mut rep| {
-                // the case's own manifest: the single trace that gives it,
-                // and where it came from
-                rep.manifest = manifest.clone();
-                let p = &mut rep.manifest.parameters;
-                p.insert("policy".into(), json!(c.policy.name()));
-                p.insert("seeds".into(), json!(c.seeds));
-                p.insert("seed_txs".into(), json!(c.seed_txs));
-                p.insert("min_taint".into(), json!(c.min_taint.to_string()));
-                p.insert("case".into(), json!(c.name));
-                rep
-            });
+            let r = run_case(&ledger, &labels, &stops, &cats, &mix, c);
             bar.inc(1);
             r
         })
         .collect();
     bar.finish_and_clear();
+    let manifest = trace_manifest(a, &mix, files)?;
+    for (c, rep) in cases.iter().zip(&mut results) {
+        if let Ok(rep) = rep {
+            // the case's own manifest: the single trace that gives it, and
+            // where it came from
+            rep.manifest = manifest.clone();
+            let p = &mut rep.manifest.parameters;
+            p.insert("policy".into(), json!(c.policy.name()));
+            p.insert("seeds".into(), json!(c.seeds));
+            p.insert("seed_txs".into(), json!(c.seed_txs));
+            p.insert("min_taint".into(), json!(c.min_taint.to_string()));
+            p.insert("case".into(), json!(c.name));
+        }
+    }
     let mut out = String::new();
     let mut failed = 0;
     if a.format == ReportFormat::Csv {
