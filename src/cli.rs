@@ -24,6 +24,11 @@ pub struct Cli {
     /// No progress bars (they are shown only when standard error is a terminal).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Say on standard error how long each phase took: reading and each
+    /// ingest phase (or opening a store), writing a store, tracing, the
+    /// report, writing the output, and any wait for the inputs' sha256.
+    #[arg(long, global = true)]
+    pub timings: bool,
 }
 
 #[derive(Subcommand, Debug)]

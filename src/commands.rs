@@ -25,6 +25,28 @@ fn said(e: impl std::fmt::Display) -> anyhow::Error {
 }
 
 /// Open a store, or ingest export files, reporting rejects.
+/// `--timings`: say how long each phase took.
+static TIMINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_timings(on: bool) {
+    TIMINGS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// With `--timings`, say on stderr that `what` took `d`.
+fn timing(what: &str, d: std::time::Duration) {
+    if TIMINGS.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("fundtrail: timing: {what}: {:.3} s", d.as_secs_f64());
+    }
+}
+
+/// Run `f`, and with `--timings` say how long it took.
+fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    let t = std::time::Instant::now();
+    let r = f();
+    timing(what, t.elapsed());
+    r
+}
+
 pub fn load(inputs: &[PathBuf], ia: &InputArgs, quiet: bool) -> Result<Ledger> {
     let stores: Vec<&PathBuf> = inputs
         .iter()
@@ -37,7 +59,7 @@ pub fn load(inputs: &[PathBuf], ia: &InputArgs, quiet: bool) -> Result<Ledger> {
                 stores[0].display()
             );
         }
-        return store::open(&inputs[0]).map_err(said);
+        return timed("open the store", || store::open(&inputs[0])).map_err(said);
     }
     let paths = ingest::expand_paths(inputs).map_err(said)?;
     let bar = crate::progress::bytes(ingest::total_bytes(&paths), "reading", quiet);
@@ -49,9 +71,12 @@ pub fn load(inputs: &[PathBuf], ia: &InputArgs, quiet: bool) -> Result<Ledger> {
         },
         progress: Some(std::sync::Arc::new(move |n| tick.inc(n))),
     };
-    let ing = ingest::ingest_files(&paths, &opts).map_err(said);
+    let ing = timed("ingest", || ingest::ingest_files(&paths, &opts)).map_err(said);
     bar.finish_and_clear();
     let ing = ing?;
+    for (phase, d) in &ing.phases.laps {
+        timing(&format!("ingest: {phase}"), *d);
+    }
     if !ing.rejects.is_empty() {
         write_rejects(&ia.rejects, &ing.rejects)?;
         eprintln!(
@@ -82,7 +107,7 @@ fn write_rejects(path: &Path, rejects: &[ingest::Reject]) -> Result<()> {
 
 pub fn ingest(a: &IngestArgs, quiet: bool) -> Result<()> {
     let ledger = load(&a.files, &a.input, quiet)?;
-    store::write(&ledger, &a.output).map_err(said)?;
+    timed("write the store", || store::write(&ledger, &a.output)).map_err(said)?;
     eprintln!(
         "fundtrail: wrote {} ({} account movements, {} UTXO transactions, {} addresses, {} duplicates dropped)",
         a.output.display(),
@@ -470,7 +495,14 @@ fn run_case(
             case.seeds.iter().chain(&case.seed_txs).cloned().collect::<Vec<_>>().join(", ")
         );
     }
+    let t = std::time::Instant::now();
     let result = trace::run(ledger, &plan);
+    let named = |what: &str| match case.name.as_str() {
+        "" => what.to_string(),
+        name => format!("{what} (case {name})"),
+    };
+    timing(&named("trace"), t.elapsed());
+    let t = std::time::Instant::now();
     if result.unknown_value_inputs > 0 {
         warnings.push(format!(
             "{} UTXO inputs of unknown value (spent outputs not in the sample) were taken as clean",
@@ -521,6 +553,7 @@ fn run_case(
             .collect();
         rep.add_agreement(&others);
     }
+    timing(&named("report"), t.elapsed());
     Ok(rep)
 }
 
@@ -585,10 +618,12 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
     };
     let files = hash_files(a);
     let ledger = load(&a.inputs, &a.input, quiet)?;
-    let labels = LabelSet::load(&a.labels).map_err(said)?;
+    let labels = timed("read the labels", || LabelSet::load(&a.labels)).map_err(said)?;
     let mut cats = stop_categories(&a.stop_at);
     let mut stops = labelled(&ledger, &labels, &cats);
-    let mut mix = mixers(&ledger, &labels, &a.mixers, &mut stops, &mut cats)?;
+    let mut mix = timed("find mixer pools, CoinJoins and peel chains", || {
+        mixers(&ledger, &labels, &a.mixers, &mut stops, &mut cats)
+    })?;
     let graph = matches!(
         a.format,
         ReportFormat::Dot | ReportFormat::Graphml | ReportFormat::Html
@@ -621,8 +656,12 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
         let rep = run_case(&ledger, &labels, &stops, &cats, &mix, &case);
         spin.finish_and_clear();
         let mut rep = rep?;
-        rep.manifest = trace_manifest(a, &mix, files)?;
-        emit_with(|w| exporter.write_to(&rep, w), a.out.as_deref())?;
+        rep.manifest = timed("wait for the inputs' sha256", || {
+            trace_manifest(a, &mix, files)
+        })?;
+        timed("write the output", || {
+            emit_with(|w| exporter.write_to(&rep, w), a.out.as_deref())
+        })?;
         csv_manifest(a, &rep.manifest)?;
         // The command ends here: its millions of small allocations (the
         // evidence paths' text) go back with the process, faster than
@@ -642,7 +681,9 @@ pub fn trace(a: &TraceArgs, quiet: bool) -> Result<()> {
         })
         .collect();
     bar.finish_and_clear();
-    let manifest = trace_manifest(a, &mix, files)?;
+    let manifest = timed("wait for the inputs' sha256", || {
+        trace_manifest(a, &mix, files)
+    })?;
     for (c, rep) in cases.iter().zip(&mut results) {
         if let Ok(rep) = rep {
             // the case's own manifest: the single trace that gives it, and

@@ -10,6 +10,7 @@ use cli::{Cli, Command};
 
 fn main() {
     let cli = Cli::parse();
+    commands::set_timings(cli.timings);
     let result = match &cli.command {
         Command::Ingest(a) => commands::ingest(a, cli.quiet),
         Command::Trace(a) => commands::trace(a, cli.quiet),
