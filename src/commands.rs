@@ -303,6 +303,7 @@ type Hashed = std::thread::JoinHandle<Result<(Vec<report::InputFile>, Vec<report
 fn hash_files(a: &TraceArgs) -> Hashed {
     let (inputs, label_paths) = (a.inputs.clone(), a.labels.clone());
     std::thread::spawn(move || {
+        yield_to_the_work();
         let inputs = if inputs.len() == 1 && inputs[0].is_file() && store::is_store(&inputs[0]) {
             vec![hash_file(&inputs[0])?]
         } else {
@@ -326,6 +327,20 @@ fn hash_files(a: &TraceArgs) -> Hashed {
         }
         Ok((inputs, labels))
     })
+}
+
+/// Make the calling thread the least urgent: the inputs' sha256 is needed
+/// only when the report is written, so it takes the cores that the ingest
+/// and the report leave idle (a trace runs on one thread, writing the
+/// output on one) instead of slowing their parallel phases. Linux only,
+/// where a thread has a nice value of its own; elsewhere nothing changes.
+fn yield_to_the_work() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its arguments; on Linux `who` 0 is the
+    // calling thread. A failure leaves the priority as it was.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS as _, 0, 19);
+    }
 }
 
 fn hash_file(p: &Path) -> Result<report::InputFile> {
