@@ -24,7 +24,6 @@ fn said(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
-/// Open a store, or ingest export files, reporting rejects.
 /// `--timings`: say how long each phase took.
 static TIMINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -47,6 +46,7 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     r
 }
 
+/// Open a store, or ingest export files, reporting rejects.
 pub fn load(inputs: &[PathBuf], ia: &InputArgs, quiet: bool) -> Result<Ledger> {
     let stores: Vec<&PathBuf> = inputs
         .iter()
