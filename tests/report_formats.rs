@@ -303,49 +303,54 @@ fn csv_written_to_a_file_gets_its_manifest_beside_it() {
     assert_eq!(m["inputs"].as_array().unwrap().len(), 4);
 }
 
+/// Run `c`, which must succeed and name every one of `phases` on stderr
+/// as a `--timings` line; its stdout.
+fn with_timings(c: &mut assert_cmd::Command, phases: &[&str]) -> Vec<u8> {
+    let out = c.arg("--timings").output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    for phase in phases {
+        let line = format!("fundtrail: timing: {phase}: ");
+        assert!(err.contains(&line), "no {line:?} in {err}");
+    }
+    out.stdout
+}
+
 #[test]
 fn timings_name_every_phase_on_stderr_and_change_nothing_on_stdout() {
     let dir = tempdir();
     let store = dir.path().join("demo.ftl");
     let mut c = fundtrail();
-    c.args(["ingest", "--timings", "-o"])
-        .arg(&store)
-        .arg(fixture("demo"));
-    let out = c.output().unwrap();
-    assert!(out.status.success());
-    let err = String::from_utf8(out.stderr).unwrap();
-    for phase in [
-        "fundtrail: timing: ingest: ",
-        "fundtrail: timing: ingest: read + parse + lower (parallel per chunk): ",
-        "fundtrail: timing: ingest: finish: rank strings + string tables: ",
-        "fundtrail: timing: write the store: ",
-    ] {
-        assert!(err.contains(phase), "no {phase:?} in {err}");
-    }
-    let plain = demo(&["--format", "json"], &fixture("demo-labels.csv"));
+    c.args(["ingest", "-o"]).arg(&store).arg(fixture("demo"));
+    with_timings(
+        &mut c,
+        &[
+            "ingest",
+            "ingest: read + parse + lower (parallel per chunk)",
+            "ingest: finish: rank strings + string tables",
+            "write the store",
+        ],
+    );
     let mut c = fundtrail();
-    c.args([
-        "trace", "--seed", SEED, "--policy", "haircut", "--format", "json",
-    ])
-    .arg(&store)
-    .arg("--labels")
-    .arg(fixture("demo-labels.csv"))
-    .arg("--timings");
-    let out = c.output().unwrap();
-    assert!(out.status.success());
-    let err = String::from_utf8(out.stderr).unwrap();
-    for phase in [
-        "fundtrail: timing: open the store: ",
-        "fundtrail: timing: trace: ",
-        "fundtrail: timing: report: ",
-        "fundtrail: timing: wait for the inputs' sha256: ",
-        "fundtrail: timing: write the output: ",
-    ] {
-        assert!(err.contains(phase), "no {phase:?} in {err}");
-    }
+    c.args(["trace", "--seed", SEED, "--policy", "haircut"])
+        .args(["--format", "json"])
+        .arg(&store)
+        .arg("--labels")
+        .arg(fixture("demo-labels.csv"));
+    let timed = with_timings(
+        &mut c,
+        &[
+            "open the store",
+            "trace",
+            "report",
+            "wait for the inputs' sha256",
+            "write the output",
+        ],
+    );
     // the same endpoints as from the exports (timings only add stderr lines)
+    let plain = demo(&["--format", "json"], &fixture("demo-labels.csv"));
     let a: serde_json::Value = serde_json::from_str(&plain).unwrap();
-    let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&timed).unwrap();
     assert_eq!(a["endpoints"], b["endpoints"]);
     assert_eq!(a["totals"], b["totals"]);
 }
