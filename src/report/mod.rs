@@ -847,16 +847,30 @@ pub fn esc_markup(s: &str) -> String {
 
 /// Sum the recorded flows per (from, to, asset), keeping first-seen order.
 fn flow_edges(ledger: &Ledger, flows: &[crate::trace::Flow]) -> Vec<FlowEdge> {
+    // which edge each flow adds to, edges numbered in order of first
+    // appearance, and each edge's first flow
     let mut at: rustc_hash::FxHashMap<
         (crate::model::AddrId, crate::model::AddrId, AssetId),
         usize,
     > = Default::default();
-    let mut out: Vec<FlowEdge> = Vec::new();
-    for f in flows {
-        let k = (f.from, f.to, f.asset);
-        let i = *at.entry(k).or_insert_with(|| {
+    let mut first: Vec<usize> = Vec::new();
+    let edge_of: Vec<usize> = flows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            *at.entry((f.from, f.to, f.asset)).or_insert_with(|| {
+                first.push(i);
+                first.len() - 1
+            })
+        })
+        .collect();
+    // the edges' text in parallel (each address a read of the ledger's table)
+    let mut out: Vec<FlowEdge> = first
+        .par_iter()
+        .map(|&i| {
+            let f = &flows[i];
             let info = ledger.asset(f.asset);
-            out.push(FlowEdge {
+            FlowEdge {
                 from: if f.from == crate::model::AddrId::NONE {
                     "(new money)".to_string()
                 } else {
@@ -870,9 +884,10 @@ fn flow_edges(ledger: &Ledger, flows: &[crate::trace::Flow]) -> Vec<FlowEdge> {
                 last_block: f.block,
                 symbol: info.symbol.clone(),
                 decimals: info.decimals,
-            });
-            out.len() - 1
-        });
+            }
+        })
+        .collect();
+    for (f, &i) in flows.iter().zip(&edge_of) {
         let e = &mut out[i];
         e.tainted = e.tainted.saturating_add(f.taint);
         e.transfers += 1;
