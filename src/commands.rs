@@ -797,7 +797,8 @@ fn csv_manifest(a: &TraceArgs, m: &report::Manifest) -> Result<()> {
     Ok(())
 }
 
-/// [`emit`] of what `write` writes, buffered, without holding it all.
+/// Write what `write` writes to `out`, or to stdout, buffered (a large
+/// output is never held whole); a closed stdout pipe is not an error.
 fn emit_with(
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     out: Option<&Path>,
@@ -819,16 +820,9 @@ fn emit_with(
     }
 }
 
+/// Write `text` to `out`, or to stdout.
 fn emit(text: &str, out: Option<&Path>) -> Result<()> {
-    match out {
-        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
-        None => {
-            let mut so = std::io::stdout().lock();
-            // a closed pipe (`| head`) is not an error worth a message
-            let _ = so.write_all(text.as_bytes());
-            Ok(())
-        }
-    }
+    emit_with(|w| w.write_all(text.as_bytes()), out)
 }
 
 /// A sum of amounts: it can exceed 128 bits (two movements of 2^128-1), so

@@ -640,13 +640,7 @@ impl TraceReport {
                 chain_of.entry(*t).or_insert(i);
             }
         }
-        let name = |a: crate::model::AddrId| {
-            if a == crate::model::AddrId::NONE {
-                "(new money)".to_string()
-            } else {
-                ledger.address(a).to_string()
-            }
-        };
+        let name = |a| flow_end(ledger, a);
         // Each endpoint's paths on their own, in parallel; a step in a peel
         // chain holds the chain's index in `chains` until the chains are
         // numbered below.
@@ -845,6 +839,15 @@ pub fn esc_markup(s: &str) -> String {
     o
 }
 
+/// The address at one end of a flow, or `(new money)` for a mint's sender.
+fn flow_end(ledger: &Ledger, a: crate::model::AddrId) -> String {
+    if a == crate::model::AddrId::NONE {
+        "(new money)".to_string()
+    } else {
+        ledger.address(a).to_string()
+    }
+}
+
 /// Sum the recorded flows per (from, to, asset), keeping first-seen order.
 fn flow_edges(ledger: &Ledger, flows: &[crate::trace::Flow]) -> Vec<FlowEdge> {
     // which edge each flow adds to, edges numbered in order of first
@@ -871,11 +874,7 @@ fn flow_edges(ledger: &Ledger, flows: &[crate::trace::Flow]) -> Vec<FlowEdge> {
             let f = &flows[i];
             let info = ledger.asset(f.asset);
             FlowEdge {
-                from: if f.from == crate::model::AddrId::NONE {
-                    "(new money)".to_string()
-                } else {
-                    ledger.address(f.from).to_string()
-                },
+                from: flow_end(ledger, f.from),
                 to: ledger.address(f.to).to_string(),
                 asset: info.name.clone(),
                 tainted: 0,
