@@ -154,6 +154,13 @@ impl Table {
         s.as_deref().map_or(NONE, |s| self.intern(s))
     }
 
+    /// Room for `n` strings, so that the keys are written once instead of
+    /// copied at every doubling (room never used costs no memory).
+    pub fn reserve(&mut self, n: usize) {
+        self.sort.reserve(n);
+        self.text.reserve(n);
+    }
+
     /// How many local ids were handed out.
     pub fn len(&self) -> usize {
         self.sort.len()

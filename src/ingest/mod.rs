@@ -740,6 +740,9 @@ fn parse_lines(idx: u32, path: &Path, chunk: &[u8], parse: Parser) -> Chunk {
     // about 250 bytes a record in the common exports
     let estimate = chunk.len() / 250;
     let mut cp = ChunkParser::new(parse, estimate);
+    // (about one new address a record, and a new hash every other one)
+    low.ids.addr.reserve(estimate);
+    low.ids.tx.reserve(estimate / 2);
     let reject = |line: u64, field: String, message: String, text: &str| Reject {
         file: path.to_path_buf(),
         line,
