@@ -13,7 +13,6 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Temporary or final id meaning "none".
 pub const NONE: u32 = u32::MAX;
@@ -170,17 +169,16 @@ impl Table {
         self.sort.is_empty()
     }
 
-    /// The entry of local id `local` of part `part`, for [`rank`].
+    /// The entry of local id `local`, for [`rank`].
     #[inline]
-    fn entry(&self, part: usize, local: usize, kept: bool) -> Entry {
+    fn entry(&self, local: usize, kept: bool) -> Entry {
         let k = self.sort[local];
         Entry {
             hi: k[0],
             lo: k[1],
             tail: [k[2], k[3]],
             text: self.text.get(local).copied().unwrap_or(0),
-            part: part as u32,
-            local: local as u32 | if kept { KEPT } else { 0 },
+            at: if kept { KEPT } else { 0 },
         }
     }
 }
@@ -195,9 +193,9 @@ pub struct Ids {
 
 /// A string of one part's table while ranking: its sort key (its prefix
 /// as two words and its [`tail`], made when the part met the string), where
-/// it came from, and where its text is. Small (48 bytes); its text is read
-/// only to tell apart strings whose tail is a hash, and to write those into
-/// the final table.
+/// it was in its bucket before the sort, and where its text is. Small (48
+/// bytes); its text is read only to tell apart strings whose tail is a
+/// hash, and to write those into the final table.
 #[derive(Copy, Clone, Default)]
 struct Entry {
     hi: u64,
@@ -207,9 +205,9 @@ struct Entry {
     /// Where the text starts in its table's arena (its length is in the
     /// tail), or 0 where the key spells the text.
     text: usize,
-    part: u32,
-    /// The local id, and [`KEPT`] if `keep` accepts it.
-    local: u32,
+    /// Its place in its bucket as gathered (before the sort), and [`KEPT`]
+    /// if `keep` accepts its local id.
+    at: u32,
 }
 
 /// The top bit of a tail's last byte: the tail is the text itself.
@@ -289,7 +287,7 @@ fn hex8(x: u64) -> (u32, bool) {
     (n as u32, hex)
 }
 
-/// The bit of [`Entry::local`] that says `keep` accepted the id (the text is
+/// The bit of [`Entry::at`] that says `keep` accepted the id (the text is
 /// ranked if any of its ids is kept).
 const KEPT: u32 = 1 << 31;
 
@@ -305,14 +303,15 @@ impl Entry {
         self.tail[1] & EXACT != 0
     }
 
+    /// Its place in its bucket as gathered.
     #[inline]
-    fn local(&self) -> usize {
-        (self.local & !KEPT) as usize
+    fn at(&self) -> usize {
+        (self.at & !KEPT) as usize
     }
 
     #[inline]
     fn kept(&self) -> bool {
-        self.local & KEPT != 0
+        self.at & KEPT != 0
     }
 
     /// The length of the text (in the tail: see [`tail`]).
@@ -417,25 +416,29 @@ pub fn rank(
             let mut grouped = vec![Entry::default(); t.len()];
             for (local, b) in of.iter().enumerate() {
                 let b = *b as usize;
-                grouped[next[b]] = t.entry(part, local, keep(part, local as u32));
+                grouped[next[b]] = t.entry(local, keep(part, local as u32));
                 next[b] += 1;
             }
             (grouped, counts, of)
         })
         .collect();
-    // per bucket: sort, deduplicate, rank within the bucket; keep the first
-    // entry of each distinct string kept
-    let local_rank: Vec<Vec<AtomicU32>> = tables
-        .iter()
-        .map(|t| (0..t.len()).map(|_| AtomicU32::new(NONE)).collect())
-        .collect();
-    let per_bucket: Vec<Vec<Entry>> = (0..buckets)
+    // per bucket: gather the parts' entries (each part's in local order),
+    // sort, deduplicate, rank within the bucket, keep the first entry of
+    // each distinct string kept; and each gathered entry's rank, by its
+    // place in the bucket, with where each part's entries start there
+    let per_bucket: Vec<Bucket> = (0..buckets)
         .into_par_iter()
         .map(|b| {
             let mut v: Vec<Entry> =
                 Vec::with_capacity(scattered.iter().map(|(_, c, _)| c[b + 1] - c[b]).sum());
+            let mut starts = Vec::with_capacity(scattered.len());
             for (g, c, _) in &scattered {
+                starts.push(v.len() as u32);
                 v.extend_from_slice(&g[c[b]..c[b + 1]]);
+            }
+            assert!(v.len() < KEPT as usize, "too many strings in one bucket");
+            for (i, e) in v.iter_mut().enumerate() {
+                e.at |= i as u32;
             }
             // Equal strings meet by (prefix, tail), without reading their
             // text; it is read only where the tail is a hash: to confirm,
@@ -485,39 +488,51 @@ pub fn rank(
                 a = z;
             }
             let mut out: Vec<Entry> = Vec::new();
+            let mut ranks = vec![NONE; v.len()];
             for &(s, e) in &groups {
                 let group = &v[s..e];
                 if group.iter().any(Entry::kept) {
                     let r = out.len() as u32;
                     out.push(group[0]);
                     for g in group {
-                        local_rank[g.part as usize][g.local()].store(r, Ordering::Relaxed);
+                        ranks[g.at()] = r;
                     }
                 }
             }
-            out
+            Bucket {
+                strings: out,
+                ranks,
+                starts,
+            }
         })
         .collect();
-    let ofs: Vec<Vec<u32>> = scattered.into_iter().map(|(_, _, of)| of).collect();
     let mut base = Vec::with_capacity(buckets);
     let mut total = 0u32;
     for b in &per_bucket {
         base.push(total);
-        total += b.len() as u32;
+        total += b.strings.len() as u32;
     }
+    // A part's final ids: its local ids in order meet each bucket's share
+    // of them in the order they were gathered, so a counter per bucket
+    // finds each one's rank (read a bucket's run at a time, not written to
+    // scattered places while the buckets were ranked).
     let (table, maps) = rayon::join(
         || spell(&per_bucket),
         || {
-            local_rank
+            scattered
                 .into_par_iter()
-                .zip(ofs)
-                .map(|(ranks, of)| {
-                    ranks
-                        .into_iter()
-                        .zip(of)
-                        .map(|(r, b)| match r.into_inner() {
-                            NONE => NONE,
-                            r => base[b as usize] + r,
+                .enumerate()
+                .map(|(part, (_, _, of))| {
+                    let mut next: Vec<u32> = per_bucket.iter().map(|b| b.starts[part]).collect();
+                    of.iter()
+                        .map(|&b| {
+                            let b = b as usize;
+                            let at = next[b];
+                            next[b] += 1;
+                            match per_bucket[b].ranks[at as usize] {
+                                NONE => NONE,
+                                r => base[b] + r,
+                            }
                         })
                         .collect()
                 })
@@ -527,17 +542,26 @@ pub fn rank(
     (table, maps)
 }
 
+/// One bucket of [`rank`]: its distinct strings kept, in order; the rank of
+/// each entry gathered into it (by its place as gathered, [`NONE`] if not
+/// kept); and where each part's entries start among those.
+struct Bucket {
+    strings: Vec<Entry>,
+    ranks: Vec<u32>,
+    starts: Vec<u32>,
+}
+
 /// How many entries ahead [`spell`] asks for a text to be fetched.
 const TEXT_AHEAD: usize = 16;
 
 /// The string table of the ranked strings, bucket after bucket: offsets
 /// and text are written in place, a bucket per task (an exact string
 /// spelled from its key, any other copied from its part's arena).
-fn spell(per_bucket: &[Vec<Entry>]) -> StringTable {
-    let count: usize = per_bucket.iter().map(Vec::len).sum();
+fn spell(per_bucket: &[Bucket]) -> StringTable {
+    let count: usize = per_bucket.iter().map(|b| b.strings.len()).sum();
     let sizes: Vec<usize> = per_bucket
         .par_iter()
-        .map(|b| b.iter().map(Entry::len).sum())
+        .map(|b| b.strings.iter().map(Entry::len).sum())
         .collect();
     let mut offsets = vec![0u64; count + 1];
     let mut bytes = vec![0u8; sizes.iter().sum()];
@@ -545,7 +569,7 @@ fn spell(per_bucket: &[Vec<Entry>]) -> StringTable {
     let (mut offs, mut text) = (&mut offsets[1..], &mut bytes[..]);
     let mut at = 0u64;
     for (b, size) in per_bucket.iter().zip(&sizes) {
-        let (o, rest) = std::mem::take(&mut offs).split_at_mut(b.len());
+        let (o, rest) = std::mem::take(&mut offs).split_at_mut(b.strings.len());
         offs = rest;
         let (t, rest) = std::mem::take(&mut text).split_at_mut(*size);
         text = rest;
@@ -556,6 +580,7 @@ fn spell(per_bucket: &[Vec<Entry>]) -> StringTable {
         .par_iter()
         .zip(places)
         .for_each(|(b, (offs, text, base))| {
+            let b = &b.strings;
             let mut at = 0;
             for (k, (e, off)) in b.iter().zip(offs).enumerate() {
                 // the text of an entry a few ahead (from an arena, anywhere)
