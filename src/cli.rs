@@ -29,6 +29,11 @@ pub struct Cli {
     /// report, writing the output, and any wait for the inputs' sha256.
     #[arg(long, global = true)]
     pub timings: bool,
+    /// Worker threads for the parallel work (ingest, store checks, reports,
+    /// `--cases`); default: RAYON_NUM_THREADS if set, else one per logical
+    /// CPU. The output is byte-identical at any count.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -27,8 +27,16 @@ fn said(e: impl std::fmt::Display) -> anyhow::Error {
 /// `--timings`: say how long each phase took.
 static TIMINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Turn `--timings` on or off; when on, say first how many worker threads
+/// the parallel phases have (the figures depend on it).
 pub fn set_timings(on: bool) {
     TIMINGS.store(on, std::sync::atomic::Ordering::Relaxed);
+    if on {
+        eprintln!(
+            "fundtrail: timing: {} worker threads",
+            rayon::current_num_threads()
+        );
+    }
 }
 
 /// With `--timings`, say on stderr that `what` took `d`.

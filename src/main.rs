@@ -10,6 +10,16 @@ use cli::{Cli, Command};
 
 fn main() {
     let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        // before anything runs on the pool, so this cannot already be set
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.into())
+            .build_global()
+        {
+            eprintln!("fundtrail: error: cannot start {n} worker threads: {e}");
+            std::process::exit(1);
+        }
+    }
     commands::set_timings(cli.timings);
     let result = match &cli.command {
         Command::Ingest(a) => commands::ingest(a, cli.quiet),

@@ -126,6 +126,33 @@ fn a_bad_cases_line_names_file_line_and_field() {
 }
 
 #[test]
+fn the_threads_flag_changes_no_byte_and_wants_one_or_more() {
+    let run = |threads: &str| {
+        let mut c = fundtrail();
+        c.env_remove("RAYON_NUM_THREADS")
+            .args(["--threads", threads, "trace"])
+            .arg(fixture("demo"))
+            .args(["--seed", EXPLOITER, "--policy", "fifo", "--format", "json"]);
+        stdout_ok(&mut c)
+    };
+    assert_eq!(run("1"), run("3"));
+    // the pool has the threads asked for (`--timings` says how many)
+    fundtrail()
+        .env("RAYON_NUM_THREADS", "2")
+        .args(["--threads", "3", "--timings", "stats"])
+        .arg(fixture("demo"))
+        .assert()
+        .success()
+        .stderr(stderr_has(&["fundtrail: timing: 3 worker threads"]));
+    fundtrail()
+        .args(["--threads", "0", "stats"])
+        .arg(fixture("demo"))
+        .assert()
+        .code(2)
+        .stderr(stderr_has(&["--threads", "0"]));
+}
+
+#[test]
 fn output_is_byte_identical_at_one_and_two_threads() {
     let dir = tempdir();
     let cases = write(
