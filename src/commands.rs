@@ -33,7 +33,7 @@ pub fn set_timings(on: bool) {
     TIMINGS.store(on, std::sync::atomic::Ordering::Relaxed);
     if on {
         eprintln!(
-            "fundtrail: timing: {} worker threads",
+            "fundtrail: timing: worker threads: {}",
             rayon::current_num_threads()
         );
     }

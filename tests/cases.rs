@@ -143,7 +143,7 @@ fn the_threads_flag_changes_no_byte_and_wants_one_or_more() {
         .arg(fixture("demo"))
         .assert()
         .success()
-        .stderr(stderr_has(&["fundtrail: timing: 3 worker threads"]));
+        .stderr(stderr_has(&["fundtrail: timing: worker threads: 3"]));
     fundtrail()
         .args(["--threads", "0", "stats"])
         .arg(fixture("demo"))
