@@ -964,6 +964,10 @@ fn check_strings(t: &StringTable, what: &str) -> Result<(), String> {
             bytes.len()
         ));
     }
+    if strings_look_right(offsets, bytes, STRING_RUN) {
+        return Ok(());
+    }
+    // something is wrong: find the first string that is, to name it
     let bad = offsets.par_windows(2).enumerate().find_map_first(|(i, w)| {
         if w[0] > w[1] {
             Some(format!("{what} {i}: string offsets out of order"))
@@ -979,15 +983,51 @@ fn check_strings(t: &StringTable, what: &str) -> Result<(), String> {
     bad.map_or(Ok(()), Err)
 }
 
+/// Strings per task of [`strings_look_right`].
+const STRING_RUN: usize = 1 << 15;
+
+/// The quick check of a string table whose first and last offsets are
+/// right (0 and the text's length): offsets in order, and every string
+/// valid UTF-8, which is the same as the whole text valid UTF-8 with every
+/// offset at a character's start. Runs of `per_run` strings are checked in
+/// parallel, each run's text at once instead of a string at a time; `false`
+/// if anything is wrong, and [`check_strings`] then finds what.
+fn strings_look_right(offsets: &[u64], bytes: &[u8], per_run: usize) -> bool {
+    let at_a_char = |o: u64| {
+        bytes
+            .get(o as usize)
+            .map_or(o as usize == bytes.len(), |b| b & 0xc0 != 0x80)
+    };
+    offsets[..offsets.len() - 1]
+        .par_chunks(per_run)
+        .enumerate()
+        .all(|(c, run)| {
+            let end = offsets[c * per_run + run.len()];
+            run.windows(2).all(|w| w[0] <= w[1])
+                && run.last().is_some_and(|l| *l <= end)
+                && end as usize <= bytes.len()
+                && run.iter().all(|o| at_a_char(*o))
+                && std::str::from_utf8(&bytes[run[0] as usize..end as usize]).is_ok()
+        })
+}
+
+/// Elements per task of [`first_problem`]: the search stops early at a
+/// task's end, not after every element, which made the check several times
+/// slower than the loop it runs.
+const CHECK_RUN: usize = 1 << 14;
+
 /// `Err(first message)` if any element of `items` has one.
 fn first_problem<T: Sync>(
     items: &[T],
     check: impl Fn(usize, &T) -> Option<String> + Sync,
 ) -> Result<(), String> {
     items
-        .par_iter()
+        .par_chunks(CHECK_RUN)
         .enumerate()
-        .find_map_first(|(i, x)| check(i, x))
+        .find_map_first(|(c, run)| {
+            let base = c * CHECK_RUN;
+            run.iter().enumerate().find_map(|(k, x)| check(base + k, x))
+        })
         .map_or(Ok(()), Err)
 }
 
@@ -2099,6 +2139,17 @@ mod tests {
         assert!(matches!(err, StoreError::Io { .. }), "{err:?}");
     }
 
+    /// A string table's offsets (from 0 to the text's length) and text.
+    fn table_of_words(words: &[String]) -> (Vec<u64>, Vec<u8>) {
+        let mut offsets = vec![0u64];
+        let mut bytes = Vec::new();
+        for w in words {
+            bytes.extend_from_slice(w.as_bytes());
+            offsets.push(bytes.len() as u64);
+        }
+        (offsets, bytes)
+    }
+
     /// Values that make interesting ids, counts and offsets.
     fn planted() -> impl Strategy<Value = u64> {
         prop_oneof![
@@ -2113,6 +2164,44 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// The quick string check, over runs of any length, accepts a table
+        /// exactly when checking each string on its own does: offsets in
+        /// order and in bounds, every string valid UTF-8 (an offset moved
+        /// into a character, or a byte changed, must be caught).
+        #[test]
+        fn the_quick_string_check_agrees_with_each_string_checked(
+            words in proptest::collection::vec("[a-z\u{e9}\u{20ac}\u{1d11e}]{0,3}", 1..60),
+            per_run in 1usize..8,
+            moved in proptest::option::of((any::<prop::sample::Index>(), -3i64..=3)),
+            changed in proptest::option::of((any::<prop::sample::Index>(), any::<u8>())),
+        ) {
+            let (mut offsets, mut bytes) = table_of_words(&words);
+            let n = offsets.len();
+            if let Some((i, d)) = moved {
+                // an inner offset: the first and last are checked before
+                let k = 1 + i.index(n - 1);
+                if k < n - 1 {
+                    offsets[k] = offsets[k].saturating_add_signed(d);
+                }
+            }
+            if let (Some((i, b)), false) = (changed, bytes.is_empty()) {
+                let k = i.index(bytes.len());
+                bytes[k] = b;
+            }
+            let each = offsets.windows(2).all(|w| {
+                w[0] <= w[1]
+                    && bytes
+                        .get(w[0] as usize..w[1] as usize)
+                        .is_some_and(|s| std::str::from_utf8(s).is_ok())
+            });
+            prop_assert_eq!(strings_look_right(&offsets, &bytes, per_run), each);
+            let table = StringTable {
+                offsets: offsets.into(),
+                bytes: bytes.into(),
+            };
+            prop_assert_eq!(check_strings(&table, "words").is_ok(), each);
+        }
 
         #[test]
         fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
