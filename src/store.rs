@@ -107,9 +107,10 @@
 //! at memory speed, in parallel and side by side: the xxh3 checksum of
 //! every section (a task per section), and, after making each column over
 //! the map (`Column::mapped`, no copy) and decoding the assets-and-info
-//! section, validation of every id and range, so that later code can index
-//! without checks (a checksum mismatch is reported before anything the
-//! checks found):
+//! section, validation of every id and range (in parallel over runs of
+//! elements, the first problem in order reported), so that later code can
+//! index without checks (a checksum mismatch is reported before anything
+//! the checks found):
 //!
 //! - accounts: address and asset in range;
 //! - movements: `from`/`to` an account or `NONE`, asset in range, `tx` in
@@ -124,7 +125,10 @@
 //! - inputs: `spent` an output or `NO_OUTPUT`, owner an address or `NONE`;
 //!   outputs: owner an address;
 //! - string tables: offsets from 0, non-decreasing, ending at the byte count,
-//!   every string valid UTF-8;
+//!   every string valid UTF-8 (checked a run of strings at a time: each
+//!   offset at a character's start and the run's text valid UTF-8; a table
+//!   that fails is then checked string by string to name the first bad
+//!   one);
 //! - gas prices: none, or one per transaction id.
 //!
 //! Not checked (a mistake there changes results, it cannot crash): that the
