@@ -126,9 +126,7 @@ fn sorted_order<T: Sync>(
     // Exports are often written in order already (the native format's
     // movements, block by block): one parallel pass finds out, and spares
     // the sort and its keys.
-    if v.par_windows(2)
-        .all(|w| not_after(&w[0], &w[1], &primary, &tie))
-    {
+    if neighbours_all(v, |x, y| not_after(x, y, &primary, &tie)) {
         return (0..v.len() as u32).collect();
     }
     let mut order: Vec<(u128, u32)> = v
@@ -152,8 +150,29 @@ fn in_order_without_repeats<T: Sync, K: PartialEq>(
     tie: impl Fn(&T, &T) -> std::cmp::Ordering + Sync,
     identity: impl Fn(&T) -> K + Sync,
 ) -> bool {
-    v.par_windows(2)
-        .all(|w| not_after(&w[0], &w[1], &primary, &tie) && identity(&w[0]) != identity(&w[1]))
+    neighbours_all(v, |x, y| {
+        not_after(x, y, &primary, &tie) && identity(x) != identity(y)
+    })
+}
+
+/// Elements per task of the parallel checks over every record: a check
+/// stops early between runs, not after every element (which cost more
+/// than the checks themselves).
+const RUN: usize = 1 << 14;
+
+/// Whether `ok` holds for every pair of neighbours in `v`, a run of pairs
+/// per task.
+fn neighbours_all<T: Sync>(v: &[T], ok: impl Fn(&T, &T) -> bool + Sync) -> bool {
+    v.par_chunks(RUN).enumerate().all(|(c, run)| {
+        // this run's pairs, and the one into the next run
+        let end = (c * RUN + run.len() + 1).min(v.len());
+        v[c * RUN..end].windows(2).all(|w| ok(&w[0], &w[1]))
+    })
+}
+
+/// Whether `ok` holds for every element of `v`, a run per task.
+fn every<T: Sync>(v: &[T], ok: impl Fn(&T) -> bool + Sync) -> bool {
+    v.par_chunks(RUN).all(|run| run.iter().all(&ok))
 }
 
 /// Whether `x` may come before `y` in the order by `primary`, then `tie`.
@@ -454,13 +473,13 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     // movements alone are read in place through `src` (no copy);
     // otherwise every record joins `pending`
     let live_moves: Vec<&LMove> = if only_moves {
-        if moves.par_iter().all(|m| m.amount != 0) {
+        if every(&moves, |m| m.amount != 0) {
             moves
         } else {
             moves.into_par_iter().filter(|m| m.amount != 0).collect()
         }
     } else {
-        if moves.par_iter().all(|m| m.amount != 0) {
+        if every(&moves, |m| m.amount != 0) {
             // indexed: written in place, in parallel
             pending.par_extend(moves.par_iter().map(|m| pend(m)));
             keys.par_extend(moves.par_iter().map(|m| move_key(m)));
@@ -478,16 +497,15 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         pending.len()
     };
     phases.lap("finish: movement keys");
+    let high = |b: &u64| *b > u32::MAX as u64;
     let high_block = if only_moves {
         live_moves
-            .par_iter()
-            .map(|m| m.block)
-            .find_first(|b| *b > u32::MAX as u64)
+            .par_chunks(RUN)
+            .find_map_first(|run| run.iter().map(|m| m.block).find(high))
     } else {
         pending
-            .par_iter()
-            .map(|p| p.block)
-            .find_first(|b| *b > u32::MAX as u64)
+            .par_chunks(RUN)
+            .find_map_first(|run| run.iter().map(|p| p.block).find(high))
     };
     if let Some(b) = high_block {
         rejects.push(reject(
