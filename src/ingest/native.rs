@@ -68,6 +68,8 @@ use super::raw::RawMove;
 
 /// Every kind's fields; which are required depends on `kind`.
 #[derive(Deserialize)]
+// (a boxed `Vec` is one word: see the utxo fields)
+#[allow(clippy::box_collection)]
 struct Record<'a> {
     #[serde(borrow)]
     kind: Text<'a>,
@@ -85,18 +87,20 @@ struct Record<'a> {
     asset: Option<Text<'a>>,
     #[serde(borrow)]
     amount: Option<&'a RawValue>,
-    // utxo
+    // utxo (the fields only a utxo or an asset record has are boxed: every
+    // record is moved a few times while it is parsed and lowered, and the
+    // movements, most records, are smaller so)
     #[serde(borrow)]
-    txid: Option<Text<'a>>,
+    txid: Option<Box<Text<'a>>>,
     index: Option<u32>,
     coinbase: Option<bool>,
     #[serde(borrow)]
-    inputs: Option<Vec<Input<'a>>>,
+    inputs: Option<Box<Vec<Input<'a>>>>,
     #[serde(borrow)]
-    outputs: Option<Vec<Output<'a>>>,
+    outputs: Option<Box<Vec<Output<'a>>>>,
     // asset
     #[serde(borrow)]
-    symbol: Option<Text<'a>>,
+    symbol: Option<Box<Text<'a>>>,
     decimals: Option<u8>,
 }
 
@@ -240,7 +244,7 @@ fn utxo(r: &Record, out: &mut Vec<RawRef>) -> Result<(), FieldError> {
     let listed = need(&r.outputs, "outputs")?;
 
     let mut inputs = Vec::new();
-    for (i, input) in r.inputs.as_deref().unwrap_or(&[]).iter().enumerate() {
+    for (i, input) in r.inputs.iter().flat_map(|v| v.iter()).enumerate() {
         let prev_txid = hash(&input.txid, || format!("inputs[{i}].txid"))?;
         let addrs = address_list(input.address.as_ref(), input.addresses.as_deref(), || {
             format!("inputs[{i}]")
