@@ -296,10 +296,12 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     };
     phases.lap("finish: sort + dedup records");
 
-    let tx_pos: FxHashMap<u32, (u64, u32)> = txs
-        .iter()
-        .map(|t| (t.hash, (t.block, t.tx_index)))
-        .collect();
+    // each transaction's (block, index) by its id (ids are dense ranks)
+    const NO_POS: (u64, u32) = (u64::MAX, u32::MAX);
+    let mut tx_pos: Vec<(u64, u32)> = vec![NO_POS; tx_strs.len()];
+    for t in txs.iter() {
+        tx_pos[t.hash as usize] = (t.block, t.tx_index);
+    }
     let mut block_time: FxHashMap<u64, u64> = FxHashMap::default();
     for t in txs.iter().copied() {
         block_time.entry(t.block).or_insert(t.time);
@@ -307,7 +309,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     let resolve = |tx_index: Option<u32>, block: u64, tx: u32| {
         tx_index
             .map(|ix| (block, ix))
-            .or_else(|| tx_pos.get(&tx).copied())
+            .or_else(|| tx_pos.get(tx as usize).copied().filter(|p| *p != NO_POS))
     };
     let traced: FxHashSet<(u64, u32)> = internals
         .iter()
@@ -320,10 +322,15 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     let capacity = txs.len() * 2 + tokens.len() + moves.len() + internals.len();
     let mut pending: Vec<Pending> = Vec::with_capacity(capacity);
     // each pending movement's sort key (none when `moves` are all there is)
-    let mut keys: Vec<MoveKey> = Vec::new();
+    let mut keys: Vec<MoveKey> = Vec::with_capacity(capacity - moves.len());
     let mut needs_eth = false;
     let mut unknown_fee = 0u64;
-    for t in txs.iter().copied() {
+    // the transactions where they lie rather than in hash order (a random
+    // walk over them): every movement's key is distinct, so the order they
+    // are listed in here does not change their canonical order
+    let mut in_place = kept;
+    in_place.par_sort_unstable();
+    for t in in_place.iter().map(|i| &txs_all[*i as usize]) {
         if t.fee.is_none() {
             unknown_fee += 1;
         }
