@@ -2,7 +2,7 @@
 //! process on the same file.
 //!
 //! ```text
-//! cargo bench --bench throughput -- --movements 1000000 [--movements N ...] [--fixtures] [--reps K]
+//! cargo bench --bench throughput -- --movements 1000000 [--movements N ...] [--etl-movements N ...] [--fixtures] [--reps K]
 //! ```
 //!
 //! For each size it generates (or reuses) `target/bench/background-N.jsonl`
@@ -21,6 +21,11 @@
 //! 5. trace-from-store time as a fraction of the parse-floor time;
 //! 6. peak RSS per phase (VmHWM, reset between phases through
 //!    `/proc/self/clear_refs` where the kernel allows it).
+//!
+//! `--etl-movements N` generates (or reuses) an ethereum-etl ledger of about
+//! N movements (`synth::generate`, scenario `background`, seed 1) in
+//! `target/bench/background-etl-N/` and runs 1-2 on its files, the format
+//! real exports come in most.
 //!
 //! `--fixtures` also runs 1-4 over the real fixtures (no replay baseline
 //! there: it reads only the native format). Without `--bench` on the command
@@ -52,6 +57,8 @@ use std::time::{Duration, Instant};
 
 struct Args {
     sizes: Vec<u64>,
+    /// Sizes of generated ethereum-etl ledgers to ingest (`--etl-movements`).
+    etl_sizes: Vec<u64>,
     fixtures: bool,
     reps: Option<usize>,
     smoke: bool,
@@ -61,6 +68,7 @@ fn parse_args() -> Args {
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let mut a = Args {
         sizes: Vec::new(),
+        etl_sizes: Vec::new(),
         fixtures: false,
         reps: None,
         smoke: !raw.iter().any(|s| s == "--bench"),
@@ -72,6 +80,10 @@ fn parse_args() -> Args {
                 Some(n) if n > 0 => a.sizes.push(n),
                 _ => die("--movements wants a positive count (1000000, 1e6, 1M)"),
             },
+            "--etl-movements" => match it.next().and_then(|v| parse_count(v)) {
+                Some(n) if n > 0 => a.etl_sizes.push(n),
+                _ => die("--etl-movements wants a positive count (1000000, 1e6, 1M)"),
+            },
             "--fixtures" => a.fixtures = true,
             "--reps" => match it.next().and_then(|v| v.parse().ok()) {
                 Some(k) if k > 0 => a.reps = Some(k),
@@ -80,7 +92,7 @@ fn parse_args() -> Args {
             _ => {} // `--bench` and whatever the test harness passes
         }
     }
-    if a.sizes.is_empty() && !a.fixtures {
+    if a.sizes.is_empty() && a.etl_sizes.is_empty() && !a.fixtures {
         a.sizes.push(1_000_000);
     }
     a
@@ -644,6 +656,115 @@ fn ensure_ledger(dir: &Path, n: u64) -> PathBuf {
     path
 }
 
+/// A generated ethereum-etl ledger of about `n` movements (`synth::generate`
+/// of the `background` scenario, seed 1) in its own directory: its ledger
+/// files (transactions, traces, token transfers, tokens).
+fn ensure_etl_ledger(dir: &Path, n: u64) -> Vec<PathBuf> {
+    let out = dir.join(format!("background-etl-{n}"));
+    let names = [
+        "transactions.json",
+        "traces.json",
+        "token_transfers.json",
+        "tokens.json",
+    ];
+    let files: Vec<PathBuf> = names.iter().map(|f| out.join(f)).collect();
+    if !files.iter().all(|f| f.is_file()) {
+        progress(&format!("generating {} ({n} movements)", out.display()));
+        synth::generate("background", 1, n, Some(synth::Format::EthereumEtl), &out)
+            .expect("generate the ethereum-etl ledger");
+    }
+    files
+}
+
+/// Ingest of a generated ethereum-etl ledger against the single-thread typed
+/// parse of the same files, in alternating rounds, with the ingest's phases.
+fn run_generated_etl(dir: &Path, n: u64, reps_arg: Option<usize>) {
+    let paths = ensure_etl_ledger(dir, n);
+    let file_bytes: u64 = paths
+        .iter()
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let rounds = reps_arg.unwrap_or(if n <= 2_000_000 { 3 } else { 2 });
+    say(&format!(
+        "\n## Generated ethereum-etl ledger: about {} movements ({} in {} files), {} rayon threads, parse floor and ingest best of {} alternating rounds\n",
+        thousands(n),
+        bytes(file_bytes),
+        paths.len(),
+        rayon::current_num_threads(),
+        rounds
+    ));
+    for p in &paths {
+        let _ = black_box(std::fs::read(p).map(|v| v.len()));
+    }
+    let (mut floor, mut ing) = (Duration::MAX, Duration::MAX);
+    let (mut fb, mut recs, mut floor_read) = (0, 0, Duration::ZERO);
+    let mut laps = None;
+    let mut moves = 0;
+    for round in 1..=rounds {
+        progress(&format!(
+            "ethereum-etl: parse floor and ingest, round {round} of {rounds}"
+        ));
+        let (d, (b, r, bad, reading)) = best(1, || parse_floor(&paths, FloorKind::Etl));
+        assert_eq!(bad, 0, "the parse floor failed on {bad} lines");
+        if d < floor {
+            (floor, floor_read) = (d, reading);
+        }
+        (fb, recs) = (b, r);
+        let (d, l) = best(1, || ingest_timed(&paths, &mut laps));
+        ing = ing.min(d);
+        moves = l.movement_count();
+    }
+    let parsing = floor.saturating_sub(floor_read);
+    let t = Table::new(&["measure", "fundtrail", "baseline", "ratio"]);
+    t.row(&[
+        "parse floor: 1 thread, typed borrowed serde, read + parse, builds nothing".to_string(),
+        "".into(),
+        format!(
+            "{}: {}, {} (reading the files into memory {}, parsing {})",
+            secs(floor),
+            mbs(fb, floor),
+            per_s(recs, floor, "rec"),
+            secs(floor_read),
+            secs(parsing)
+        ),
+        "".into(),
+    ]);
+    t.row(&[
+        format!(
+            "ingest ({} threads, whole pipeline to a Ledger of {} movements)",
+            rayon::current_num_threads(),
+            thousands(moves as u64)
+        ),
+        format!(
+            "{}: {}, {}",
+            secs(ing),
+            mbs(fb, ing),
+            per_s(recs, ing, "rec")
+        ),
+        format!("parse floor {}", secs(floor)),
+        format!(
+            "**{:.2}x** floor time (target <= 1.0, then 0.5)",
+            ratio(ing, floor)
+        ),
+    ]);
+    t.row(&[
+        "- ingest against the floor's parsing alone (its files already in memory)".to_string(),
+        secs(ing),
+        format!("parsing {}", secs(parsing)),
+        format!("{:.2}x parsing time", ratio(ing, parsing)),
+    ]);
+    for (name, d) in laps.unwrap_or_default() {
+        if d >= Duration::from_millis(1) {
+            t.row(&[
+                format!("- ingest phase: {name}"),
+                secs(d),
+                format!("parse floor {}", secs(floor)),
+                format!("{:.2}x floor time", ratio(d, floor)),
+            ]);
+        }
+    }
+}
+
 fn run_generated(dir: &Path, n: u64, reps_arg: Option<usize>, summary: &mut String) {
     let path = ensure_ledger(dir, n);
     let file_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -1016,6 +1137,7 @@ fn main() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut summary = String::new();
         run_generated(dir.path(), 1000, Some(1), &mut summary);
+        run_generated_etl(dir.path(), 1000, Some(1));
         run_fixtures(dir.path(), true);
         return;
     }
@@ -1040,6 +1162,9 @@ fn main() {
         say("| movements | ingest / parse floor (target <= 1, then 0.5) | store B/movement + address and hash | open | haircut trace (target >= 30 M/s) | open+trace / parse floor (target <= 0.25) | raw JSON: vs Rust Value replay | peak RSS |");
         say("|---|---|---|---|---|---|---|---|");
         print!("{summary}");
+    }
+    for &n in &args.etl_sizes {
+        run_generated_etl(&dir, n, args.reps);
     }
     if args.fixtures {
         run_fixtures(&dir, false);
