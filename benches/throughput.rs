@@ -656,6 +656,114 @@ fn ensure_ledger(dir: &Path, n: u64) -> PathBuf {
     path
 }
 
+/// The parse floor and the ingest of the same files, measured in
+/// alternating rounds (best of each), so that a machine whose speed drifts
+/// during the run (a shared one does) weighs on both alike.
+struct FloorAndIngest {
+    floor: Duration,
+    /// The part of `floor` spent reading the files into memory.
+    floor_read: Duration,
+    bytes: u64,
+    records: u64,
+    ingest: Duration,
+    /// The fastest ingest's phases.
+    laps: Vec<(&'static str, Duration)>,
+    /// The last ingest's ledger.
+    ledger: Ledger,
+}
+
+/// [`FloorAndIngest`] over `rounds` rounds; `mark` is called after each
+/// floor and each ingest (for the peak memory of each).
+fn floor_and_ingest(
+    paths: &[PathBuf],
+    kind: FloorKind,
+    rounds: usize,
+    what: &str,
+    mut mark: impl FnMut(&str),
+) -> FloorAndIngest {
+    let (mut floor, mut ingest) = (Duration::MAX, Duration::MAX);
+    let (mut bytes, mut records, mut floor_read) = (0, 0, Duration::ZERO);
+    let mut laps = None;
+    let mut ledger = None;
+    for round in 1..=rounds {
+        progress(&format!(
+            "{what}parse floor and ingest, round {round} of {rounds}"
+        ));
+        drop(ledger.take());
+        let (d, (b, r, bad, reading)) = best(1, || parse_floor(paths, kind));
+        assert_eq!(bad, 0, "the parse floor failed on {bad} lines");
+        if d < floor {
+            (floor, floor_read) = (d, reading);
+        }
+        (bytes, records) = (b, r);
+        mark("parse floor");
+        let (d, l) = best(1, || ingest_timed(paths, &mut laps));
+        ingest = ingest.min(d);
+        ledger = Some(l);
+        mark("ingest");
+    }
+    FloorAndIngest {
+        floor,
+        floor_read,
+        bytes,
+        records,
+        ingest,
+        laps: laps.unwrap_or_default(),
+        ledger: ledger.expect("ran at least one round"),
+    }
+}
+
+/// The floor's row (split into reading and parsing), the ingest's against
+/// it and against the floor's parsing alone, and each ingest phase.
+fn floor_and_ingest_rows(t: &Table, m: &FloorAndIngest, ingest_label: &str) {
+    let (floor, ing, fb, recs) = (m.floor, m.ingest, m.bytes, m.records);
+    // The floor's read is a copy into fresh memory, whose cost varies most
+    // from machine to machine (ingest maps the file instead): the ratio to
+    // its parsing alone is the stricter one.
+    let parsing = floor.saturating_sub(m.floor_read);
+    t.row(&[
+        "parse floor: 1 thread, typed borrowed serde, read + parse, builds nothing".to_string(),
+        "".into(),
+        format!(
+            "{}: {}, {} (reading into memory {}, parsing {})",
+            secs(floor),
+            mbs(fb, floor),
+            per_s(recs, floor, "rec"),
+            secs(m.floor_read),
+            secs(parsing)
+        ),
+        "".into(),
+    ]);
+    t.row(&[
+        ingest_label.to_string(),
+        format!(
+            "{}: {}, {}",
+            secs(ing),
+            mbs(fb, ing),
+            per_s(recs, ing, "rec")
+        ),
+        format!("parse floor {}", secs(floor)),
+        format!(
+            "**{:.2}x** floor time (target <= 1.0, then 0.5)",
+            ratio(ing, floor)
+        ),
+    ]);
+    t.row(&[
+        "- ingest against the floor's parsing alone (its input already in memory)".to_string(),
+        secs(ing),
+        format!("parsing {}", secs(parsing)),
+        format!("{:.2}x parsing time", ratio(ing, parsing)),
+    ]);
+    for (name, d) in &m.laps {
+        t.row(&[
+            format!("- ingest phase: {name}"),
+            secs(*d),
+            format!("parse floor {}", secs(floor)),
+            format!("{:.2}x floor time", ratio(*d, floor)),
+        ]);
+    }
+}
+
 /// A generated ethereum-etl ledger of about `n` movements (`synth::generate`
 /// of the `background` scenario, seed 1) in its own directory: its ledger
 /// files (transactions, traces, token transfers, tokens).
@@ -696,73 +804,17 @@ fn run_generated_etl(dir: &Path, n: u64, reps_arg: Option<usize>) {
     for p in &paths {
         let _ = black_box(std::fs::read(p).map(|v| v.len()));
     }
-    let (mut floor, mut ing) = (Duration::MAX, Duration::MAX);
-    let (mut fb, mut recs, mut floor_read) = (0, 0, Duration::ZERO);
-    let mut laps = None;
-    let mut moves = 0;
-    for round in 1..=rounds {
-        progress(&format!(
-            "ethereum-etl: parse floor and ingest, round {round} of {rounds}"
-        ));
-        let (d, (b, r, bad, reading)) = best(1, || parse_floor(&paths, FloorKind::Etl));
-        assert_eq!(bad, 0, "the parse floor failed on {bad} lines");
-        if d < floor {
-            (floor, floor_read) = (d, reading);
-        }
-        (fb, recs) = (b, r);
-        let (d, l) = best(1, || ingest_timed(&paths, &mut laps));
-        ing = ing.min(d);
-        moves = l.movement_count();
-    }
-    let parsing = floor.saturating_sub(floor_read);
+    let m = floor_and_ingest(&paths, FloorKind::Etl, rounds, "ethereum-etl: ", |_| {});
     let t = Table::new(&["measure", "fundtrail", "baseline", "ratio"]);
-    t.row(&[
-        "parse floor: 1 thread, typed borrowed serde, read + parse, builds nothing".to_string(),
-        "".into(),
-        format!(
-            "{}: {}, {} (reading the files into memory {}, parsing {})",
-            secs(floor),
-            mbs(fb, floor),
-            per_s(recs, floor, "rec"),
-            secs(floor_read),
-            secs(parsing)
-        ),
-        "".into(),
-    ]);
-    t.row(&[
-        format!(
+    floor_and_ingest_rows(
+        &t,
+        &m,
+        &format!(
             "ingest ({} threads, whole pipeline to a Ledger of {} movements)",
             rayon::current_num_threads(),
-            thousands(moves as u64)
+            thousands(m.ledger.movement_count() as u64)
         ),
-        format!(
-            "{}: {}, {}",
-            secs(ing),
-            mbs(fb, ing),
-            per_s(recs, ing, "rec")
-        ),
-        format!("parse floor {}", secs(floor)),
-        format!(
-            "**{:.2}x** floor time (target <= 1.0, then 0.5)",
-            ratio(ing, floor)
-        ),
-    ]);
-    t.row(&[
-        "- ingest against the floor's parsing alone (its files already in memory)".to_string(),
-        secs(ing),
-        format!("parsing {}", secs(parsing)),
-        format!("{:.2}x parsing time", ratio(ing, parsing)),
-    ]);
-    for (name, d) in laps.unwrap_or_default() {
-        if d >= Duration::from_millis(1) {
-            t.row(&[
-                format!("- ingest phase: {name}"),
-                secs(d),
-                format!("parse floor {}", secs(floor)),
-                format!("{:.2}x floor time", ratio(d, floor)),
-            ]);
-        }
-    }
+    );
 }
 
 fn run_generated(dir: &Path, n: u64, reps_arg: Option<usize>, summary: &mut String) {
@@ -789,31 +841,10 @@ fn run_generated(dir: &Path, n: u64, reps_arg: Option<usize>, summary: &mut Stri
     let _ = black_box(std::fs::read(&path).map(|v| v.len()));
     let mut peaks = Peaks::new();
 
-    // (1) parse floor and (2) ingest, in alternation: a machine whose speed
-    // drifts during the run (a shared one does) then weighs on both alike.
-    // At least two rounds, so neither figure is one unlucky run.
-    let (mut floor, mut ing) = (Duration::MAX, Duration::MAX);
-    let (mut fb, mut recs, mut floor_read) = (0, 0, Duration::ZERO);
-    let mut laps = None;
-    let mut ledger = None;
-    for round in 1..=rounds {
-        progress(&format!(
-            "parse floor and ingest, round {round} of {rounds}"
-        ));
-        drop(ledger.take());
-        let (d, (b, r, bad, reading)) = best(1, || parse_floor(&paths, FloorKind::Native));
-        assert_eq!(bad, 0, "the parse floor failed on {bad} lines");
-        if d < floor {
-            (floor, floor_read) = (d, reading);
-        }
-        (fb, recs) = (b, r);
-        peaks.mark("parse floor");
-        let (d, l) = best(1, || ingest_timed(&paths, &mut laps));
-        ing = ing.min(d);
-        ledger = Some(l);
-        peaks.mark("ingest");
-    }
-    let ledger = ledger.expect("ran at least one round");
+    // (1) parse floor and (2) ingest, in alternation (at least two rounds,
+    // so neither figure is one unlucky run)
+    let m = floor_and_ingest(&paths, FloorKind::Native, rounds, "", |p| peaks.mark(p));
+    let (floor, ing) = (m.floor, m.ingest);
     // for scripts/bench, which bounds the speed-up over the Python replay
     std::fs::write(
         dir.join(format!("floor-{n}.json")),
@@ -824,54 +855,14 @@ fn run_generated(dir: &Path, n: u64, reps_arg: Option<usize>, summary: &mut Stri
     )
     .expect("write the floor file");
 
-    let moves = ledger.movement_count() as u64;
-
     let t = Table::new(&["measure", "fundtrail", "baseline", "ratio"]);
-    t.row(&[
-        "parse floor: 1 thread, typed borrowed serde, read + parse, builds nothing".to_string(),
-        "".into(),
-        format!(
-            "{}: {}, {} (reading the file into memory {}, parsing {})",
-            secs(floor),
-            mbs(fb, floor),
-            per_s(recs, floor, "rec"),
-            secs(floor_read),
-            secs(floor.saturating_sub(floor_read))
-        ),
-        "".into(),
-    ]);
-    t.row(&[
-        format!("ingest ({threads} threads, whole pipeline to a Ledger)"),
-        format!(
-            "{}: {}, {}",
-            secs(ing),
-            mbs(fb, ing),
-            per_s(recs, ing, "rec")
-        ),
-        format!("parse floor {}", secs(floor)),
-        format!(
-            "**{:.2}x** floor time (target <= 1.0, then 0.5)",
-            ratio(ing, floor)
-        ),
-    ]);
-    // The floor's read is a copy into fresh memory, whose cost varies most
-    // from machine to machine (ingest maps the file instead): the ratio to
-    // its parsing alone is the stricter one.
-    let parsing = floor.saturating_sub(floor_read);
-    t.row(&[
-        "- ingest against the floor's parsing alone (its file already in memory)".to_string(),
-        secs(ing),
-        format!("parsing {}", secs(parsing)),
-        format!("{:.2}x parsing time", ratio(ing, parsing)),
-    ]);
-    for (name, d) in laps.unwrap_or_default() {
-        t.row(&[
-            format!("- ingest phase: {name}"),
-            secs(d),
-            format!("parse floor {}", secs(floor)),
-            format!("{:.2}x floor time", ratio(d, floor)),
-        ]);
-    }
+    floor_and_ingest_rows(
+        &t,
+        &m,
+        &format!("ingest ({threads} threads, whole pipeline to a Ledger)"),
+    );
+    let ledger = m.ledger;
+    let moves = ledger.movement_count() as u64;
 
     // (3) store
     progress("store write / open");
