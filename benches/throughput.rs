@@ -775,13 +775,12 @@ fn ensure_etl_ledger(dir: &Path, n: u64) -> Vec<PathBuf> {
         "token_transfers.json",
         "tokens.json",
     ];
-    let files: Vec<PathBuf> = names.iter().map(|f| out.join(f)).collect();
-    if !files.iter().all(|f| f.is_file()) {
-        progress(&format!("generating {} ({n} movements)", out.display()));
-        synth::generate("background", 1, n, Some(synth::Format::EthereumEtl), &out)
-            .expect("generate the ethereum-etl ledger");
-    }
-    files
+    // written each time (a second or so per million movements): files left
+    // by an older generator are never measured
+    progress(&format!("generating {} ({n} movements)", out.display()));
+    synth::generate("background", 1, n, Some(synth::Format::EthereumEtl), &out)
+        .expect("generate the ethereum-etl ledger");
+    names.iter().map(|f| out.join(f)).collect()
 }
 
 /// Ingest of a generated ethereum-etl ledger against the single-thread typed
@@ -914,6 +913,20 @@ fn run_generated(dir: &Path, n: u64, reps_arg: Option<usize>, summary: &mut Stri
         ),
     ]);
     peaks.mark("store open");
+    // what every trace also does: hash its input for the run manifest (on
+    // a thread of its own, beside the work)
+    for (what, file, size) in [
+        ("JSON file", &path, file_bytes),
+        ("store", &store_path, store_bytes),
+    ] {
+        let (d, _) = best(1, || fundtrail::report::InputFile::of(file).expect("hash"));
+        t.row(&[
+            format!("run manifest: sha256 of the {what} (1 thread)"),
+            format!("{}: {}", secs(d), mbs(size, d)),
+            format!("parse floor {}", secs(floor)),
+            format!("{:.2}x floor time", ratio(d, floor)),
+        ]);
+    }
 
     // (4) trace per policy, and the straightforward replay
     let seed_text = synth::address(0);

@@ -14,6 +14,7 @@ pub mod labels;
 pub mod ledger;
 pub mod model;
 pub mod report;
+mod runs;
 pub mod store;
 pub mod synth;
 pub mod trace;

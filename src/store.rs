@@ -1015,24 +1015,13 @@ fn strings_look_right(offsets: &[u64], bytes: &[u8], per_run: usize) -> bool {
         })
 }
 
-/// Elements per task of [`first_problem`]: the search stops early at a
-/// task's end, not after every element, which made the check several times
-/// slower than the loop it runs.
-const CHECK_RUN: usize = 1 << 14;
-
-/// `Err(first message)` if any element of `items` has one.
+/// `Err(first message)` if any element of `items` has one (the first in
+/// order).
 fn first_problem<T: Sync>(
     items: &[T],
     check: impl Fn(usize, &T) -> Option<String> + Sync,
 ) -> Result<(), String> {
-    items
-        .par_chunks(CHECK_RUN)
-        .enumerate()
-        .find_map_first(|(c, run)| {
-            let base = c * CHECK_RUN;
-            run.iter().enumerate().find_map(|(k, x)| check(base + k, x))
-        })
-        .map_or(Ok(()), Err)
+    crate::runs::find_first(items, check).map_or(Ok(()), Err)
 }
 
 fn check_accounts(l: &Ledger) -> Result<(), String> {

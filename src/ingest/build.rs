@@ -15,6 +15,7 @@ use crate::model::{
     Account, AcctId, AddrId, Amount, Amt, AssetId, AssetInfo, BlockTime, ChainModel, MoveKind,
     Movement, TxId, TxInput, TxOutput, UtxoTx, LANE_REWARD, LANE_UNKNOWN_TX, NO_OUTPUT,
 };
+use crate::runs;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
@@ -126,7 +127,7 @@ fn sorted_order<T: Sync>(
     // Exports are often written in order already (the native format's
     // movements, block by block): one parallel pass finds out, and spares
     // the sort and its keys.
-    if neighbours_all(v, |x, y| not_after(x, y, &primary, &tie)) {
+    if runs::neighbours_all(v, |x, y| not_after(x, y, &primary, &tie)) {
         return (0..v.len() as u32).collect();
     }
     let mut order: Vec<(u128, u32)> = v
@@ -150,29 +151,9 @@ fn in_order_without_repeats<T: Sync, K: PartialEq>(
     tie: impl Fn(&T, &T) -> std::cmp::Ordering + Sync,
     identity: impl Fn(&T) -> K + Sync,
 ) -> bool {
-    neighbours_all(v, |x, y| {
+    runs::neighbours_all(v, |x, y| {
         not_after(x, y, &primary, &tie) && identity(x) != identity(y)
     })
-}
-
-/// Elements per task of the parallel checks over every record: a check
-/// stops early between runs, not after every element (which cost more
-/// than the checks themselves).
-const RUN: usize = 1 << 14;
-
-/// Whether `ok` holds for every pair of neighbours in `v`, a run of pairs
-/// per task.
-fn neighbours_all<T: Sync>(v: &[T], ok: impl Fn(&T, &T) -> bool + Sync) -> bool {
-    v.par_chunks(RUN).enumerate().all(|(c, run)| {
-        // this run's pairs, and the one into the next run
-        let end = (c * RUN + run.len() + 1).min(v.len());
-        v[c * RUN..end].windows(2).all(|w| ok(&w[0], &w[1]))
-    })
-}
-
-/// Whether `ok` holds for every element of `v`, a run per task.
-fn every<T: Sync>(v: &[T], ok: impl Fn(&T) -> bool + Sync) -> bool {
-    v.par_chunks(RUN).all(|run| run.iter().all(&ok))
 }
 
 /// Whether `x` may come before `y` in the order by `primary`, then `tie`.
@@ -296,9 +277,13 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     };
     phases.lap("finish: sort + dedup records");
 
-    // each transaction's (block, index) by its id (ids are dense ranks)
+    // each transaction's (block, index) by its id (ids are dense ranks;
+    // none at all without transaction records, as in the native format)
     const NO_POS: (u64, u32) = (u64::MAX, u32::MAX);
-    let mut tx_pos: Vec<(u64, u32)> = vec![NO_POS; tx_strs.len()];
+    let mut tx_pos: Vec<(u64, u32)> = Vec::new();
+    if !txs.is_empty() {
+        tx_pos.resize(tx_strs.len(), NO_POS);
+    }
     for t in txs.iter() {
         tx_pos[t.hash as usize] = (t.block, t.tx_index);
     }
@@ -480,13 +465,13 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     // movements alone are read in place through `src` (no copy);
     // otherwise every record joins `pending`
     let live_moves: Vec<&LMove> = if only_moves {
-        if every(&moves, |m| m.amount != 0) {
+        if runs::all(&moves, |m| m.amount != 0) {
             moves
         } else {
             moves.into_par_iter().filter(|m| m.amount != 0).collect()
         }
     } else {
-        if every(&moves, |m| m.amount != 0) {
+        if runs::all(&moves, |m| m.amount != 0) {
             // indexed: written in place, in parallel
             pending.par_extend(moves.par_iter().map(|m| pend(m)));
             keys.par_extend(moves.par_iter().map(|m| move_key(m)));
@@ -504,15 +489,11 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         pending.len()
     };
     phases.lap("finish: movement keys");
-    let high = |b: &u64| *b > u32::MAX as u64;
+    let high = |b: u64| (b > u32::MAX as u64).then_some(b);
     let high_block = if only_moves {
-        live_moves
-            .par_chunks(RUN)
-            .find_map_first(|run| run.iter().map(|m| m.block).find(high))
+        runs::find_first(&live_moves, |_, m| high(m.block))
     } else {
-        pending
-            .par_chunks(RUN)
-            .find_map_first(|run| run.iter().map(|p| p.block).find(high))
+        runs::find_first(&pending, |_, p| high(p.block))
     };
     if let Some(b) = high_block {
         rejects.push(reject(
