@@ -100,10 +100,16 @@ impl<T: Pod + fmt::Debug> fmt::Debug for Column<T> {
 
 /// A table of strings: `offsets` (one more than the count, starting at 0)
 /// into the concatenated UTF-8 `bytes`.
+///
+/// Every string of a table is valid UTF-8: the safe constructor copies
+/// `&str`s, and the unchecked one is only used where that was made sure of
+/// (the ingest writes whole strings; a store's tables are checked when it is
+/// opened). So [`get`](Self::get) does not check them again, which matters
+/// where a report names a few million addresses and transactions.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StringTable {
-    pub offsets: Column<u64>,
-    pub bytes: Column<u8>,
+    offsets: Column<u64>,
+    bytes: Column<u8>,
 }
 
 impl Default for StringTable {
@@ -116,6 +122,47 @@ impl Default for StringTable {
 }
 
 impl StringTable {
+    /// A table of `strings`, in order.
+    pub fn from_strs<'s>(strings: impl IntoIterator<Item = &'s str>) -> Self {
+        let (mut offsets, mut bytes) = (vec![0u64], Vec::new());
+        for s in strings {
+            bytes.extend_from_slice(s.as_bytes());
+            offsets.push(bytes.len() as u64);
+        }
+        StringTable {
+            offsets: offsets.into(),
+            bytes: bytes.into(),
+        }
+    }
+
+    /// A table over `offsets` and `bytes` as they are.
+    ///
+    /// # Safety
+    ///
+    /// Each string, `bytes[offsets[i]..offsets[i + 1]]` wherever that range
+    /// is within `bytes`, must be valid UTF-8: [`get`](Self::get) hands it
+    /// out as `&str` without checking.
+    pub unsafe fn from_parts_unchecked(offsets: Column<u64>, bytes: Column<u8>) -> Self {
+        StringTable { offsets, bytes }
+    }
+
+    /// The offsets: one more than the strings, from 0.
+    pub fn offsets(&self) -> &Column<u64> {
+        &self.offsets
+    }
+
+    /// The strings' bytes, one after another.
+    pub fn bytes(&self) -> &Column<u8> {
+        &self.bytes
+    }
+
+    /// The columns to spoil, for the tests of what a damaged store reports.
+    /// A table changed so is written out, never read.
+    #[cfg(test)]
+    pub(crate) fn columns_mut(&mut self) -> (&mut Column<u64>, &mut Column<u8>) {
+        (&mut self.offsets, &mut self.bytes)
+    }
+
     pub fn len(&self) -> usize {
         self.offsets.len().saturating_sub(1)
     }
@@ -124,16 +171,16 @@ impl StringTable {
         self.len() == 0
     }
 
-    /// The `i`th string; `""` when `i` is out of range or the bytes are not
-    /// UTF-8 (a store's tables are validated when it is opened).
+    /// The `i`th string; `""` when `i` or its offsets are out of range.
     pub fn get(&self, i: usize) -> &str {
-        let (Some(a), Some(b)) = (self.offsets.get(i), self.offsets.get(i + 1)) else {
+        let (Some(&a), Some(&b)) = (self.offsets.get(i), self.offsets.get(i + 1)) else {
             return "";
         };
-        self.bytes
-            .get(*a as usize..*b as usize)
-            .and_then(|s| std::str::from_utf8(s).ok())
-            .unwrap_or("")
+        match self.bytes.get(a as usize..b as usize) {
+            // SAFETY: every string of a table is UTF-8 (see the constructors)
+            Some(s) => unsafe { std::str::from_utf8_unchecked(s) },
+            None => "",
+        }
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
@@ -166,5 +213,23 @@ impl<'a, T: Pod> IntoIterator for &'a Column<T> {
     type IntoIter = std::slice::Iter<'a, T>;
     fn into_iter(self) -> Self::IntoIter {
         self.as_slice().iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_of_strings_gives_them_back_and_empty_past_the_end() {
+        let words = ["0xab", "", "bc1qé", "0x00ff"];
+        let t = StringTable::from_strs(words);
+        assert_eq!(t.len(), 4);
+        assert_eq!(t.iter().collect::<Vec<_>>(), words);
+        assert_eq!(t.offsets().as_slice(), &[0, 4, 4, 10, 16]);
+        assert_eq!(t.get(4), "");
+        assert_eq!(t.get(usize::MAX), "");
+        assert!(StringTable::from_strs([]).is_empty());
+        assert_eq!(StringTable::from_strs([]), StringTable::default());
     }
 }

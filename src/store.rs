@@ -402,10 +402,10 @@ fn raw<T: Pod>(c: &[T]) -> (&[u8], u64) {
 /// Every section's bytes and element count, in file order.
 fn sections_of<'a>(l: &'a Ledger, meta: &'a [u8]) -> [(&'a [u8], u64); N_SECTIONS] {
     [
-        raw(l.addresses.offsets.as_slice()),
-        raw(l.addresses.bytes.as_slice()),
-        raw(l.txids.offsets.as_slice()),
-        raw(l.txids.bytes.as_slice()),
+        raw(l.addresses.offsets().as_slice()),
+        raw(l.addresses.bytes().as_slice()),
+        raw(l.txids.offsets().as_slice()),
+        raw(l.txids.bytes().as_slice()),
         raw(l.accounts.as_slice()),
         raw(l.movements.as_slice()),
         raw(l.by_source.offsets.as_slice()),
@@ -848,16 +848,22 @@ fn column<T: Pod>(map: &Map, r: &Range<usize>, section: usize) -> Result<Column<
 /// The ledger over the map: columns in place, the assets and info decoded.
 fn build(map: &Map, s: &[Range<usize>]) -> Result<Ledger, String> {
     let (assets, info) = decode_meta(&map[s[META].clone()])?;
+    // SAFETY: the ledger made here leaves `from_map` only once `validate`
+    // has accepted it, and its string checks are the only readers of the
+    // tables until then; they check every string's bytes as UTF-8 (and its
+    // offsets) without `StringTable::get`.
+    let strings = |offsets, bytes| -> Result<StringTable, String> {
+        Ok(unsafe {
+            StringTable::from_parts_unchecked(
+                column(map, &s[offsets], offsets)?,
+                column(map, &s[bytes], bytes)?,
+            )
+        })
+    };
     Ok(Ledger {
-        addresses: StringTable {
-            offsets: column(map, &s[ADDR_OFFSETS], ADDR_OFFSETS)?,
-            bytes: column(map, &s[ADDR_BYTES], ADDR_BYTES)?,
-        },
+        addresses: strings(ADDR_OFFSETS, ADDR_BYTES)?,
         assets,
-        txids: StringTable {
-            offsets: column(map, &s[TXID_OFFSETS], TXID_OFFSETS)?,
-            bytes: column(map, &s[TXID_BYTES], TXID_BYTES)?,
-        },
+        txids: strings(TXID_OFFSETS, TXID_BYTES)?,
         accounts: column(map, &s[ACCOUNTS], ACCOUNTS)?,
         movements: column(map, &s[MOVEMENTS], MOVEMENTS)?,
         by_source: Csr {
@@ -1034,7 +1040,11 @@ fn validate(l: &Ledger) -> Result<(), String> {
 }
 
 fn check_strings(t: &StringTable, what: &str) -> Result<(), String> {
-    let (offsets, bytes) = (t.offsets.as_slice(), t.bytes.as_slice());
+    check_string_parts(t.offsets(), t.bytes(), what)
+}
+
+/// [`check_strings`] of a table's offsets and bytes.
+fn check_string_parts(offsets: &[u64], bytes: &[u8], what: &str) -> Result<(), String> {
     let (Some(&first), Some(&last)) = (offsets.first(), offsets.last()) else {
         return Err(format!("{what}: no string offsets"));
     };
@@ -1509,11 +1519,11 @@ mod tests {
     /// opened ledger.
     fn exercise(l: &Ledger) {
         for (i, s) in l.addresses.iter().enumerate() {
-            let o = &l.addresses.offsets;
+            let o = &l.addresses.offsets();
             assert_eq!(s.len() as u64, o[i + 1] - o[i]);
         }
         for (i, s) in l.txids.iter().enumerate() {
-            let o = &l.txids.offsets;
+            let o = &l.txids.offsets();
             assert_eq!(s.len() as u64, o[i + 1] - o[i]);
         }
         for m in l.movements.iter() {
@@ -1610,7 +1620,7 @@ mod tests {
         assert_eq!(back, l);
         // No copy: the columns are in the map.
         assert!(matches!(back.movements, Column::Mapped { .. }));
-        assert!(matches!(back.addresses.bytes, Column::Mapped { .. }));
+        assert!(matches!(back.addresses.bytes(), Column::Mapped { .. }));
         assert!(matches!(back.inputs, Column::Mapped { .. }));
         exercise(&back);
         // Every section on a 16-byte boundary, in order, as the doc says.
@@ -1730,7 +1740,7 @@ mod tests {
         );
         let ms = l.movements.iter().filter(|m| !m.from.is_none()).count();
         let md = l.movements.iter().filter(|m| !m.to.is_none()).count();
-        let (a_text, t_text) = (l.addresses.bytes.len(), l.txids.bytes.len());
+        let (a_text, t_text) = (l.addresses.bytes().len(), l.txids.bytes().len());
         let meta = encode_meta(&l).len();
         let exact = 544
             + r(8 * (a + 1))
@@ -2067,30 +2077,30 @@ mod tests {
                 "output 1: owner 4294967295",
             ),
             (
-                |l| edit(&mut l.addresses.offsets, |o| o[0] = 1),
+                |l| edit(l.addresses.columns_mut().0, |o| o[0] = 1),
                 "addresses: the first string offset is 1",
             ),
             (
-                |l| edit(&mut l.txids.offsets, |o| *o.last_mut().unwrap() -= 1),
+                |l| edit(l.txids.columns_mut().0, |o| *o.last_mut().unwrap() -= 1),
                 "transaction ids: the last string offset",
             ),
             (
-                |l| edit(&mut l.txids.offsets, |o| o.clear()),
+                |l| edit(l.txids.columns_mut().0, |o| o.clear()),
                 "transaction ids: no string offsets",
             ),
             (
-                |l| edit(&mut l.txids.offsets, |o| o[1] = 1000),
+                |l| edit(l.txids.columns_mut().0, |o| o[1] = 1000),
                 "transaction ids 1: string offsets out of order",
             ),
             (
-                |l| edit(&mut l.txids.bytes, |b| b[0] = 0xff),
+                |l| edit(l.txids.columns_mut().1, |b| b[0] = 0xff),
                 "transaction ids 0: not valid UTF-8",
             ),
             (
                 // Valid UTF-8 as a whole, but a boundary splits the `ü`.
                 |l| {
                     let k = l.addr_id(UNICODE).unwrap().index();
-                    edit(&mut l.addresses.offsets, |o| o[k] += 1)
+                    edit(l.addresses.columns_mut().0, |o| o[k] += 1)
                 },
                 "not valid UTF-8",
             ),
@@ -2326,11 +2336,7 @@ mod tests {
                         .is_some_and(|s| std::str::from_utf8(s).is_ok())
             });
             prop_assert_eq!(strings_look_right(&offsets, &bytes, per_run), each);
-            let table = StringTable {
-                offsets: offsets.into(),
-                bytes: bytes.into(),
-            };
-            prop_assert_eq!(check_strings(&table, "words").is_ok(), each);
+            prop_assert_eq!(check_string_parts(&offsets, &bytes, "words").is_ok(), each);
         }
 
         #[test]

@@ -595,10 +595,9 @@ fn spell(per_bucket: &[Bucket]) -> StringTable {
                 *off = base + at as u64;
             }
         });
-    StringTable {
-        offsets: offsets.into(),
-        bytes: bytes.into(),
-    }
+    // SAFETY: each string is whole: spelled in ASCII from an exact key, or
+    // copied from an arena that holds whole `&str`s.
+    unsafe { StringTable::from_parts_unchecked(offsets.into(), bytes.into()) }
 }
 
 /// The bucket of a prefix: how many splitters are at most it. A binary
