@@ -182,6 +182,58 @@ fn dedup_order<T, K: PartialEq>(
     order
 }
 
+/// Append to `out` the pairs `each` gives for every element of `v`, in
+/// `v`'s order. Runs of elements are counted first (`count` says how many
+/// pairs `each` gives for an element), then filled in parallel, each pair
+/// written straight into its place: so the new memory is first written by
+/// every thread at once, not by one thread pushing.
+fn extend_by_runs<T: Sync, A: Send, B: Send>(
+    v: &[T],
+    out: (&mut Vec<A>, &mut Vec<B>),
+    count: impl Fn(&T) -> usize + Sync,
+    each: impl Fn(&T, &mut dyn FnMut(A, B)) + Sync,
+) {
+    const RUN: usize = 4096;
+    let (a, b) = out;
+    let counts: Vec<usize> = v
+        .par_chunks(RUN)
+        .map(|run| run.iter().map(&count).sum())
+        .collect();
+    let total: usize = counts.iter().sum();
+    a.reserve(total);
+    b.reserve(total);
+    let (mut ra, mut rb) = (
+        &mut a.spare_capacity_mut()[..total],
+        &mut b.spare_capacity_mut()[..total],
+    );
+    let mut slots = Vec::with_capacity(counts.len());
+    for n in counts {
+        let (sa, rest_a) = std::mem::take(&mut ra).split_at_mut(n);
+        let (sb, rest_b) = std::mem::take(&mut rb).split_at_mut(n);
+        (ra, rb) = (rest_a, rest_b);
+        slots.push((sa, sb));
+    }
+    v.par_chunks(RUN).zip(slots).for_each(|(run, (sa, sb))| {
+        let mut k = 0;
+        for t in run {
+            each(t, &mut |x, y| {
+                sa[k].write(x);
+                sb[k].write(y);
+                k += 1;
+            });
+        }
+        assert_eq!(k, sa.len(), "a run gave other than it counted");
+    });
+    // SAFETY: the slots cover the `total` elements after each vector's
+    // length, and every run wrote all of its slots (asserted; had a run
+    // panicked, this line would not be reached and the written pairs
+    // would only leak).
+    unsafe {
+        a.set_len(a.len() + total);
+        b.set_len(b.len() + total);
+    }
+}
+
 /// Build the ledger from lowered parts, each with its own string tables.
 pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Reject> {
     let mut phases = super::Phases::default();
@@ -252,7 +304,12 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         ..
     } = low;
     let order = sorted_order(&txs_all, |t| t.hash as u128, |a, b| a.cmp(b));
-    let kept = dedup_order(&txs_all, order, |t| t.hash, &mut dups);
+    let mut kept = dedup_order(&txs_all, order, |t| t.hash, &mut dups);
+    // The transactions kept, where they lie rather than in hash order (a
+    // random walk over them): nothing below depends on their order (the
+    // block times say how), and every movement's key is distinct, so the
+    // order movements are listed in does not change their canonical order.
+    kept.par_sort_unstable();
     let txs: Vec<&LTx> = kept.iter().map(|i| &txs_all[*i as usize]).collect();
     tokens.par_sort_unstable_by(|a, b| {
         (a.tx, a.log_index)
@@ -287,10 +344,18 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     for t in txs.iter() {
         tx_pos[t.hash as usize] = (t.block, t.tx_index);
     }
-    let mut block_time: FxHashMap<u64, u64> = FxHashMap::default();
+    // each block's time: its first transaction's in canonical (hash) order
+    let mut first_in_block: FxHashMap<u64, (u32, u64)> = FxHashMap::default();
     for t in txs.iter().copied() {
-        block_time.entry(t.block).or_insert(t.time);
+        let e = first_in_block.entry(t.block).or_insert((t.hash, t.time));
+        if t.hash < e.0 {
+            *e = (t.hash, t.time);
+        }
     }
+    let block_time: FxHashMap<u64, u64> = first_in_block
+        .into_iter()
+        .map(|(b, (_, time))| (b, time))
+        .collect();
     let resolve = |tx_index: Option<u32>, block: u64, tx: u32| {
         tx_index
             .map(|ix| (block, ix))
@@ -308,57 +373,41 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     let mut pending: Vec<Pending> = Vec::with_capacity(capacity);
     // each pending movement's sort key (none when `moves` are all there is)
     let mut keys: Vec<MoveKey> = Vec::with_capacity(capacity - moves.len());
-    let mut needs_eth = false;
-    let mut unknown_fee = 0u64;
-    // the transactions where they lie rather than in hash order (a random
-    // walk over them): every movement's key is distinct, so the order they
-    // are listed in here does not change their canonical order
-    let mut in_place = kept;
-    in_place.par_sort_unstable();
-    for t in in_place.iter().map(|i| &txs_all[*i as usize]) {
-        if t.fee.is_none() {
-            unknown_fee += 1;
-        }
-        let key = |phase: u8| MoveKey {
-            block: t.block,
-            lane: t.tx_index,
-            phase,
-            sub: SmallVec::new(),
-            tie: (t.hash, 0, 0, 0),
-        };
-        if !t.failed && t.value > 0 && !traced.contains(&(t.block, t.tx_index)) {
-            needs_eth = true;
-            let key = key(0);
-            let block = key.block;
-            keys.push(key);
-            pending.push(Pending {
-                block,
+    let unknown_fee = txs.par_iter().filter(|t| t.fee.is_none()).count() as u64;
+    // a transaction's value (unless traces carry it) and its fee
+    let value = |t: &LTx| !t.failed && t.value > 0 && !traced.contains(&(t.block, t.tx_index));
+    let fee = |t: &LTx| t.fee.filter(|f| *f > 0);
+    extend_by_runs(
+        &txs,
+        (&mut keys, &mut pending),
+        |t| usize::from(value(t)) + usize::from(fee(t).is_some()),
+        |t, out| {
+            let key = |phase: u8| MoveKey {
+                block: t.block,
+                lane: t.tx_index,
+                phase,
+                sub: SmallVec::new(),
+                tie: (t.hash, 0, 0, 0),
+            };
+            let pend = |to: u32, kind: MoveKind, amount: Amount| Pending {
+                block: t.block,
                 time: t.time,
                 tx: t.hash,
                 from: t.from,
-                to: t.to,
+                to,
                 asset: eth,
-                kind: MoveKind::Native,
-                amount: t.value,
-            });
-        }
-        if let Some(fee) = t.fee.filter(|f| *f > 0) {
-            needs_eth = true;
-            let key = key(1);
-            let block = key.block;
-            keys.push(key);
-            pending.push(Pending {
-                block,
-                time: t.time,
-                tx: t.hash,
-                from: t.from,
-                to: NONE,
-                asset: eth,
-                kind: MoveKind::Fee,
-                amount: fee,
-            });
-        }
-    }
+                kind,
+                amount,
+            };
+            if value(t) {
+                out(key(0), pend(t.to, MoveKind::Native, t.value));
+            }
+            if let Some(fee) = fee(t) {
+                out(key(1), pend(NONE, MoveKind::Fee, fee));
+            }
+        },
+    );
+    let mut needs_eth = !pending.is_empty();
     for i in &internals {
         if !i.moves || i.value == 0 {
             continue;
@@ -765,7 +814,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
 
     phases.lap("finish: UTXO links");
     // gas prices by transaction id, when any export gave one
-    let gas_prices: Vec<Amt> = if txs.iter().any(|t| t.gas_price.is_some()) {
+    let gas_prices: Vec<Amt> = if txs.par_iter().any(|t| t.gas_price.is_some()) {
         let mut v = vec![Amt::new(0); tx_strs.len()];
         for t in &txs {
             if let Some(p) = t.gas_price {
@@ -1053,6 +1102,35 @@ fn place_utxos(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_filled_in_parallel_give_the_pairs_in_order_after_what_was_there() {
+        // 0, 1 or 2 pairs an element, over several runs and a partial one
+        let v: Vec<u32> = (0..10_000).collect();
+        let (mut a, mut b) = (vec![u64::MAX], vec![String::from("before")]);
+        extend_by_runs(
+            &v,
+            (&mut a, &mut b),
+            |&x| (x % 3) as usize,
+            |&x, out| {
+                for k in 0..x % 3 {
+                    out(u64::from(x) * 10 + u64::from(k), format!("{x}.{k}"));
+                }
+            },
+        );
+        let want: Vec<(u64, String)> = v
+            .iter()
+            .flat_map(|&x| {
+                (0..x % 3).map(move |k| (u64::from(x) * 10 + u64::from(k), format!("{x}.{k}")))
+            })
+            .collect();
+        assert_eq!(a.len(), 1 + want.len());
+        assert_eq!((a[0], b[0].as_str()), (u64::MAX, "before"));
+        assert!(a[1..]
+            .iter()
+            .zip(&b[1..])
+            .eq(want.iter().map(|(x, y)| (x, y))));
+    }
 
     fn pending(from: u32, to: u32, asset: u32) -> Pending {
         Pending {
