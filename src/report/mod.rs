@@ -256,6 +256,7 @@ pub struct TraceReport {
     pub mixer: String,
     pub coinjoin: String,
     pub totals: BTreeMap<String, TotalsView>,
+    #[serde(serialize_with = "json::endpoints")]
     pub endpoints: Vec<EndpointView>,
     /// Peel chains that end or peel at an endpoint of this trace.
     pub peel_chains: Vec<PeelChainView>,
@@ -264,7 +265,7 @@ pub struct TraceReport {
     pub policies_compared: Vec<String>,
     /// The flow graph (for `--format dot|graphml`): tainted transfers summed
     /// per (from, to, asset), in order of first appearance.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "json::flows")]
     pub flows: Vec<FlowEdge>,
     /// Labels of the flow graph's addresses (drawn on its nodes; endpoints
     /// carry their own).
