@@ -641,16 +641,45 @@ impl TraceReport {
                 chain_of.entry(*t).or_insert(i);
             }
         }
-        let name = |a| flow_end(ledger, a);
+        // Every endpoint's paths, then the names and time of each flow they
+        // use, looked up once: paths share their first steps, and a lookup
+        // in the ledger's tables is a few cache misses, where a copy of a
+        // name already made is one.
+        let found: Vec<Vec<(Vec<crate::trace::paths::Step>, Amount)>> = self
+            .endpoints
+            .par_iter()
+            .map(|e| paths.to(e.addr, e.asset_id))
+            .collect();
+        // each used flow's place among them
+        let mut slot = vec![u32::MAX; result.flows.len()];
+        for s in found.iter().flatten().flat_map(|(steps, _)| steps) {
+            slot[*s] = 0;
+        }
+        let used: Vec<usize> = (0..slot.len()).filter(|i| slot[*i] == 0).collect();
+        for (k, i) in used.iter().enumerate() {
+            slot[*i] = k as u32;
+        }
+        let texts: Vec<FlowText> = used
+            .par_iter()
+            .map(|&i| {
+                let f = &result.flows[i];
+                FlowText {
+                    tx: ledger.txid(f.tx).to_string(),
+                    time: ledger.time_of(f.block),
+                    from: flow_end(ledger, f.from),
+                    to: flow_end(ledger, f.to),
+                }
+            })
+            .collect();
+        let text = |s: usize| &texts[slot[s] as usize];
         // Each endpoint's paths on their own, in parallel; a step in a peel
         // chain holds the chain's index in `chains` until the chains are
         // numbered below.
-        let views: Vec<Vec<PathView>> = self
-            .endpoints
-            .par_iter()
-            .map(|e| {
+        let views: Vec<Vec<PathView>> = found
+            .into_par_iter()
+            .map(|found| {
                 let mut views = Vec::new();
-                for (steps, width) in paths.to(e.addr, e.asset_id) {
+                for (steps, width) in found {
                     let mut out: Vec<PathStep> = Vec::new();
                     let mut i = 0;
                     while i < steps.len() {
@@ -663,13 +692,14 @@ impl TraceReport {
                         {
                             j += 1;
                         }
+                        let t = text(steps[i]);
                         let step = PathStep {
                             kind: "transfer",
-                            tx: ledger.txid(f.tx).to_string(),
+                            tx: t.tx.clone(),
                             block: f.block,
-                            time: ledger.time_of(f.block),
-                            from: name(f.from),
-                            to: name(f.to),
+                            time: t.time,
+                            from: t.from.clone(),
+                            to: t.to.clone(),
                             tainted: f.taint,
                             peel_chain: chain,
                             transfers: None,
@@ -678,16 +708,17 @@ impl TraceReport {
                         };
                         if chain.is_some() && j - i >= 2 {
                             let last = &result.flows[steps[j - 1]];
+                            let last_text = text(steps[j - 1]);
                             out.push(PathStep {
                                 kind: "peel_chain",
-                                to: name(last.to),
+                                to: last_text.to.clone(),
                                 tainted: steps[i..j]
                                     .iter()
                                     .map(|s| result.flows[*s].taint)
                                     .min()
                                     .unwrap_or(0),
                                 transfers: Some(j - i),
-                                last_tx: Some(ledger.txid(last.tx).to_string()),
+                                last_tx: Some(last_text.tx.clone()),
                                 last_block: Some(last.block),
                                 ..step
                             });
@@ -720,6 +751,15 @@ impl TraceReport {
             e.paths = views;
         }
     }
+}
+
+/// What a path step names of its flow: its transaction, its time, and
+/// where it went from and to.
+struct FlowText {
+    tx: String,
+    time: u64,
+    from: String,
+    to: String,
 }
 
 /// The report's number of chain `c` (of `chains`), listing it if it is not
