@@ -173,7 +173,8 @@ impl StringTable {
 
     /// The `i`th string; `""` when `i` or its offsets are out of range.
     pub fn get(&self, i: usize) -> &str {
-        let (Some(&a), Some(&b)) = (self.offsets.get(i), self.offsets.get(i + 1)) else {
+        let next = i.checked_add(1).and_then(|j| self.offsets.get(j));
+        let (Some(&a), Some(&b)) = (self.offsets.get(i), next) else {
             return "";
         };
         match self.bytes.get(a as usize..b as usize) {
