@@ -7,7 +7,7 @@
 //! and lines and the thread count never change the result (ids are ranks in
 //! sorted tables; duplicates resolve to the smallest record).
 
-use super::lower::{rank, Ids, LMove, LTx, LUtxo, Lowered, Table, NONE};
+use super::lower::{rank, split_by_sizes, Ids, LMove, LTx, LUtxo, Lowered, Table, NONE};
 use super::raw::{BlockRef, Raw, TraceSource};
 use super::{Loc, Reject};
 use crate::ledger::{Csr, Ledger};
@@ -202,17 +202,9 @@ fn extend_by_runs<T: Sync, A: Send, B: Send>(
     let total: usize = counts.iter().sum();
     a.reserve(total);
     b.reserve(total);
-    let (mut ra, mut rb) = (
-        &mut a.spare_capacity_mut()[..total],
-        &mut b.spare_capacity_mut()[..total],
-    );
-    let mut slots = Vec::with_capacity(counts.len());
-    for n in counts {
-        let (sa, rest_a) = std::mem::take(&mut ra).split_at_mut(n);
-        let (sb, rest_b) = std::mem::take(&mut rb).split_at_mut(n);
-        (ra, rb) = (rest_a, rest_b);
-        slots.push((sa, sb));
-    }
+    let slots_a = split_by_sizes(&mut a.spare_capacity_mut()[..total], counts.iter().copied());
+    let slots_b = split_by_sizes(&mut b.spare_capacity_mut()[..total], counts.iter().copied());
+    let slots: Vec<_> = slots_a.into_iter().zip(slots_b).collect();
     v.par_chunks(RUN).zip(slots).for_each(|(run, (sa, sb))| {
         let mut k = 0;
         for t in run {
@@ -344,18 +336,15 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     for t in txs.iter() {
         tx_pos[t.hash as usize] = (t.block, t.tx_index);
     }
-    // each block's time: its first transaction's in canonical (hash) order
-    let mut first_in_block: FxHashMap<u64, (u32, u64)> = FxHashMap::default();
+    // each block's first transaction in canonical (hash) order, and its
+    // time, which is the block's
+    let mut block_time: FxHashMap<u64, (u32, u64)> = FxHashMap::default();
     for t in txs.iter().copied() {
-        let e = first_in_block.entry(t.block).or_insert((t.hash, t.time));
+        let e = block_time.entry(t.block).or_insert((t.hash, t.time));
         if t.hash < e.0 {
             *e = (t.hash, t.time);
         }
     }
-    let block_time: FxHashMap<u64, u64> = first_in_block
-        .into_iter()
-        .map(|(b, (_, time))| (b, time))
-        .collect();
     let resolve = |tx_index: Option<u32>, block: u64, tx: u32| {
         tx_index
             .map(|ix| (block, ix))
@@ -456,7 +445,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             block,
             time: i
                 .time
-                .or_else(|| block_time.get(&i.block).copied())
+                .or_else(|| block_time.get(&i.block).map(|e| e.1))
                 .unwrap_or(0),
             tx: i.tx,
             from: if i.reward { NONE } else { i.from },
@@ -490,7 +479,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             block,
             time: t
                 .time
-                .or_else(|| block_time.get(&t.block).copied())
+                .or_else(|| block_time.get(&t.block).map(|e| e.1))
                 .unwrap_or(0),
             tx: t.tx,
             from: t.from,

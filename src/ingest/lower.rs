@@ -565,21 +565,22 @@ fn spell(per_bucket: &[Bucket]) -> StringTable {
         .collect();
     let mut offsets = vec![0u64; count + 1];
     let mut bytes = vec![0u8; sizes.iter().sum()];
-    let mut places = Vec::with_capacity(per_bucket.len());
-    let (mut offs, mut text) = (&mut offsets[1..], &mut bytes[..]);
-    let mut at = 0u64;
-    for (b, size) in per_bucket.iter().zip(&sizes) {
-        let (o, rest) = std::mem::take(&mut offs).split_at_mut(b.strings.len());
-        offs = rest;
-        let (t, rest) = std::mem::take(&mut text).split_at_mut(*size);
-        text = rest;
-        places.push((o, t, at));
-        at += *size as u64;
-    }
+    // each bucket's offsets, text, and where its text starts
+    let bases = sizes.iter().scan(0u64, |at, n| {
+        let base = *at;
+        *at += *n as u64;
+        Some(base)
+    });
+    let offs = split_by_sizes(
+        &mut offsets[1..],
+        per_bucket.iter().map(|b| b.strings.len()),
+    );
+    let texts = split_by_sizes(&mut bytes, sizes.iter().copied());
+    let places: Vec<_> = offs.into_iter().zip(texts).zip(bases).collect();
     per_bucket
         .par_iter()
         .zip(places)
-        .for_each(|(b, (offs, text, base))| {
+        .for_each(|(b, ((offs, text), base))| {
             let b = &b.strings;
             let mut at = 0;
             for (k, (e, off)) in b.iter().zip(offs).enumerate() {
@@ -1092,18 +1093,31 @@ impl Lowered {
     }
 }
 
+/// `s` cut into consecutive pieces of the given sizes (which must add up
+/// to at most its length), for tasks that each fill their own piece.
+pub(super) fn split_by_sizes<T>(
+    mut s: &mut [T],
+    sizes: impl IntoIterator<Item = usize>,
+) -> Vec<&mut [T]> {
+    let sizes = sizes.into_iter();
+    let mut pieces = Vec::with_capacity(sizes.size_hint().0);
+    for n in sizes {
+        let (piece, rest) = std::mem::take(&mut s).split_at_mut(n);
+        pieces.push(piece);
+        s = rest;
+    }
+    pieces
+}
+
 /// The parts' records in one vector, in order, each passed through `f` with
 /// its part's index on the way; the parts are moved in parallel.
 fn gather<T: Send>(parts: Vec<Vec<T>>, f: impl Fn(usize, &mut T) + Sync) -> Vec<T> {
     let total: usize = parts.iter().map(Vec::len).sum();
     let mut all: Vec<T> = Vec::with_capacity(total);
-    let mut rest = &mut all.spare_capacity_mut()[..total];
-    let mut slots = Vec::with_capacity(parts.len());
-    for p in &parts {
-        let (slot, r) = rest.split_at_mut(p.len());
-        slots.push(slot);
-        rest = r;
-    }
+    let slots = split_by_sizes(
+        &mut all.spare_capacity_mut()[..total],
+        parts.iter().map(Vec::len),
+    );
     parts
         .into_par_iter()
         .zip(slots)

@@ -36,8 +36,9 @@ impl Exporter for Json {
         // spells (a label, say) makes the places unsure: then the plain way.
         let mut at: Vec<(usize, usize, Hole)> = Vec::new();
         for (hole, expected) in holes {
-            let marker = hole.marker().as_bytes();
-            let found: Vec<usize> = memchr::memmem::find_iter(&skeleton, marker).collect();
+            let marker = hole.marker();
+            let found: Vec<usize> =
+                memchr::memmem::find_iter(&skeleton, marker.as_bytes()).collect();
             match found[..] {
                 [p] if expected => at.push((p, p + marker.len(), hole)),
                 [] if !expected => {}
@@ -72,20 +73,18 @@ enum Hole {
 }
 
 impl Hole {
-    /// The JSON string that stands for the array while the rest of the
-    /// report is laid out (control characters no export puts in a name).
-    fn marker(self) -> &'static str {
-        match self {
-            Hole::Endpoints => "\"\\u0000fundtrail:endpoints\\u0000\"",
-            Hole::Flows => "\"\\u0000fundtrail:flows\\u0000\"",
-        }
-    }
-
+    /// What stands for the array while the rest of the report is laid out
+    /// (control characters no export puts in a name).
     fn text(self) -> &'static str {
         match self {
             Hole::Endpoints => "\u{0}fundtrail:endpoints\u{0}",
             Hole::Flows => "\u{0}fundtrail:flows\u{0}",
         }
+    }
+
+    /// [`Hole::text`] as the JSON string the printer writes for it.
+    fn marker(self) -> String {
+        serde_json::to_string(self.text()).expect("a string serializes")
     }
 }
 
