@@ -103,9 +103,14 @@ pub struct Table {
     /// tail is exact (an address in hex) the key is the whole text.
     sort: Vec<[u64; 4]>,
     /// Where each local id's text starts in the arena (its length is in
-    /// the tail), or 0 for an exact key pushed without its text; ids past
-    /// the end have none (a table of addresses keeps no text at all).
-    text: Vec<usize>,
+    /// the tail); for a long hex key, the digits its tail has no room for
+    /// ([`SortKey::digits`]); or 0 for an exact key pushed without its
+    /// text. Ids past the end have none (a table of addresses keeps no text
+    /// at all).
+    text: Vec<u64>,
+    /// [`SortKey::more`] of each long hex key, 0 for any other (ids past
+    /// the end: 0).
+    more: Vec<u32>,
     arena: Arena,
 }
 
@@ -117,8 +122,13 @@ impl Table {
         }
         let id = self.sort.len() as u32;
         let key = self.arena.alloc(s);
-        self.sort.push(sort_key(s));
-        self.text_at(id, key.ptr as usize);
+        let sort = sort_key(s);
+        self.sort.push(sort.words);
+        if sort.long() {
+            self.long_at(id, sort);
+        } else {
+            self.text_at(id, key.ptr as u64);
+        }
         self.map.insert(key, id);
         id
     }
@@ -133,20 +143,30 @@ impl Table {
 
     /// [`Table::push`] of `s` whose [`sort_key`] is `key`.
     #[inline]
-    fn push_key(&mut self, s: &str, key: [u64; 4]) -> u32 {
+    fn push_key(&mut self, s: &str, key: SortKey) -> u32 {
         let id = self.sort.len() as u32;
-        self.sort.push(key);
-        if key[3] & EXACT == 0 {
-            let text = self.arena.alloc(s).ptr as usize;
+        self.sort.push(key.words);
+        if key.long() {
+            self.long_at(id, key);
+        } else if key.words[3] & EXACT == 0 {
+            let text = self.arena.alloc(s).ptr as u64;
             self.text_at(id, text);
         }
         id
     }
 
     /// Record that the text of `id`, the newest id, is at `text`.
-    fn text_at(&mut self, id: u32, text: usize) {
+    fn text_at(&mut self, id: u32, text: u64) {
         self.text.resize(id as usize, 0);
         self.text.push(text);
+    }
+
+    /// Record the digits of the long hex key of `id`, the newest id, that
+    /// its four words have no room for.
+    fn long_at(&mut self, id: u32, key: SortKey) {
+        self.text_at(id, key.digits);
+        self.more.resize(id as usize, 0);
+        self.more.push(key.more);
     }
 
     pub fn opt(&mut self, s: &Option<String>) -> u32 {
@@ -179,6 +199,7 @@ impl Table {
             tail: [k[2], k[3]],
             text: self.text.get(local).copied().unwrap_or(0),
             at: if kept { KEPT } else { 0 },
+            more: self.more.get(local).copied().unwrap_or(0),
         }
     }
 }
@@ -203,64 +224,212 @@ struct Entry {
     /// The rest of the text after the prefix, see [`tail`].
     tail: [u64; 2],
     /// Where the text starts in its table's arena (its length is in the
-    /// tail), or 0 where the key spells the text.
-    text: usize,
+    /// tail); for a long hex tail, [`SortKey::digits`]; or 0 where the
+    /// key spells the text.
+    text: u64,
     /// Its place in its bucket as gathered (before the sort), and [`KEPT`]
     /// if `keep` accepts its local id.
     at: u32,
+    /// [`SortKey::more`] for a long hex tail, else 0.
+    more: u32,
 }
+
+// Ranking moves every string of every part through entries: keep them small.
+const _: () = assert!(std::mem::size_of::<Entry>() == 48);
 
 /// The top bit of a tail's last byte: the tail is the text itself.
 const EXACT: u64 = 0x80;
 
-/// The sort key of `s` for [`rank`]: its [`prefix`] as two words, then its
-/// [`tail`].
-#[inline]
-fn sort_key(s: &str) -> [u64; 4] {
-    let p = prefix(s);
-    let [t0, t1] = tail(s);
-    [(p >> 64) as u64, p as u64, t0, t1]
+/// A tail's last byte for a long hex tail: its first [`LONG_HEAD`] digits,
+/// the others in [`SortKey::digits`] and [`SortKey::more`].
+const LONG: u64 = 0x40;
+
+/// The digits of a long hex tail that its two words hold.
+const LONG_HEAD: usize = 30;
+
+/// The most digits a long hex tail can have (a transaction hash in hex,
+/// 0x and 64 digits, has 50 after its prefix).
+const LONG_DIGITS: usize = 52;
+
+/// The sort key of a string for [`rank`]: its [`prefix`] as two words,
+/// then its [`tail`], and for a long hex tail the digits that do not fit.
+#[derive(Copy, Clone)]
+struct SortKey {
+    words: [u64; 4],
+    /// A long hex tail's digits 31 to 46 (else 0).
+    digits: u64,
+    /// A long hex tail's digits 47 to 52 above its digit count (else 0).
+    more: u32,
 }
 
-/// The text of `s` after its 16-byte prefix, as two words that sort like it:
-/// exact when the prefix is 16 real bytes and the rest is at most 30
-/// lower-case hex digits (a 20-byte address in hex is 42 characters) — the
-/// digits as nibbles from the top, then [`EXACT`] with the digit count, so
-/// equal tails mean equal strings, tails order like the text, and prefix
-/// and tail spell the text. Any other string gets a hash of the whole text,
+impl SortKey {
+    /// The key spells a long hex tail.
+    #[inline]
+    fn long(&self) -> bool {
+        self.words[3] & LONG != 0
+    }
+}
+
+#[inline]
+fn sort_key(s: &str) -> SortKey {
+    let p = prefix(s);
+    let ([t0, t1], digits, more) = tail(s);
+    SortKey {
+        words: [(p >> 64) as u64, p as u64, t0, t1],
+        digits,
+        more,
+    }
+}
+
+/// The text of `s` after its 16-byte prefix, as two words that sort like
+/// it, and for a long hex tail two more parts. Exact when the prefix is 16
+/// real bytes and the rest is at most 30 lower-case hex digits (a 20-byte
+/// address in hex is 42 characters): the digits as nibbles from the top,
+/// then [`EXACT`] with the digit count, so equal tails mean equal strings,
+/// tails order like the text, and prefix and tail spell the text. Long
+/// when the rest is 31 to [`LONG_DIGITS`] lower-case hex digits (a
+/// transaction hash): the first 30 as nibbles from the top, then [`LONG`];
+/// the next 16 as the second part; the last ones as nibbles from the top of
+/// the third, then the digit count in its last byte — the three parts
+/// together equal for equal strings, ordered like the text among long
+/// tails, and spelling it. Any other string gets a hash of the whole text,
 /// then its length above a last byte of 0: equal strings still have equal
 /// tails, but equal tails must be confirmed on the text, and ordered by it.
 #[inline]
-fn tail(s: &str) -> [u64; 2] {
+fn tail(s: &str) -> ([u64; 2], u64, u32) {
     let b = s.as_bytes();
-    if b.len() >= 16 && b.len() - 16 <= 30 {
-        // 32 digits in words of 8, read where they lie, padded with '0'
-        // (whose nibbles are 0)
-        const ZEROS: u64 = 0x3030_3030_3030_3030;
-        let r = b.len() - 16;
-        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
-        let mut v: u128 = 0;
-        let mut ok = true;
-        for i in 0..4 {
-            let w = if 8 * i + 8 <= r {
-                word(16 + 8 * i)
-            } else if 8 * i < r {
-                // the last k digits, from the string's last 8 bytes
-                let k = r - 8 * i;
-                word(b.len() - 8) >> (8 * (8 - k)) | ZEROS << (8 * k)
-            } else {
-                ZEROS
-            };
-            let (nibbles, hex) = hex8(w);
-            v = v << 32 | nibbles as u128;
-            ok &= hex;
+    if b.len() >= 16 && b.len() - 16 <= LONG_HEAD {
+        if let Some([a, c]) = hex_blocks::<2>(b) {
+            let v = ((a as u128) << 64 | c as u128) | (EXACT | (b.len() - 16) as u64) as u128;
+            return ([(v >> 64) as u64, v as u64], 0, 0);
         }
-        if ok {
-            v |= (EXACT | (b.len() - 16) as u64) as u128;
-            return [(v >> 64) as u64, v as u64];
+    } else if b.len() >= 16 && b.len() - 16 <= LONG_DIGITS {
+        if let Some([a, c, d, e]) = hex_blocks::<4>(b) {
+            // digits 1-32 and 33-64 (those past the string's end are 0)
+            let h = (a as u128) << 64 | c as u128;
+            let l = (d as u128) << 64 | e as u128;
+            let t1 = (h as u64 & !0xff) | LONG;
+            let digits = (h as u64 & 0xff) << 56 | (l >> 72) as u64;
+            let more = ((l >> 48) as u32 & 0x00ff_ffff) << 8 | (b.len() - 16) as u32;
+            return ([(h >> 64) as u64, t1], digits, more);
         }
     }
-    [rustc_hash::FxBuildHasher.hash_one(s), (b.len() as u64) << 8]
+    (
+        [rustc_hash::FxBuildHasher.hash_one(s), (b.len() as u64) << 8],
+        0,
+        0,
+    )
+}
+
+/// The digits of `b` after its 16-byte prefix, 16 to a block (the first
+/// digit highest), in `W` blocks padded with '0' (whose value is 0); `None`
+/// if any is not a lower-case hex digit. `b` is at least 16 bytes long, and
+/// has at most `16 * W` after them.
+#[inline(always)]
+fn hex_blocks<const W: usize>(b: &[u8]) -> Option<[u64; W]> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let r = b.len() - 16;
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+    // the j-th 8 digits of a block cut short: read where they lie
+    let part = |j: usize| {
+        if 8 * j + 8 <= r {
+            word(16 + 8 * j)
+        } else if 8 * j < r {
+            // the last k digits, from the string's last 8 bytes
+            let k = r - 8 * j;
+            word(b.len() - 8) >> (8 * (8 - k)) | ZEROS << (8 * k)
+        } else {
+            ZEROS
+        }
+    };
+    let mut out = [0u64; W];
+    let mut ok = true;
+    for (i, o) in out.iter_mut().enumerate() {
+        let at = 16 + 16 * i;
+        let (value, hex) = if at + 16 <= b.len() {
+            hex16_value(b[at..at + 16].try_into().expect("16 bytes"))
+        } else if at < b.len() {
+            let (a, x) = hex8(part(2 * i));
+            let (c, y) = hex8(part(2 * i + 1));
+            ((a as u64) << 32 | c as u64, x & y)
+        } else {
+            (0, true)
+        };
+        *o = value;
+        ok &= hex;
+    }
+    ok.then_some(out)
+}
+
+/// Sixteen lower-case hex digits as their 64-bit value (the first
+/// highest), and whether all sixteen are such digits: all at once in one
+/// SSE2 register, or as two words of [`hex8`] where there is none.
+#[inline(always)]
+fn hex16_value(d: &[u8; 16]) -> (u64, bool) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of every x86_64; the load reads the 16 bytes of
+    // `d`, unaligned.
+    unsafe {
+        use std::arch::x86_64::*;
+        let c = _mm_loadu_si128(d.as_ptr().cast());
+        // `c` in lo..=lo+span, unsigned: c - lo (wrapping) saturates to 0
+        // when span is taken off
+        let within = |lo: u8, span: u8| {
+            let t = _mm_sub_epi8(c, _mm_set1_epi8(lo as i8));
+            _mm_cmpeq_epi8(
+                _mm_subs_epu8(t, _mm_set1_epi8(span as i8)),
+                _mm_setzero_si128(),
+            )
+        };
+        let digit = within(b'0', 9);
+        let letter = within(b'a', 5);
+        let hex = _mm_movemask_epi8(_mm_or_si128(digit, letter)) == 0xffff;
+        // values: the low four bits, plus 9 for a letter
+        let v = _mm_add_epi8(
+            _mm_and_si128(c, _mm_set1_epi8(0x0f)),
+            _mm_and_si128(letter, _mm_set1_epi8(9)),
+        );
+        // pairs of digits (first, second) to bytes first << 4 | second
+        let pairs = _mm_or_si128(
+            _mm_slli_epi16::<4>(_mm_and_si128(v, _mm_set1_epi16(0x00ff))),
+            _mm_srli_epi16::<8>(v),
+        );
+        let bytes = _mm_cvtsi128_si64(_mm_packus_epi16(pairs, pairs)) as u64;
+        (bytes.swap_bytes(), hex)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let word = |at: usize| u64::from_le_bytes(d[at..at + 8].try_into().expect("8 bytes"));
+        let (a, x) = hex8(word(0));
+        let (c, y) = hex8(word(8));
+        ((a as u64) << 32 | c as u64, x & y)
+    }
+}
+
+/// The 16 nibbles of `v` as lower-case hex digits, the highest first: each
+/// nibble moved to a byte of its own, then to its digit, all at once.
+#[inline(always)]
+fn hex16(v: u64) -> [u8; 16] {
+    const fn lanes(width: u32, mask: u128) -> u128 {
+        // `mask` repeated every `width` bits
+        let mut m = 0u128;
+        let mut at = 0;
+        while at < 128 {
+            m |= mask << at;
+            at += width;
+        }
+        m
+    }
+    let x = v as u128;
+    // halves, quarters, bytes, nibbles: each to the low end of a lane twice
+    // its size (nibble k of `v`, from the low end, ends in byte k)
+    let x = (x & 0xffff_ffff_0000_0000) << 32 | (x & 0xffff_ffff);
+    let x = (x & lanes(64, 0xffff_0000)) << 16 | (x & lanes(64, 0xffff));
+    let x = (x & lanes(32, 0xff00)) << 8 | (x & lanes(32, 0xff));
+    let x = (x & lanes(16, 0xf0)) << 4 | (x & lanes(16, 0x0f));
+    // a byte of 10 or more, plus 0x76, reaches 0x80: a letter
+    let letters = ((x + lanes(8, 0x76)) & lanes(8, 0x80)) >> 7;
+    (x + lanes(8, b'0' as u128) + letters * (b'a' - b'0' - 10) as u128).to_be_bytes()
 }
 
 /// Eight lower-case hex digits (the first in the lowest byte of `x`, as
@@ -292,15 +461,43 @@ fn hex8(x: u64) -> (u32, bool) {
 const KEPT: u32 = 1 << 31;
 
 impl Entry {
+    /// Equal for equal strings (and for equal hashed tails, or long hex
+    /// tails equal in their first 30 digits); text order for strings with
+    /// exact tails, and for long hex tails that differ in those digits.
     #[inline]
     fn order(&self) -> (u64, u64, u64, u64) {
         (self.hi, self.lo, self.tail[0], self.tail[1])
     }
 
-    /// The tail is the text: equal orders mean equal strings.
+    /// Whether `self` and `o`, of equal [`Entry::order`], are one string:
+    /// for a long hex tail by the digits past its 30th, else by the text.
+    #[inline]
+    fn same(&self, o: &Entry) -> bool {
+        if self.long() {
+            (self.text, self.more) == (o.text, o.more)
+        } else {
+            self.cmp_text(o).is_eq()
+        }
+    }
+
+    /// The tail is the text (at most 30 digits): equal orders mean equal
+    /// strings, and they order like the text.
     #[inline]
     fn exact(&self) -> bool {
         self.tail[1] & EXACT != 0
+    }
+
+    /// The tail is a long hex tail, spelled with `text` and `more`.
+    #[inline]
+    fn long(&self) -> bool {
+        self.tail[1] & LONG != 0
+    }
+
+    /// The key spells the text (exact or long): equal orders mean equal
+    /// strings, and the text is never read from an arena.
+    #[inline]
+    fn spelled(&self) -> bool {
+        self.tail[1] & (EXACT | LONG) != 0
     }
 
     /// Its place in its bucket as gathered.
@@ -314,36 +511,51 @@ impl Entry {
         self.at & KEPT != 0
     }
 
-    /// The length of the text (in the tail: see [`tail`]).
+    /// The length of the text (in the tail, or in `more` for a long hex
+    /// tail: see [`tail`]).
     #[inline]
     fn len(&self) -> usize {
         if self.exact() {
             16 + (self.tail[1] & 0x7f) as usize
+        } else if self.long() {
+            16 + (self.more & 0xff) as usize
         } else {
             (self.tail[1] >> 8) as usize
         }
     }
 
-    /// `f` of the text: spelled from the key where the tail is exact, else
-    /// read from the table's arena. Only while the [`Table`] it came from
-    /// lives.
+    /// `f` of the text: spelled from the key where it spells it (exact or
+    /// long), else read from the table's arena. Only while the [`Table`] it
+    /// came from lives.
     #[inline]
     fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-        if self.exact() {
-            let mut buf = [0u8; 48];
+        if self.spelled() {
+            let mut buf = [0u8; 16 + 64];
             buf[..8].copy_from_slice(&self.hi.to_be_bytes());
             buf[8..16].copy_from_slice(&self.lo.to_be_bytes());
-            let v = (self.tail[0] as u128) << 64 | self.tail[1] as u128;
-            let n = self.len();
-            for (k, b) in buf[16..n].iter_mut().enumerate() {
-                *b = b"0123456789abcdef"[(v >> (124 - 4 * k)) as usize & 0xf];
+            // the digits as nibbles from the top of two numbers
+            let (h, l) = if self.exact() {
+                ((self.tail[0] as u128) << 64 | self.tail[1] as u128, 0)
+            } else {
+                (
+                    (self.tail[0] as u128) << 64
+                        | (self.tail[1] & !0xff) as u128
+                        | (self.text >> 56) as u128,
+                    (self.text as u128) << 72 | ((self.more >> 8) as u128) << 48,
+                )
+            };
+            for (k, w) in [(h >> 64) as u64, h as u64, (l >> 64) as u64, l as u64]
+                .into_iter()
+                .enumerate()
+            {
+                buf[16 + 16 * k..32 + 16 * k].copy_from_slice(&hex16(w));
             }
-            f(&buf[..n])
+            f(&buf[..self.len()])
         } else {
             // SAFETY: `text` and the length are those of a string copied
             // into the arena of a table that outlives every entry made of
             // it, and never written again where it lies.
-            f(unsafe { std::slice::from_raw_parts(self.text as *const u8, self.len()) })
+            f(unsafe { std::slice::from_raw_parts(self.text as usize as *const u8, self.len()) })
         }
     }
 
@@ -442,7 +654,9 @@ pub fn rank(
             }
             // Equal strings meet by (prefix, tail), without reading their
             // text; it is read only where the tail is a hash: to confirm,
-            // and to order the distinct strings that share a prefix.
+            // and to order the distinct strings that share a prefix. (Long
+            // hex tails equal in the tail are told apart by their other
+            // digits, spelled from the key.)
             v.sort_unstable_by_key(Entry::order);
             // runs of equal strings, as ranges of `v`
             let mut groups: Vec<(usize, usize)> = Vec::new();
@@ -453,13 +667,11 @@ pub fn rank(
                     j += 1;
                 }
                 // (an exact tail, or a string met once, is not read here)
-                if j == i + 1
-                    || v[i].exact()
-                    || v[i + 1..j].iter().all(|e| e.cmp_text(&v[i]).is_eq())
-                {
+                if j == i + 1 || v[i].exact() || v[i + 1..j].iter().all(|e| e.same(&v[i])) {
                     groups.push((i, j));
                 } else {
-                    // a hash collision: split the run by text
+                    // a hash collision, or long tails that differ past their
+                    // 30th digit: split the run by text
                     v[i..j].sort_unstable_by(Entry::cmp_text);
                     let mut k = i;
                     while k < j {
@@ -474,7 +686,7 @@ pub fn rank(
                 i = j;
             }
             // distinct strings with the same prefix, in text order (already
-            // so where every tail is exact)
+            // so where every tail is exact, or every tail long)
             let same_prefix = |x: &Entry, y: &Entry| (x.hi, x.lo) == (y.hi, y.lo);
             let mut a = 0;
             while a < groups.len() {
@@ -482,7 +694,8 @@ pub fn rank(
                 while z < groups.len() && same_prefix(&v[groups[z].0], &v[groups[a].0]) {
                     z += 1;
                 }
-                if z - a > 1 && !groups[a..z].iter().all(|g| v[g.0].exact()) {
+                let all = |f: fn(&Entry) -> bool| groups[a..z].iter().all(|g| f(&v[g.0]));
+                if z - a > 1 && !all(Entry::exact) && !all(Entry::long) {
                     groups[a..z].sort_unstable_by(|x, y| v[x.0].cmp_text(&v[y.0]));
                 }
                 a = z;
@@ -585,8 +798,8 @@ fn spell(per_bucket: &[Bucket]) -> StringTable {
             let mut at = 0;
             for (k, (e, off)) in b.iter().zip(offs).enumerate() {
                 // the text of an entry a few ahead (from an arena, anywhere)
-                if let Some(f) = b.get(k + TEXT_AHEAD).filter(|f| !f.exact()) {
-                    let p = f.text as *const u8;
+                if let Some(f) = b.get(k + TEXT_AHEAD).filter(|f| !f.spelled()) {
+                    let p = f.text as usize as *const u8;
                     crate::trace::prefetch_at(p);
                     crate::trace::prefetch_at(p.wrapping_add(f.len() - 1));
                 }
@@ -744,11 +957,11 @@ impl<'a> Local<'a> {
     fn addr(&mut self, ids: &mut Ids, s: &Str<'a>) -> u32 {
         if let Cow::Borrowed(b) = s {
             let key = sort_key(b);
-            if key[3] & EXACT != 0 {
+            if key.words[3] & EXACT != 0 {
                 let table = &mut ids.addr;
                 return *self
                     .exact
-                    .entry(key)
+                    .entry(key.words)
                     .or_insert_with(|| table.push_key(b, key));
             }
         }
@@ -1210,9 +1423,9 @@ mod tests {
 
     #[test]
     fn tails_order_and_merge_like_the_text() {
-        // one 16-byte prefix, tails exact (lower-case hex, up to 30 digits)
-        // and not (upper case, other bytes, 31 digits, shorter strings),
-        // each in two parts, some twice
+        // one 16-byte prefix, tails exact (lower-case hex, up to 30 digits),
+        // long (31 to 52 digits) and neither (upper case, other bytes, 53
+        // digits, shorter strings), each in two parts, some twice
         let head = "0x00000000000000";
         let tails = [
             "",
@@ -1235,16 +1448,35 @@ mod tests {
             "123456789abcdef0123456789abcdf",
             "123456789abcdef0123456789abcde0",
             "123456789abcdef0123456789abcdz",
+            "123456789abcdef0123456789abcde00",
+            "123456789abcdef0123456789abcdf0",
+            "123456789abcdef0123456789abcde1",
+            "123456789abcdef0123456789abcdef0123456789abcdef0",
+            "123456789abcdef0123456789abcdef0123456789abcdef00",
+            "123456789abcdef0123456789abcdef0123456789abcdef0123",
+            "123456789abcdef0123456789abcdef0123456789abcdef01230",
+            "123456789abcdef0123456789abcdef0123456789abcdef01231",
+            "123456789abcdef0123456789abcdef0123456789abcdef012300",
+            "123456789abcdef0123456789abcdef0123456789abcdef0123g",
+            "fedcba9876543210fedcba9876543210fedcba9876543210fedc",
         ];
         let mut words: Vec<String> = tails.iter().map(|t| format!("{head}{t}")).collect();
         words.extend(["0x0000000000000", "0x000000000000000\0"].map(String::from));
+        // a transaction hash: 0x and 64 digits
+        words.push(format!("0x{}", "9f".repeat(32)));
         for w in &words {
-            let exact = w.len() >= 16
-                && w.len() - 16 <= 30
+            let hex = w.len() >= 16
                 && w[16..]
                     .bytes()
                     .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
-            assert_eq!(tail(w)[1] & EXACT != 0, exact, "{w:?}");
+            let digits = w.len().saturating_sub(16);
+            let (t, _, _) = tail(w);
+            assert_eq!(t[1] & EXACT != 0, hex && digits <= 30, "{w:?}");
+            assert_eq!(
+                t[1] & LONG != 0,
+                hex && (31..=52).contains(&digits),
+                "{w:?}"
+            );
         }
         let mut parts = [Table::default(), Table::default(), Table::default()];
         let mut ids = Vec::new();
@@ -1260,14 +1492,34 @@ mod tests {
         assert_ranks_like_a_sort(&parts, &ids);
     }
 
+    #[test]
+    fn hex_hashes_are_spelled_by_their_keys() {
+        // transaction hashes (0x and 64 digits, or 64 digits) pushed into a
+        // part keep no copy of their text; their keys spell them
+        let hashes = [
+            format!("0x{}", "0123456789abcdef".repeat(4)),
+            "fedcba9876543210".repeat(4),
+            format!("0x{}", "0".repeat(64)),
+        ];
+        let mut t = Table::default();
+        let ids: Vec<u32> = hashes.iter().map(|h| t.push(h)).collect();
+        assert!(t.arena.blocks.is_empty());
+        for (h, id) in hashes.iter().zip(ids) {
+            let e = t.entry(id as usize, true);
+            assert!(e.long());
+            assert_eq!(e.with_text(|b| b.to_vec()), h.as_bytes());
+        }
+    }
+
     proptest::proptest! {
-        /// Ranking gives the sorted distinct strings whatever mix of exact
-        /// and hashed tails shares a prefix, and however the strings are
-        /// spread over parts.
+        /// Ranking gives the sorted distinct strings whatever mix of exact,
+        /// long and hashed tails shares a prefix, and however the strings
+        /// are spread over parts.
         #[test]
         fn rank_is_sort_and_dedup(
             words in proptest::collection::vec(
-                (0usize..3, "[01af9gA\\x00]{0,34}", 0usize..4),
+                // hex tails of every kind, and tails of any bytes
+                (0usize..3, "[01af9]{0,56}|[01af9gA\\x00]{0,34}", 0usize..4),
                 1..200,
             )
         ) {
@@ -1286,6 +1538,38 @@ mod tests {
                 })
                 .collect();
             assert_ranks_like_a_sort(&parts, &ids);
+        }
+    }
+
+    proptest::proptest! {
+        /// Sixteen bytes at a time: hex digits are told from every other
+        /// byte, and their value is the digits read one by one.
+        #[test]
+        fn hex16_value_reads_hex_digits_like_one_at_a_time(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    8 => proptest::sample::select(b"0123456789abcdef".to_vec()),
+                    1 => proptest::num::u8::ANY,
+                ],
+                16,
+            )
+        ) {
+            let d: [u8; 16] = bytes.clone().try_into().unwrap();
+            let (value, hex) = hex16_value(&d);
+            let digit = |c: u8| (c as char).to_digit(16).filter(|_| !c.is_ascii_uppercase());
+            let want = bytes.iter().map(|c| digit(*c)).collect::<Option<Vec<u32>>>();
+            proptest::prop_assert_eq!(hex, want.is_some());
+            if let Some(d) = want {
+                proptest::prop_assert_eq!(value, d.iter().fold(0, |v, d| v << 4 | *d as u64));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Sixteen digits at a time: spelled like `format!("{:016x}")`.
+        #[test]
+        fn hex16_spells_like_format(v in proptest::num::u64::ANY) {
+            proptest::prop_assert_eq!(hex16(v).to_vec(), format!("{v:016x}").into_bytes());
         }
     }
 
