@@ -18,6 +18,7 @@ use crate::trace::{Totals, TraceResult};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What the user asked for, as given (for the output and its manifest).
 #[derive(Clone, Debug, Default, Serialize)]
@@ -205,12 +206,14 @@ pub struct PathView {
 pub struct PathStep {
     /// `transfer` or `peel_chain`.
     pub kind: &'static str,
-    /// The (first) transaction, its block and time (Unix seconds).
-    pub tx: String,
+    /// The (first) transaction, its block and time (Unix seconds). The
+    /// names are shared with every other step of the report that names the
+    /// same flow (paths share their first steps).
+    pub tx: Arc<str>,
     pub block: u32,
     pub time: u64,
-    pub from: String,
-    pub to: String,
+    pub from: Arc<str>,
+    pub to: Arc<str>,
     /// Taint this step carried (for a peel chain, its least step).
     #[serde(with = "dec")]
     pub tainted: Amount,
@@ -221,7 +224,7 @@ pub struct PathStep {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transfers: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_tx: Option<String>,
+    pub last_tx: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_block: Option<u32>,
 }
@@ -664,10 +667,10 @@ impl TraceReport {
             .map(|&i| {
                 let f = &result.flows[i];
                 FlowText {
-                    tx: ledger.txid(f.tx).to_string(),
+                    tx: ledger.txid(f.tx).into(),
                     time: ledger.time_of(f.block),
-                    from: flow_end(ledger, f.from),
-                    to: flow_end(ledger, f.to),
+                    from: flow_end(ledger, f.from).into(),
+                    to: flow_end(ledger, f.to).into(),
                 }
             })
             .collect();
@@ -756,10 +759,10 @@ impl TraceReport {
 /// What a path step names of its flow: its transaction, its time, and
 /// where it went from and to.
 struct FlowText {
-    tx: String,
+    tx: Arc<str>,
     time: u64,
-    from: String,
-    to: String,
+    from: Arc<str>,
+    to: Arc<str>,
 }
 
 /// The report's number of chain `c` (of `chains`), listing it if it is not
@@ -881,11 +884,11 @@ pub fn esc_markup(s: &str) -> String {
 }
 
 /// The address at one end of a flow, or `(new money)` for a mint's sender.
-fn flow_end(ledger: &Ledger, a: crate::model::AddrId) -> String {
+fn flow_end(ledger: &Ledger, a: crate::model::AddrId) -> &str {
     if a == crate::model::AddrId::NONE {
-        "(new money)".to_string()
+        "(new money)"
     } else {
-        ledger.address(a).to_string()
+        ledger.address(a)
     }
 }
 
@@ -915,7 +918,7 @@ fn flow_edges(ledger: &Ledger, flows: &[crate::trace::Flow]) -> Vec<FlowEdge> {
             let f = &flows[i];
             let info = ledger.asset(f.asset);
             FlowEdge {
-                from: flow_end(ledger, f.from),
+                from: flow_end(ledger, f.from).to_string(),
                 to: ledger.address(f.to).to_string(),
                 asset: info.name.clone(),
                 tainted: 0,
