@@ -398,12 +398,17 @@ fn hex16_value(d: &[u8; 16]) -> (u64, bool) {
         (bytes.swap_bytes(), hex)
     }
     #[cfg(not(target_arch = "x86_64"))]
-    {
-        let word = |at: usize| u64::from_le_bytes(d[at..at + 8].try_into().expect("8 bytes"));
-        let (a, x) = hex8(word(0));
-        let (c, y) = hex8(word(8));
-        ((a as u64) << 32 | c as u64, x & y)
-    }
+    hex16_value_by_words(d)
+}
+
+/// [`hex16_value`] as two words of [`hex8`] (where there is no SSE2).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn hex16_value_by_words(d: &[u8; 16]) -> (u64, bool) {
+    let word = |at: usize| u64::from_le_bytes(d[at..at + 8].try_into().expect("8 bytes"));
+    let (a, x) = hex8(word(0));
+    let (c, y) = hex8(word(8));
+    ((a as u64) << 32 | c as u64, x & y)
 }
 
 /// The 16 nibbles of `v` as lower-case hex digits, the highest first: each
@@ -1556,6 +1561,12 @@ mod tests {
         ) {
             let d: [u8; 16] = bytes.clone().try_into().unwrap();
             let (value, hex) = hex16_value(&d);
+            // the same without SSE2 (the value only counts for digits)
+            let (words, words_hex) = hex16_value_by_words(&d);
+            proptest::prop_assert_eq!(words_hex, hex);
+            if hex {
+                proptest::prop_assert_eq!(words, value);
+            }
             let digit = |c: u8| (c as char).to_digit(16).filter(|_| !c.is_ascii_uppercase());
             let want = bytes.iter().map(|c| digit(*c)).collect::<Option<Vec<u32>>>();
             proptest::prop_assert_eq!(hex, want.is_some());
