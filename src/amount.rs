@@ -65,18 +65,48 @@ pub fn parse_integer(raw: &str) -> Result<Amount, AmountError> {
     })
 }
 
-/// The value of a string of ASCII digits, or `None` past `u128::MAX`: 19
-/// digits at a time in a `u64` (which cannot overflow), each run then
-/// shifted into the `u128` with one checked multiplication.
+/// The value of a string of ASCII digits, or `None` past `u128::MAX`: 16
+/// digits at a time in a `u64` (which cannot overflow), eight of them at
+/// once where there are eight, each run then shifted into the `u128` with
+/// one checked multiplication.
 fn parse_digits(s: &str) -> Option<u128> {
     let mut v: u128 = 0;
-    for run in s.as_bytes().chunks(19) {
-        let w = run.iter().fold(0u64, |w, c| w * 10 + (c - b'0') as u64);
+    for run in s.as_bytes().chunks(16) {
+        let mut eights = run.chunks_exact(8);
+        let mut w = 0u64;
+        for e in &mut eights {
+            w = w * 100_000_000 + eight_digits(u64::from_le_bytes(e.try_into().expect("8 bytes")));
+        }
+        for c in eights.remainder() {
+            w = w * 10 + (c - b'0') as u64;
+        }
         v = v
-            .checked_mul(10u128.pow(run.len() as u32))?
+            .checked_mul(POW10[run.len()] as u128)?
             .checked_add(w as u128)?;
     }
     Some(v)
+}
+
+/// Powers of ten up to 10^16.
+const POW10: [u64; 17] = {
+    let mut p = [1u64; 17];
+    let mut i = 1;
+    while i < p.len() {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
+
+/// The value of eight ASCII digits read as a little-endian word (the first
+/// digit in the lowest byte): neighbours joined into pairs, pairs into
+/// fours, fours into the eight, one multiplication each.
+#[inline]
+fn eight_digits(w: u64) -> u64 {
+    let w = w.wrapping_sub(0x3030_3030_3030_3030);
+    let w = (w.wrapping_mul(10) + (w >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let w = (w.wrapping_mul(100) + (w >> 16)) & 0x0000_ffff_0000_ffff;
+    (w.wrapping_mul(10_000) + (w >> 32)) & 0xffff_ffff
 }
 
 /// Convert a decimal literal (`50.00000000`, `0.01`, `1e-05`, `"12.5"`) to an
@@ -191,8 +221,16 @@ mod tests {
         /// Digits of any length, leading zeros and values past 2^128
         /// included, read like the standard library reads them.
         #[test]
-        fn digits_read_like_from_str(s in "0{0,20}[0-9]{1,45}") {
+        fn digits_read_like_from_str(s in "0{0,20}[0-9]{1,45}|[0-9]{1,40}") {
             proptest::prop_assert_eq!(parse_digits(&s), s.parse::<u128>().ok());
+        }
+    }
+
+    #[test]
+    fn eight_digits_at_once() {
+        for d in ["00000000", "12345678", "99999999", "90000009", "00000001"] {
+            let w = u64::from_le_bytes(d.as_bytes().try_into().unwrap());
+            assert_eq!(eight_digits(w), d.parse::<u64>().unwrap(), "{d}");
         }
     }
 
