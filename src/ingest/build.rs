@@ -168,6 +168,35 @@ fn not_after<T>(
     a < b || (a == b && tie(x, y) != std::cmp::Ordering::Greater)
 }
 
+/// Of the records of `v` with each id (a dense rank below `ids`), the
+/// least (the one a sort by id then content would put first), as indices
+/// in `v`'s order, the others counted as duplicates. Ids are ranks, so each
+/// has its own slot: one pass instead of a sort.
+fn least_of_each_id<T: Ord>(
+    v: &[T],
+    id: impl Fn(&T) -> u32,
+    ids: usize,
+    dups: &mut u64,
+) -> Vec<u32> {
+    const NO: u32 = u32::MAX;
+    let mut least = vec![NO; ids];
+    for (i, t) in v.iter().enumerate() {
+        let slot = &mut least[id(t) as usize];
+        if *slot != NO {
+            *dups += 1;
+            if *t >= v[*slot as usize] {
+                continue;
+            }
+        }
+        *slot = i as u32;
+    }
+    let mut kept = vec![false; v.len()];
+    for i in least.into_iter().filter(|i| *i != NO) {
+        kept[i as usize] = true;
+    }
+    (0..v.len() as u32).filter(|i| kept[*i as usize]).collect()
+}
+
 /// Of indices sorted by identity then content, keep the first of each
 /// identity, counting the rest.
 fn dedup_order<T, K: PartialEq>(
@@ -295,13 +324,11 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         tips,
         ..
     } = low;
-    let order = sorted_order(&txs_all, |t| t.hash as u128, |a, b| a.cmp(b));
-    let mut kept = dedup_order(&txs_all, order, |t| t.hash, &mut dups);
     // The transactions kept, where they lie rather than in hash order (a
     // random walk over them): nothing below depends on their order (the
     // block times say how), and every movement's key is distinct, so the
     // order movements are listed in does not change their canonical order.
-    kept.par_sort_unstable();
+    let kept = least_of_each_id(&txs_all, |t| t.hash, tx_strs.len(), &mut dups);
     let txs: Vec<&LTx> = kept.iter().map(|i| &txs_all[*i as usize]).collect();
     tokens.par_sort_unstable_by(|a, b| {
         (a.tx, a.log_index)
@@ -1091,6 +1118,30 @@ fn place_utxos(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Keeping the least record of each id in one pass keeps what a
+        /// sort by id then content, and a dedup of its runs, keeps.
+        #[test]
+        fn least_of_each_id_is_the_first_of_a_sort(
+            v in proptest::collection::vec((0u32..20, 0u8..4, 0u8..3), 0..200)
+        ) {
+            let (mut dups, mut want_dups) = (0, 0);
+            let got = least_of_each_id(&v, |t| t.0, 20, &mut dups);
+            let order = sorted_order(&v, |t| t.0 as u128, |a, b| a.cmp(b));
+            let mut want = dedup_order(&v, order, |t| t.0, &mut want_dups);
+            want.sort_unstable();
+            // (equal records are interchangeable: compare them, not places)
+            let records = |ix: &[u32]| {
+                let mut r: Vec<_> = ix.iter().map(|i| v[*i as usize]).collect();
+                r.sort_unstable();
+                r
+            };
+            proptest::prop_assert_eq!(records(&got), records(&want));
+            proptest::prop_assert!(got.windows(2).all(|w| w[0] < w[1]));
+            proptest::prop_assert_eq!(dups, want_dups);
+        }
+    }
 
     #[test]
     fn runs_filled_in_parallel_give_the_pairs_in_order_after_what_was_there() {
