@@ -106,14 +106,9 @@ pub(crate) fn utx(txid: &str, block: u64, inputs: &[(&str, u32)], outputs: &[(&s
     })
 }
 
-/// Keep the first record of each identity, counting the rest. `v` must be
-/// sorted by identity, then by content, so the record kept does not depend on
-/// input order.
-fn dedup_sorted<T, K: PartialEq>(v: &mut Vec<T>, key: impl Fn(&T) -> K, dups: &mut u64) {
-    let before = v.len();
-    v.dedup_by(|b, a| key(a) == key(b));
-    *dups += (before - v.len()) as u64;
-}
+/// Below this many places where the next element is smaller, `sorted_order`
+/// merges runs rather than sorting.
+const FEW_RUNS: usize = 64;
 
 /// The order that sorts `v` by `primary`, then `tie`, as indices: sorting
 /// 16-byte keys moves far less memory than sorting records of a hundred
@@ -135,10 +130,23 @@ fn sorted_order<T: Sync>(
         .enumerate()
         .map(|(i, t)| (primary(t), i as u32))
         .collect();
-    order.par_sort_unstable_by(|a, b| {
+    let cmp = |a: &(u128, u32), b: &(u128, u32)| {
         a.0.cmp(&b.0)
             .then_with(|| tie(&v[a.1 as usize], &v[b.1 as usize]))
-    });
+    };
+    // Several exports each in order (an ethereum-etl ledger's
+    // transactions, traces and token transfers, or files of block ranges)
+    // are a few sorted runs: a merge sort finds and joins them in a few
+    // passes. Anything else is sorted in parallel.
+    let breaks = order
+        .par_windows(2)
+        .filter(|w| cmp(&w[0], &w[1]).is_gt())
+        .count();
+    if breaks < FEW_RUNS {
+        order.sort_by(cmp);
+    } else {
+        order.par_sort_unstable_by(cmp);
+    }
     order.into_iter().map(|(_, i)| i).collect()
 }
 
@@ -166,6 +174,45 @@ fn not_after<T>(
 ) -> bool {
     let (a, b) = (primary(x), primary(y));
     a < b || (a == b && tie(x, y) != std::cmp::Ordering::Greater)
+}
+
+/// Of the records of `v` with equal `identity`, keep the least (the one a
+/// sort by identity then content, and a dedup of its runs, would keep),
+/// where it is, counting the others: one pass with a map, and `v` keeps its
+/// order.
+fn keep_least_by<T: Ord, K: std::hash::Hash + Eq>(
+    v: &mut Vec<T>,
+    identity: impl Fn(&T) -> K,
+    dups: &mut u64,
+) {
+    use std::collections::hash_map::Entry;
+    let mut least: FxHashMap<K, usize> =
+        FxHashMap::with_capacity_and_hasher(v.len(), Default::default());
+    let mut dropped = vec![false; v.len()];
+    for i in 0..v.len() {
+        match least.entry(identity(&v[i])) {
+            Entry::Vacant(e) => {
+                e.insert(i);
+            }
+            Entry::Occupied(mut e) => {
+                *dups += 1;
+                let j = *e.get();
+                if v[i] < v[j] {
+                    dropped[j] = true;
+                    e.insert(i);
+                } else {
+                    dropped[i] = true;
+                }
+            }
+        }
+    }
+    if dropped.contains(&true) {
+        let mut k = 0;
+        v.retain(|_| {
+            k += 1;
+            !dropped[k - 1]
+        });
+    }
 }
 
 /// Of the records of `v` with each id (a dense rank below `ids`), the
@@ -330,14 +377,11 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     // order movements are listed in does not change their canonical order.
     let kept = least_of_each_id(&txs_all, |t| t.hash, tx_strs.len(), &mut dups);
     let txs: Vec<&LTx> = kept.iter().map(|i| &txs_all[*i as usize]).collect();
-    tokens.par_sort_unstable_by(|a, b| {
-        (a.tx, a.log_index)
-            .cmp(&(b.tx, b.log_index))
-            .then_with(|| a.cmp(b))
-    });
-    dedup_sorted(&mut tokens, |t| (t.tx, t.log_index), &mut dups);
-    internals.par_sort_unstable();
-    dedup_sorted(&mut internals, |t| t.id, &mut dups);
+    // Token transfers and traces stay in the order they were read (each
+    // export's own order, usually its canonical one), so that their
+    // movements' keys come in a few sorted runs.
+    keep_least_by(&mut tokens, |t| (t.tx, t.log_index), &mut dups);
+    keep_least_by(&mut internals, |t| t.id, &mut dups);
     // the movements where they lie, in part order
     let moves_all: Vec<&LMove> = move_parts.par_iter().flatten().collect();
     let primary = |m: &&LMove| (m.block as u128) << 64 | (m.tx_index as u128) << 32 | m.seq as u128;
@@ -1140,6 +1184,57 @@ mod tests {
             proptest::prop_assert_eq!(records(&got), records(&want));
             proptest::prop_assert!(got.windows(2).all(|w| w[0] < w[1]));
             proptest::prop_assert_eq!(dups, want_dups);
+        }
+    }
+
+    proptest::proptest! {
+        /// Keeping the least record of each identity where it lies keeps
+        /// what a sort by identity then content, and a dedup, keeps, in the
+        /// order the records were in.
+        #[test]
+        fn keep_least_by_keeps_the_first_of_a_sort_in_place(
+            v in proptest::collection::vec((0u32..20, 0u8..4, 0u8..3), 0..200)
+        ) {
+            let (mut kept, mut dups, mut want_dups) = (v.clone(), 0, 0);
+            keep_least_by(&mut kept, |t| t.0, &mut dups);
+            let order = sorted_order(&v, |t| t.0 as u128, |a, b| a.cmp(b));
+            let want = dedup_order(&v, order, |t| t.0, &mut want_dups);
+            let mut sorted_kept = kept.clone();
+            sorted_kept.sort_unstable();
+            let mut want: Vec<_> = want.iter().map(|i| v[*i as usize]).collect();
+            want.sort_unstable();
+            proptest::prop_assert_eq!(sorted_kept, want);
+            proptest::prop_assert_eq!(dups, want_dups);
+            // a subsequence of `v`
+            let mut rest = v.iter();
+            proptest::prop_assert!(kept.iter().all(|k| rest.any(|x| x == k)));
+        }
+
+        /// The order is a sort, whether the records come in a few sorted
+        /// runs (merged) or in none (sorted in parallel).
+        #[test]
+        fn sorted_order_sorts_runs_and_disorder(
+            runs in proptest::collection::vec(
+                proptest::collection::vec((0u64..50, 0u8..3), 0..300),
+                1..4,
+            ),
+            shuffle in proptest::bool::ANY,
+        ) {
+            let mut v: Vec<(u64, u8)> = Vec::new();
+            for mut r in runs {
+                if !shuffle {
+                    r.sort_unstable();
+                }
+                v.extend(r);
+            }
+            let order = sorted_order(&v, |t| t.0 as u128, |a, b| a.cmp(b));
+            let got: Vec<_> = order.iter().map(|i| v[*i as usize]).collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            proptest::prop_assert_eq!(got, want);
+            let mut seen = order.clone();
+            seen.sort_unstable();
+            proptest::prop_assert_eq!(seen, (0..v.len() as u32).collect::<Vec<_>>());
         }
     }
 
