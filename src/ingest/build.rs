@@ -45,6 +45,24 @@ struct MoveKey {
     tie: (u32, u32, u32, Amount),
 }
 
+/// Where a pending movement's [`MoveKey`] comes from: its record, by kind
+/// and place (8 bytes instead of the key's 80).
+#[derive(Copy, Clone)]
+struct KeyOf {
+    source: KeySource,
+    at: u32,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum KeySource {
+    /// A transaction's value (phase 0) or fee (phase 1).
+    TxValue,
+    TxFee,
+    Internal,
+    Token,
+    Move,
+}
+
 #[derive(Copy, Clone)]
 struct Pending {
     block: u64,
@@ -267,7 +285,7 @@ fn extend_by_runs<T: Sync, A: Send, B: Send>(
     v: &[T],
     out: (&mut Vec<A>, &mut Vec<B>),
     count: impl Fn(&T) -> usize + Sync,
-    each: impl Fn(&T, &mut dyn FnMut(A, B)) + Sync,
+    each: impl Fn(usize, &T, &mut dyn FnMut(A, B)) + Sync,
 ) {
     const RUN: usize = 4096;
     let (a, b) = out;
@@ -281,17 +299,20 @@ fn extend_by_runs<T: Sync, A: Send, B: Send>(
     let slots_a = split_by_sizes(&mut a.spare_capacity_mut()[..total], counts.iter().copied());
     let slots_b = split_by_sizes(&mut b.spare_capacity_mut()[..total], counts.iter().copied());
     let slots: Vec<_> = slots_a.into_iter().zip(slots_b).collect();
-    v.par_chunks(RUN).zip(slots).for_each(|(run, (sa, sb))| {
-        let mut k = 0;
-        for t in run {
-            each(t, &mut |x, y| {
-                sa[k].write(x);
-                sb[k].write(y);
-                k += 1;
-            });
-        }
-        assert_eq!(k, sa.len(), "a run gave other than it counted");
-    });
+    v.par_chunks(RUN)
+        .enumerate()
+        .zip(slots)
+        .for_each(|((c, run), (sa, sb))| {
+            let mut k = 0;
+            for (j, t) in run.iter().enumerate() {
+                each(c * RUN + j, t, &mut |x, y| {
+                    sa[k].write(x);
+                    sb[k].write(y);
+                    k += 1;
+                });
+            }
+            assert_eq!(k, sa.len(), "a run gave other than it counted");
+        });
     // SAFETY: the slots cover the `total` elements after each vector's
     // length, and every run wrote all of its slots (asserted; had a run
     // panicked, this line would not be reached and the written pairs
@@ -431,8 +452,9 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
 
     let capacity = txs.len() * 2 + tokens.len() + moves.len() + internals.len();
     let mut pending: Vec<Pending> = Vec::with_capacity(capacity);
-    // each pending movement's sort key (none when `moves` are all there is)
-    let mut keys: Vec<MoveKey> = Vec::with_capacity(capacity - moves.len());
+    // where each pending movement's sort key comes from (none when `moves`
+    // are all there is)
+    let mut keys: Vec<KeyOf> = Vec::with_capacity(capacity - moves.len());
     let unknown_fee = txs.par_iter().filter(|t| t.fee.is_none()).count() as u64;
     // a transaction's value (unless traces carry it) and its fee
     let value = |t: &LTx| !t.failed && t.value > 0 && !traced.contains(&(t.block, t.tx_index));
@@ -441,13 +463,10 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         &txs,
         (&mut keys, &mut pending),
         |t| usize::from(value(t)) + usize::from(fee(t).is_some()),
-        |t, out| {
-            let key = |phase: u8| MoveKey {
-                block: t.block,
-                lane: t.tx_index,
-                phase,
-                sub: SmallVec::new(),
-                tie: (t.hash, 0, 0, 0),
+        |at, t, out| {
+            let key = |source| KeyOf {
+                source,
+                at: at as u32,
             };
             let pend = |to: u32, kind: MoveKind, amount: Amount| Pending {
                 block: t.block,
@@ -460,25 +479,21 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
                 amount,
             };
             if value(t) {
-                out(key(0), pend(t.to, MoveKind::Native, t.value));
+                out(
+                    key(KeySource::TxValue),
+                    pend(t.to, MoveKind::Native, t.value),
+                );
             }
             if let Some(fee) = fee(t) {
-                out(key(1), pend(NONE, MoveKind::Fee, fee));
+                out(key(KeySource::TxFee), pend(NONE, MoveKind::Fee, fee));
             }
         },
     );
     let mut needs_eth = !pending.is_empty();
-    for i in &internals {
+    for (at, i) in internals.iter().enumerate() {
         if !i.moves || i.value == 0 {
             continue;
         }
-        let lane = if i.reward {
-            LANE_REWARD
-        } else {
-            resolve(i.tx_index, i.block, i.tx)
-                .map(|p| p.1)
-                .unwrap_or(LANE_UNKNOWN_TX)
-        };
         if !i.reward && i.from == NONE {
             rejects.push(reject(
                 i.loc,
@@ -495,25 +510,13 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             ));
             continue;
         }
-        // Etherscan's internal calls come after the transaction's own value,
-        // whose key has the empty trace address.
-        let mut sub: SmallVec<[u32; 4]> = SmallVec::new();
-        if i.source == TraceSource::Etherscan {
-            sub.push(1);
-        }
-        sub.extend_from_slice(&i.trace_address);
         needs_eth = true;
-        let key = MoveKey {
-            block: i.block,
-            lane,
-            phase: 0,
-            sub,
-            tie: (i.tx, (i.id >> 96) as u32, (i.id >> 64) as u32, i.id),
-        };
-        let block = key.block;
-        keys.push(key);
+        keys.push(KeyOf {
+            source: KeySource::Internal,
+            at: at as u32,
+        });
         pending.push(Pending {
-            block,
+            block: i.block,
             time: i
                 .time
                 .or_else(|| block_time.get(&i.block).map(|e| e.1))
@@ -530,24 +533,16 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             amount: i.value,
         });
     }
-    for t in &tokens {
+    for (at, t) in tokens.iter().enumerate() {
         if t.value == 0 {
             continue;
         }
-        // Tokens are separate assets: within one token, (block, log_index) is
-        // the canonical order, so a block's token transfers sort after its
-        // native movements, by log index.
-        let key = MoveKey {
-            block: t.block,
-            lane: LANE_UNKNOWN_TX,
-            phase: 2,
-            sub: SmallVec::from_slice(&[(t.log_index >> 32) as u32, t.log_index as u32]),
-            tie: (t.tx, t.from, t.to, t.value),
-        };
-        let block = key.block;
-        keys.push(key);
+        keys.push(KeyOf {
+            source: KeySource::Token,
+            at: at as u32,
+        });
         pending.push(Pending {
-            block,
+            block: t.block,
             time: t
                 .time
                 .or_else(|| block_time.get(&t.block).map(|e| e.1))
@@ -560,37 +555,36 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             amount: t.value,
         });
     }
-    let move_key = |m: &LMove| MoveKey {
-        block: m.block,
-        lane: m.tx_index,
-        phase: 0,
-        sub: SmallVec::from_slice(&[m.seq]),
-        tie: (m.tx, m.from, m.to, m.amount),
+    let move_key = |at: usize| KeyOf {
+        source: KeySource::Move,
+        at: at as u32,
     };
     // Movements alone (the native format) are already in canonical order:
     // `moves` was sorted by (block, transaction index, sequence, hash),
     // which is their key's order. Otherwise every record gets its key.
     let only_moves = pending.is_empty();
     // movements alone are read in place through `src` (no copy);
-    // otherwise every record joins `pending`
-    let live_moves: Vec<&LMove> = if only_moves {
-        if runs::all(&moves, |m| m.amount != 0) {
+    // otherwise every record joins `pending` (and `moves` stays, for their
+    // keys)
+    let (live_moves, moves_for_keys): (Vec<&LMove>, Vec<&LMove>) = if only_moves {
+        let live = if runs::all(&moves, |m| m.amount != 0) {
             moves
         } else {
             moves.into_par_iter().filter(|m| m.amount != 0).collect()
-        }
+        };
+        (live, Vec::new())
     } else {
         if runs::all(&moves, |m| m.amount != 0) {
             // indexed: written in place, in parallel
             pending.par_extend(moves.par_iter().map(|m| pend(m)));
-            keys.par_extend(moves.par_iter().map(|m| move_key(m)));
+            keys.par_extend((0..moves.len()).into_par_iter().map(move_key));
         } else {
-            for m in moves.iter().filter(|m| m.amount != 0) {
+            for (at, m) in moves.iter().enumerate().filter(|(_, m)| m.amount != 0) {
                 pending.push(pend(m));
-                keys.push(move_key(m));
+                keys.push(move_key(at));
             }
         }
-        Vec::new()
+        (Vec::new(), moves)
     };
     let n_moves = if only_moves {
         live_moves.len()
@@ -615,15 +609,84 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     let order: Vec<u32> = if only_moves {
         Vec::new() // the identity
     } else {
+        // Each key is made from its record where it is compared, not kept:
+        // at 80 bytes a movement, the keys of a large ledger were its
+        // largest write to fresh memory.
+        let key_of = |k: &KeyOf| -> MoveKey {
+            let at = k.at as usize;
+            match k.source {
+                KeySource::TxValue | KeySource::TxFee => {
+                    let t = txs[at];
+                    MoveKey {
+                        block: t.block,
+                        lane: t.tx_index,
+                        phase: u8::from(k.source == KeySource::TxFee),
+                        sub: SmallVec::new(),
+                        tie: (t.hash, 0, 0, 0),
+                    }
+                }
+                KeySource::Internal => {
+                    let i = &internals[at];
+                    let lane = if i.reward {
+                        LANE_REWARD
+                    } else {
+                        resolve(i.tx_index, i.block, i.tx)
+                            .map(|p| p.1)
+                            .unwrap_or(LANE_UNKNOWN_TX)
+                    };
+                    // Etherscan's internal calls come after the transaction's
+                    // own value, whose key has the empty trace address.
+                    let mut sub: SmallVec<[u32; 4]> = SmallVec::new();
+                    if i.source == TraceSource::Etherscan {
+                        sub.push(1);
+                    }
+                    sub.extend_from_slice(&i.trace_address);
+                    MoveKey {
+                        block: i.block,
+                        lane,
+                        phase: 0,
+                        sub,
+                        tie: (i.tx, (i.id >> 96) as u32, (i.id >> 64) as u32, i.id),
+                    }
+                }
+                // Tokens are separate assets: within one token, (block,
+                // log_index) is the canonical order, so a block's token
+                // transfers sort after its native movements, by log index.
+                KeySource::Token => {
+                    let t = &tokens[at];
+                    MoveKey {
+                        block: t.block,
+                        lane: LANE_UNKNOWN_TX,
+                        phase: 2,
+                        sub: SmallVec::from_slice(&[
+                            (t.log_index >> 32) as u32,
+                            t.log_index as u32,
+                        ]),
+                        tie: (t.tx, t.from, t.to, t.value),
+                    }
+                }
+                KeySource::Move => {
+                    let m = moves_for_keys[at];
+                    MoveKey {
+                        block: m.block,
+                        lane: m.tx_index,
+                        phase: 0,
+                        sub: SmallVec::from_slice(&[m.seq]),
+                        tie: (m.tx, m.from, m.to, m.amount),
+                    }
+                }
+            }
+        };
         sorted_order(
             &keys,
             |k| {
+                let k = key_of(k);
                 (k.block as u128) << 96
                     | (k.lane as u128) << 64
                     | (k.phase as u128) << 56
                     | (k.sub.first().copied().unwrap_or(0) as u128) << 24
             },
-            |a, b| a.cmp(b),
+            |a, b| key_of(a).cmp(&key_of(b)),
         )
     };
     drop(keys);
@@ -1247,7 +1310,7 @@ mod tests {
             &v,
             (&mut a, &mut b),
             |&x| (x % 3) as usize,
-            |&x, out| {
+            |_, &x, out| {
                 for k in 0..x % 3 {
                     out(u64::from(x) * 10 + u64::from(k), format!("{x}.{k}"));
                 }
