@@ -442,6 +442,11 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             .map(|ix| (block, ix))
             .or_else(|| tx_pos.get(tx as usize).copied().filter(|p| *p != NO_POS))
     };
+    // a record's own time, else its block's
+    let time_of = |time: Option<u64>, block: u64| {
+        time.or_else(|| block_time.get(&block).map(|e| e.1))
+            .unwrap_or(0)
+    };
     let traced: FxHashSet<(u64, u32)> = internals
         .iter()
         .filter(|i| i.source == TraceSource::EthereumEtl && !i.reward)
@@ -517,10 +522,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         });
         pending.push(Pending {
             block: i.block,
-            time: i
-                .time
-                .or_else(|| block_time.get(&i.block).map(|e| e.1))
-                .unwrap_or(0),
+            time: time_of(i.time, i.block),
             tx: i.tx,
             from: if i.reward { NONE } else { i.from },
             to: i.to,
@@ -543,10 +545,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         });
         pending.push(Pending {
             block: t.block,
-            time: t
-                .time
-                .or_else(|| block_time.get(&t.block).map(|e| e.1))
-                .unwrap_or(0),
+            time: time_of(t.time, t.block),
             tx: t.tx,
             from: t.from,
             to: t.to,

@@ -349,9 +349,7 @@ fn hex_blocks<const W: usize>(b: &[u8]) -> Option<[u64; W]> {
         let (value, hex) = if at + 16 <= b.len() {
             hex16_value(b[at..at + 16].try_into().expect("16 bytes"))
         } else if at < b.len() {
-            let (a, x) = hex8(part(2 * i));
-            let (c, y) = hex8(part(2 * i + 1));
-            ((a as u64) << 32 | c as u64, x & y)
+            hex16_of_words(part(2 * i), part(2 * i + 1))
         } else {
             (0, true)
         };
@@ -406,8 +404,16 @@ fn hex16_value(d: &[u8; 16]) -> (u64, bool) {
 #[inline(always)]
 fn hex16_value_by_words(d: &[u8; 16]) -> (u64, bool) {
     let word = |at: usize| u64::from_le_bytes(d[at..at + 8].try_into().expect("8 bytes"));
-    let (a, x) = hex8(word(0));
-    let (c, y) = hex8(word(8));
+    hex16_of_words(word(0), word(8))
+}
+
+/// Sixteen digits given as two words of eight (each as [`hex8`] reads it,
+/// the first word's digits first): their value and whether all are
+/// lower-case hex digits.
+#[inline(always)]
+fn hex16_of_words(first: u64, second: u64) -> (u64, bool) {
+    let (a, x) = hex8(first);
+    let (c, y) = hex8(second);
     ((a as u64) << 32 | c as u64, x & y)
 }
 
@@ -814,8 +820,8 @@ fn spell(per_bucket: &[Bucket]) -> StringTable {
                 *off = base + at as u64;
             }
         });
-    // SAFETY: each string is whole: spelled in ASCII from an exact key, or
-    // copied from an arena that holds whole `&str`s.
+    // SAFETY: each string is whole: spelled in ASCII from its key (exact or
+    // long hex), or copied from an arena that holds whole `&str`s.
     unsafe { StringTable::from_parts_unchecked(offsets.into(), bytes.into()) }
 }
 
