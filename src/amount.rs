@@ -34,6 +34,14 @@ fn unquote(raw: &str) -> &str {
 /// written in exponent form (`1e+21`, as some exports do) is accepted when it
 /// is exact.
 pub fn parse_integer(raw: &str) -> Result<Amount, AmountError> {
+    // the common case, a run of digits (quoted or not) that fits, in one pass
+    let b = raw.as_bytes();
+    if let Some(v) = plain_digits(match b {
+        [b'"', d @ .., b'"'] => d,
+        d => d,
+    }) {
+        return Ok(v);
+    }
     let s = unquote(raw).trim();
     if s.is_empty() {
         return Err(AmountError::Empty);
@@ -78,6 +86,42 @@ fn parse_digits(s: &str) -> Option<u128> {
             w = w * 100_000_000 + eight_digits(u64::from_le_bytes(e.try_into().expect("8 bytes")));
         }
         for c in eights.remainder() {
+            w = w * 10 + (c - b'0') as u64;
+        }
+        v = v
+            .checked_mul(POW10[run.len()] as u128)?
+            .checked_add(w as u128)?;
+    }
+    Some(v)
+}
+
+/// The value of `b` when it is one or more ASCII digits and fits in a
+/// `u128` (else `None`): [`parse_digits`] with the digits checked as they
+/// are read, eight at a time where there are eight.
+#[inline]
+fn plain_digits(b: &[u8]) -> Option<u128> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    if b.is_empty() {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for run in b.chunks(16) {
+        let mut eights = run.chunks_exact(8);
+        let mut w = 0u64;
+        for e in &mut eights {
+            let x = u64::from_le_bytes(e.try_into().ok()?);
+            // each byte 0x30-0x3f, and still so plus 6: '0'-'9' (no
+            // byte's sum carries into the next)
+            if x & HIGH != ZEROS || x.wrapping_add(0x0606_0606_0606_0606) & HIGH != ZEROS {
+                return None;
+            }
+            w = w * 100_000_000 + eight_digits(x);
+        }
+        for c in eights.remainder() {
+            if !c.is_ascii_digit() {
+                return None;
+            }
             w = w * 10 + (c - b'0') as u64;
         }
         v = v
@@ -223,6 +267,37 @@ mod tests {
         #[test]
         fn digits_read_like_from_str(s in "0{0,20}[0-9]{1,45}|[0-9]{1,40}") {
             proptest::prop_assert_eq!(parse_digits(&s), s.parse::<u128>().ok());
+        }
+    }
+
+    /// What [`plain_digits`] must say: the value of one or more digits
+    /// that fit, else nothing.
+    fn plain_reference(b: &[u8]) -> Option<u128> {
+        let digits = !b.is_empty() && b.iter().all(u8::is_ascii_digit);
+        digits.then(|| std::str::from_utf8(b).ok()?.parse().ok())?
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_digits_reads_digits_and_nothing_else(
+            s in "[0-9]{0,45}|[0-9]{0,20}[^0-9][0-9]{0,20}|[0-9:/ .eE+-]{0,30}"
+        ) {
+            proptest::prop_assert_eq!(plain_digits(s.as_bytes()), plain_reference(s.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn plain_digits_refuses_any_other_byte_anywhere() {
+        // every byte value at every place of runs one word long, longer,
+        // and past one 16-digit run (each byte checked in a word or alone)
+        for len in [1, 7, 8, 9, 16, 17, 25, 39] {
+            for at in 0..len {
+                for c in 0..=255u8 {
+                    let mut b = vec![b'7'; len];
+                    b[at] = c;
+                    assert_eq!(plain_digits(&b), plain_reference(&b), "{b:?}");
+                }
+            }
         }
     }
 
