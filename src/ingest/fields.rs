@@ -248,6 +248,17 @@ pub(super) struct Scan {
 
 #[inline]
 pub(super) fn scan(b: &[u8]) -> Scan {
+    #[cfg(target_arch = "x86_64")]
+    if b.len() >= 16 {
+        // SAFETY: SSE2 is part of x86_64; the text is at least one block.
+        return unsafe { scan_blocks(b) };
+    }
+    scan_bytes(b)
+}
+
+/// [`scan`] a byte at a time, through the class table.
+#[inline]
+fn scan_bytes(b: &[u8]) -> Scan {
     let (mut all, mut any) = (0xffu8, 0u8);
     for &c in b {
         let k = CLASS[c as usize];
@@ -255,6 +266,92 @@ pub(super) fn scan(b: &[u8]) -> Scan {
         any |= k;
     }
     Scan { all, any }
+}
+
+/// [`scan`] of at least 16 bytes, 16 at a time: each byte's classes are
+/// worked out by comparisons, as the class table has them. The last block
+/// is the text's last 16 bytes, which may overlap the one before: a byte
+/// seen twice changes neither what all bytes have nor what some byte has.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+unsafe fn scan_blocks(b: &[u8]) -> Scan {
+    use std::arch::x86_64::*;
+    let splat = |c: u8| _mm_set1_epi8(c as i8);
+    // signed compares: a byte from 0x80 up is negative, so it is in no
+    // ASCII range, and is what NONASCII marks
+    let within = |v: __m128i, lo: u8, hi: u8| {
+        _mm_and_si128(
+            _mm_cmpgt_epi8(v, splat(lo - 1)),
+            _mm_cmplt_epi8(v, splat(hi + 1)),
+        )
+    };
+    let classes = |v: __m128i| {
+        let digit = within(v, b'0', b'9');
+        let upper = within(v, b'A', b'Z');
+        let lower = within(v, b'a', b'z');
+        let hex = _mm_or_si128(
+            digit,
+            _mm_or_si128(within(v, b'a', b'f'), within(v, b'A', b'F')),
+        );
+        let alnum = _mm_or_si128(digit, _mm_or_si128(upper, lower));
+        // whitespace and control characters are 0x00-0x20 and 0x7f
+        let bad = _mm_or_si128(
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(-1)),
+                _mm_cmplt_epi8(v, splat(0x21)),
+            ),
+            _mm_or_si128(
+                _mm_cmpeq_epi8(v, splat(0x7f)),
+                _mm_cmpeq_epi8(v, splat(b',')),
+            ),
+        );
+        let nonascii = _mm_cmplt_epi8(v, _mm_setzero_si128());
+        let k = _mm_or_si128(
+            _mm_and_si128(hex, splat(HEX)),
+            _mm_or_si128(
+                _mm_and_si128(upper, splat(UPPER)),
+                _mm_and_si128(alnum, splat(ALNUM)),
+            ),
+        );
+        _mm_or_si128(
+            k,
+            _mm_or_si128(
+                _mm_and_si128(bad, splat(BAD)),
+                _mm_and_si128(nonascii, splat(NONASCII)),
+            ),
+        )
+    };
+    let load = |at: usize| _mm_loadu_si128(b.as_ptr().add(at).cast());
+    let mut all = _mm_set1_epi8(-1);
+    let mut any = _mm_setzero_si128();
+    let mut at = 0;
+    while at + 16 < b.len() {
+        let k = classes(load(at));
+        all = _mm_and_si128(all, k);
+        any = _mm_or_si128(any, k);
+        at += 16;
+    }
+    let k = classes(load(b.len() - 16));
+    all = _mm_and_si128(all, k);
+    any = _mm_or_si128(any, k);
+    // fold the 16 lanes into one
+    let mut a = [0u8; 16];
+    let mut o = [0u8; 16];
+    _mm_storeu_si128(a.as_mut_ptr().cast(), all);
+    _mm_storeu_si128(o.as_mut_ptr().cast(), any);
+    let fold = |x: [u8; 16], f: fn(u64, u64) -> u64| {
+        let w = f(
+            u64::from_le_bytes(x[..8].try_into().unwrap_or_default()),
+            u64::from_le_bytes(x[8..].try_into().unwrap_or_default()),
+        );
+        let w = f(w, w >> 32);
+        let w = f(w, w >> 16);
+        f(w, w >> 8) as u8
+    };
+    Scan {
+        all: fold(a, |x, y| x & y),
+        any: fold(o, |x, y| x | y),
+    }
 }
 
 /// `s` with ASCII letters lower-cased; borrowed when `upper` (whether `s`
@@ -281,24 +378,16 @@ pub(super) fn evm_canonical(s: &str) -> Option<Cow<'_, str>> {
     (k.all & HEX != 0).then(|| lowered(s, b[1] == b'X' || k.any & UPPER != 0))
 }
 
-/// `model::canonical_address`, borrowing from `raw` when nothing changes.
-pub(super) fn canonical_address_cow(raw: &str) -> Cow<'_, str> {
-    let s = raw.trim();
-    if let Some(c) = evm_canonical(s) {
-        return c;
-    }
-    let b = s.as_bytes();
-    let k = scan(b);
-    let bech32 = b.len() >= 8
+/// Whether `b`, whose [`scan`] is `k`, is an address that
+/// `model::canonical_address` lower-cases as bech32 (`bc1…` and the like,
+/// letters and digits only).
+#[inline]
+pub(super) fn bech32_like(b: &[u8], k: Scan) -> bool {
+    b.len() >= 8
         && ["bc1", "tb1", "ltc1", "bcrt1"]
             .iter()
             .any(|p| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
-        && k.all & ALNUM != 0;
-    if bech32 {
-        lowered(s, k.any & UPPER != 0)
-    } else {
-        Cow::Borrowed(s)
-    }
+        && k.all & ALNUM != 0
 }
 
 /// Run `f` on the text of `t`, keeping what it borrows borrowed from the
@@ -757,13 +846,36 @@ mod tests {
         "  ",
     ];
 
+    fn same_scan(b: &[u8]) {
+        let (x, y) = (scan(b), scan_bytes(b));
+        assert_eq!((x.all, x.any), (y.all, y.any), "{b:?}");
+    }
+
     #[test]
-    fn canonical_address_cow_is_canonical_address() {
+    fn scan_by_blocks_is_scan_by_bytes_for_every_byte_anywhere() {
+        // each byte value at each place of texts one block long, a block
+        // and one (the last block overlaps), and over two blocks, among
+        // bytes of every class
+        for len in [16, 17, 33, 42, 66] {
+            for fill in [b'a', b'F', b'7', b'z', b'Q'] {
+                for at in 0..len {
+                    for c in 0..=255u8 {
+                        let mut b = vec![fill; len];
+                        b[at] = c;
+                        same_scan(&b);
+                    }
+                }
+            }
+        }
         for s in SAMPLES {
-            let c = canonical_address_cow(s);
-            assert_eq!(c, canonical_address(s), "{s:?}");
-            // borrowed exactly when nothing but trimming happened
-            assert_eq!(matches!(c, Cow::Borrowed(_)), c == s.trim(), "{s:?}");
+            same_scan(s.as_bytes());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scan_by_blocks_is_scan_by_bytes(b in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
+            same_scan(&b);
         }
     }
 

@@ -52,13 +52,14 @@
 //!   (0 to 255), used to show amounts in whole units.
 
 use super::fields::{
-    amount, canonical_address_cow, decode, evm_address, evm_canonical, lift, scan, short, Text,
-    BAD, HEX, NONASCII, UPPER,
+    amount, bech32_like, decode, evm_address, lift, lowered, scan, short, Text, BAD, HEX, NONASCII,
+    UPPER,
 };
 use super::raw::{
     self, BlockRef, FieldError, MoveRef, Raw, RawAsset, RawInput, RawOutput, RawRef, RawUtxoTx, Str,
 };
 use crate::model::{canonical_address, is_evm_address, MoveKind};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -134,9 +135,98 @@ pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
     super::raw::parse_owned(text, out, parse_ref)
 }
 
+/// A movement record whose strings are plain (no escapes): [`Record`]'s
+/// fields as `&str`, which serde reads faster than [`Text`], and the fields
+/// only UTXO and asset records have, kept only as present or not.
+#[derive(Deserialize)]
+struct PlainMove<'a> {
+    kind: &'a str,
+    block: Option<u64>,
+    time: Option<u64>,
+    tx: Option<&'a str>,
+    tx_index: Option<u32>,
+    seq: Option<u32>,
+    from: Option<&'a str>,
+    to: Option<&'a str>,
+    asset: Option<&'a str>,
+    #[serde(borrow)]
+    amount: Option<&'a RawValue>,
+    txid: Option<IgnoredAny>,
+    index: Option<IgnoredAny>,
+    coinbase: Option<IgnoredAny>,
+    inputs: Option<IgnoredAny>,
+    outputs: Option<IgnoredAny>,
+    symbol: Option<IgnoredAny>,
+    decimals: Option<IgnoredAny>,
+}
+
+impl<'a> PlainMove<'a> {
+    /// The movement's kind and its [`Record`], when it is a movement with
+    /// none of the other kinds' fields (those are checked by [`Record`]).
+    fn movement(self) -> Option<(MoveKind, Record<'a>)> {
+        let kind = match self.kind {
+            "transfer" => MoveKind::Native,
+            "fee" => MoveKind::Fee,
+            "mint" => MoveKind::Mint,
+            _ => return None,
+        };
+        let others = self.txid.is_some()
+            || self.index.is_some()
+            || self.coinbase.is_some()
+            || self.inputs.is_some()
+            || self.outputs.is_some()
+            || self.symbol.is_some()
+            || self.decimals.is_some();
+        if others {
+            return None;
+        }
+        let text = |s: &'a str| Text(Cow::Borrowed(s));
+        Some((
+            kind,
+            Record {
+                kind: text(self.kind),
+                block: self.block,
+                time: self.time,
+                tx: self.tx.map(text),
+                tx_index: self.tx_index,
+                seq: self.seq,
+                from: self.from.map(text),
+                to: self.to.map(text),
+                asset: self.asset.map(text),
+                amount: self.amount,
+                txid: None,
+                index: None,
+                coinbase: None,
+                inputs: None,
+                outputs: None,
+                symbol: None,
+                decimals: None,
+            },
+        ))
+    }
+}
+
 /// [`parse`], with the strings of movements borrowed from `text` where they
 /// are already canonical.
 pub fn parse_ref<'a>(text: &'a str, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError> {
+    // Most records are movements with plain strings: read as such first.
+    // Anything else (another kind, an escape, an error) is read again as a
+    // `Record`, which says what is wrong, so the result is the same either
+    // way. UTXO and asset records written kind first skip the first try.
+    let other = text.starts_with(r#"{"kind":"utxo""#) || text.starts_with(r#"{"kind":"asset""#);
+    if !other {
+        if let Some((kind, r)) = serde_json::from_str::<PlainMove<'a>>(text)
+            .ok()
+            .and_then(PlainMove::movement)
+        {
+            return movement(&r, kind, out);
+        }
+    }
+    parse_record(text, out)
+}
+
+/// [`parse_ref`] the general way: the record read as a [`Record`].
+fn parse_record<'a>(text: &'a str, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError> {
     let r: Record<'a> = decode(text)?;
     match &*r.kind {
         "transfer" => movement(&r, MoveKind::Native, out),
@@ -358,10 +448,13 @@ fn plain_ascii(raw: &str) -> Option<Plain> {
     if b.is_empty() || (h.any | d.any) & (BAD | NONASCII) != 0 {
         return None;
     }
+    let hex_digits = !digits.is_empty() && d.all & HEX != 0;
     Some(Plain {
         prefixed: !head.is_empty(),
-        hex_digits: !digits.is_empty() && d.all & HEX != 0,
+        hex_digits,
         upper: (h.any | d.any) & UPPER != 0,
+        evm: !head.is_empty() && hex_digits && digits.len() == 40,
+        bech32: head.is_empty() && bech32_like(b, d),
     })
 }
 
@@ -373,18 +466,26 @@ struct Plain {
     hex_digits: bool,
     /// Lower-casing changes it.
     upper: bool,
+    /// An EVM address: `0x` (or `0X`) and 40 hex digits.
+    evm: bool,
+    /// Unprefixed, and bech32 by [`bech32_like`].
+    bech32: bool,
 }
 
 /// [`address`], borrowed from the record when already canonical.
 fn address_cow<'a>(t: &Text<'a>, field: impl FnOnce() -> String) -> Result<Str<'a>, FieldError> {
     lift(t, |raw| match plain_ascii(raw) {
         // an EVM address: 0x and 40 hex digits
-        Some(p) if p.prefixed => match evm_canonical(raw) {
-            Some(c) => Ok(c),
-            None => address(raw, field).map(Cow::Owned),
+        Some(p) if p.prefixed => match p.evm {
+            true => Ok(lowered(raw, p.upper)),
+            false => address(raw, field).map(Cow::Owned),
         },
-        // whitespace-free, so `canonical_address` trims nothing
-        Some(_) => Ok(canonical_address_cow(raw)),
+        // as `canonical_address` (which trims nothing here): bech32 is
+        // lower-cased, anything else kept
+        Some(p) => Ok(match p.bech32 {
+            true => lowered(raw, p.upper),
+            false => Cow::Borrowed(raw),
+        }),
         None => address(raw, field).map(Cow::Owned),
     })
 }
@@ -392,9 +493,9 @@ fn address_cow<'a>(t: &Text<'a>, field: impl FnOnce() -> String) -> Result<Str<'
 /// [`asset_name`], borrowed from the record when already canonical.
 fn asset_name_cow<'a>(t: &Text<'a>, field: &str) -> Result<Str<'a>, FieldError> {
     lift(t, |raw| match plain_ascii(raw) {
-        Some(p) if p.prefixed => match evm_canonical(raw) {
-            Some(c) => Ok(c),
-            None => asset_name(raw, field).map(Cow::Owned),
+        Some(p) if p.prefixed => match p.evm {
+            true => Ok(lowered(raw, p.upper)),
+            false => asset_name(raw, field).map(Cow::Owned),
         },
         Some(_) => Ok(Cow::Borrowed(raw)),
         None => asset_name(raw, field).map(Cow::Owned),
@@ -709,6 +810,146 @@ mod tests {
             let e = one(&text).unwrap_err();
             assert_eq!(e.field, field, "{text}: {e:?}");
             assert!(e.message.contains(words), "{text}: {e:?}");
+        }
+    }
+
+    /// Addresses, assets and hashes of every shape the checks tell apart.
+    const NAMES: &[&str] = &[
+        "0x098b716b8aaf21512996dc57eb0615e2383e2f96",
+        "0x098B716B8Aaf21512996dC57EB0615e2383E2f96",
+        "0X098b716b8aaf21512996dc57eb0615e2383e2f96",
+        " 0x098b716b8aaf21512996dc57eb0615e2383e2f96 ",
+        "0x098b716b8aaf21512996dc57eb0615e2383e2f9",
+        "0x098b716b8aaf21512996dc57eb0615e2383e2f9g",
+        "0x098b716b8aaf21512996dc57eb0615e2383e2f966",
+        "1x098b716b8aaf21512996dc57eb0615e2383e2f96",
+        "0x",
+        "0xAB",
+        "1PkqKGbNLDdDJGveCcNUMV9CEFH77ADrPQ",
+        "BC1QAR0SRRR7XFKVY5L643LYDNW9RE59GTZZWF5MDQ",
+        "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+        "Bc1Qar0s",
+        "bc1q-ar0s",
+        "LTC1QABCDEFGH",
+        "tb1",
+        "bitcoincash:QPM2QSZNHKS23Z7629MMS6S4CWEF74VCWVY22GDX6A",
+        "é0x098b716b8aaf21512996dc57eb0615e2383e2f96",
+        "ETH",
+        "eth",
+        "A,B",
+        "a\tb",
+        "",
+        "  ",
+        "0xAB12CD34EF56AB12CD34EF56AB12CD34EF56AB12CD34EF56AB12CD34EF56ABCD",
+        "ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56abcd",
+        "tx-7",
+    ];
+
+    /// Each name borrowed from the record is what the owned checks make of
+    /// it, and stays borrowed exactly when they change nothing (and it is
+    /// ASCII).
+    #[test]
+    fn borrowed_names_are_the_owned_checks() {
+        let field = || "f".to_string();
+        for s in NAMES {
+            let t = Text(Cow::Borrowed(*s));
+            let pairs = [
+                (address_cow(&t, field), address(s, field)),
+                (asset_name_cow(&t, "f"), asset_name(s, "f")),
+                (hash_cow(&t, field), hash(s, field)),
+            ];
+            for (k, (cow, owned)) in pairs.into_iter().enumerate() {
+                match (cow, owned) {
+                    (Ok(c), Ok(o)) => {
+                        assert_eq!(c, o, "{k} {s:?}");
+                        // (non-ASCII text always takes the owned checks)
+                        let borrowed = matches!(c, Cow::Borrowed(_));
+                        assert_eq!(borrowed, c == *s && s.is_ascii(), "{k} {s:?}");
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.message, b.message, "{k} {s:?}"),
+                    (c, o) => panic!("{k} {s:?}: {c:?} against {o:?}"),
+                }
+            }
+        }
+    }
+
+    /// [`parse_ref`]'s first try, for movements with plain strings, gives
+    /// what reading every record as a [`Record`] gives: the same records,
+    /// or the same error.
+    fn same_as_record(text: &str) {
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        let a = parse_ref(text, &mut fast).map_err(|e| (e.field, e.message));
+        let b = parse_record(text, &mut slow).map_err(|e| (e.field, e.message));
+        assert_eq!(a, b, "{text}");
+        assert_eq!(fast, slow, "{text}");
+    }
+
+    #[test]
+    fn movements_read_either_way_agree() {
+        let mut texts: Vec<String> = EXAMPLES.lines().map(str::to_string).collect();
+        let base = format!(
+            r#""block":7,"time":9,"tx":"0xAB12","tx_index":2,"seq":1,"from":"{A}","to":"{B}","asset":"ETH","amount":"5""#
+        );
+        for kind in ["transfer", "fee", "mint", "utxo", "asset", "swap"] {
+            for extra in [
+                "",
+                r#","txid":"t""#,
+                r#","txid":null"#,
+                r#","index":3"#,
+                r#","index":"x""#,
+                r#","coinbase":true"#,
+                r#","inputs":[]"#,
+                r#","inputs":5"#,
+                r#","outputs":[{"address":"A","value":1}]"#,
+                r#","symbol":"S""#,
+                r#","decimals":300"#,
+                r#","tx":null"#,
+                r#","time":null"#,
+                r#","unknown":{"a":[1,2]}"#,
+                r#","kind":"fee""#,
+            ] {
+                texts.push(format!(r#"{{"kind":"{kind}",{base}{extra}}}"#));
+                texts.push(format!(r#"{{{base},"kind":"{kind}"{extra}}}"#));
+            }
+        }
+        // escapes, wrong types, names of every shape, in each string field
+        for field in ["from", "to", "asset", "tx"] {
+            for v in NAMES.iter().map(|n| format!("{n:?}")).chain([
+                r#""0x11\u0031""#.into(),
+                r#""\u0045TH""#.into(),
+                "5".into(),
+                "null".into(),
+            ]) {
+                let fields: Vec<String> = [
+                    ("block", "1".to_string()),
+                    ("from", format!("{A:?}")),
+                    ("to", format!("{B:?}")),
+                    ("asset", r#""ETH""#.into()),
+                    ("tx", r#""t""#.into()),
+                    ("amount", r#""1""#.into()),
+                ]
+                .into_iter()
+                .map(|(k, x)| format!("{k:?}:{}", if k == field { &v } else { &x }))
+                .collect();
+                texts.push(format!(r#"{{"kind":"transfer",{}}}"#, fields.join(",")));
+            }
+        }
+        for amount in [
+            r#""1""#,
+            "1",
+            r#""0x10""#,
+            r#"" 7 ""#,
+            r#""1e3""#,
+            r#""-0""#,
+            r#""1.5""#,
+            r#""""#,
+            "null",
+            "[]",
+        ] {
+            texts.push(format!(r#"{{"kind":"transfer","block":1,"from":"{A}","to":"{B}","asset":"ETH","amount":{amount}}}"#));
+        }
+        for t in &texts {
+            same_as_record(t);
         }
     }
 
