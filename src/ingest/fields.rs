@@ -561,7 +561,19 @@ pub(super) fn in_index_order<T>(
 /// A present, non-empty value: JSON `null` is already `None`; `""` (how CSV
 /// conversions and Etherscan write "unknown") counts as absent too.
 pub(super) fn given(v: Option<&RawValue>) -> Option<&RawValue> {
-    v.filter(|v| v.get().trim() != "\"\"")
+    // (only JSON whitespace, which is ASCII, can be around a raw value)
+    v.filter(|v| v.get().trim_ascii() != "\"\"")
+}
+
+/// `s.trim()`, without its walk through the text's characters when both
+/// ends are printable ASCII: there is then nothing to trim (every other
+/// whitespace character is outside ASCII).
+#[inline]
+pub(super) fn trimmed(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
 }
 
 pub(super) fn need<'a>(field: &str, v: Option<&'a RawValue>) -> Result<&'a RawValue, FieldError> {
@@ -569,7 +581,7 @@ pub(super) fn need<'a>(field: &str, v: Option<&'a RawValue>) -> Result<&'a RawVa
 }
 
 pub(super) fn opt_text<'a>(v: Option<&'a Text>) -> Option<&'a str> {
-    v.map(|t| t.as_str().trim()).filter(|t| !t.is_empty())
+    v.map(|t| trimmed(t.as_str())).filter(|t| !t.is_empty())
 }
 
 pub(super) fn need_text<'a>(field: &str, v: Option<&'a Text>) -> Result<&'a str, FieldError> {
@@ -592,11 +604,11 @@ pub(super) fn hash_field_cow<'a>(
 ) -> Result<Cow<'a, str>, FieldError> {
     let t = v.ok_or_else(|| missing(field))?;
     lift(t, |s| {
-        let h = s.trim();
+        let h = trimmed(s);
         if h.is_empty() {
             return Err(missing(field));
         }
-        Ok(lowered(h, h.bytes().any(|c| c.is_ascii_uppercase())))
+        Ok(lowered(h, scan(h.as_bytes()).any & UPPER != 0))
     })
 }
 
@@ -607,7 +619,7 @@ pub(super) fn evm_address(field: &str, s: &str) -> Result<String, FieldError> {
 
 /// [`evm_address`], borrowed from `s` when already lower-case.
 pub(super) fn evm_address_cow<'s>(field: &str, s: &'s str) -> Result<Cow<'s, str>, FieldError> {
-    let s = s.trim();
+    let s = trimmed(s);
     match evm_canonical(s) {
         Some(c) => Ok(c),
         None => Err(bad_evm_address(field, s)),
@@ -633,7 +645,7 @@ pub(super) fn need_evm_address<'a>(
 ) -> Result<Cow<'a, str>, FieldError> {
     let t = v.ok_or_else(|| missing(field))?;
     lift(t, |s| {
-        let s = s.trim();
+        let s = trimmed(s);
         if s.is_empty() {
             return Err(missing(field));
         }
@@ -652,7 +664,7 @@ pub(super) fn opt_evm_address_cow<'a>(
     v: Option<&Text<'a>>,
 ) -> Result<Option<Cow<'a, str>>, FieldError> {
     match v {
-        Some(t) if !t.trim().is_empty() => lift(t, |s| evm_address_cow(field, s)).map(Some),
+        Some(t) if !trimmed(t).is_empty() => lift(t, |s| evm_address_cow(field, s)).map(Some),
         _ => Ok(None),
     }
 }
@@ -873,6 +885,11 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn trimmed_is_trim(s in "[ \t\n\u{a0}\u{2003}\u{1}x0é,]{0,6}") {
+            proptest::prop_assert_eq!(trimmed(&s), s.trim());
+        }
+
         #[test]
         fn scan_by_blocks_is_scan_by_bytes(b in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
             same_scan(&b);
