@@ -354,6 +354,47 @@ unsafe fn scan_blocks(b: &[u8]) -> Scan {
     }
 }
 
+/// Whether `b` is one or more lower-case hex digits (`0`-`9`, `a`-`f`):
+/// the digits of a canonical address or hash, checked 16 at a time.
+#[inline]
+pub(super) fn lower_hex(b: &[u8]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if b.len() >= 16 {
+        // SAFETY: SSE2 is part of x86_64; the text is at least one block.
+        return unsafe { lower_hex_blocks(b) };
+    }
+    !b.is_empty() && b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// [`lower_hex`] of at least 16 bytes, 16 at a time (the last block may
+/// overlap the one before).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+unsafe fn lower_hex_blocks(b: &[u8]) -> bool {
+    use std::arch::x86_64::*;
+    let splat = |c: u8| _mm_set1_epi8(c as i8);
+    let hex = |at: usize| {
+        let v = _mm_loadu_si128(b.as_ptr().add(at).cast());
+        // (signed compares: bytes from 0x80 up are below both ranges)
+        let digit = _mm_and_si128(
+            _mm_cmpgt_epi8(v, splat(b'0' - 1)),
+            _mm_cmplt_epi8(v, splat(b'9' + 1)),
+        );
+        let letter = _mm_and_si128(
+            _mm_cmpgt_epi8(v, splat(b'a' - 1)),
+            _mm_cmplt_epi8(v, splat(b'f' + 1)),
+        );
+        _mm_or_si128(digit, letter)
+    };
+    let mut all = hex(b.len() - 16);
+    let mut at = 0;
+    while at + 16 < b.len() {
+        all = _mm_and_si128(all, hex(at));
+        at += 16;
+    }
+    _mm_movemask_epi8(all) == 0xffff
+}
+
 /// `s` with ASCII letters lower-cased; borrowed when `upper` (whether `s`
 /// has an upper-case letter) is false.
 #[inline]
@@ -884,7 +925,33 @@ mod tests {
         }
     }
 
+    /// What [`lower_hex`] must say, a byte at a time.
+    fn lower_hex_reference(b: &[u8]) -> bool {
+        !b.is_empty()
+            && b.iter()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    }
+
+    #[test]
+    fn lower_hex_refuses_any_other_byte_anywhere() {
+        for len in [1, 15, 16, 17, 40, 64] {
+            for at in 0..len {
+                for c in 0..=255u8 {
+                    let mut b = vec![b'e'; len];
+                    b[at] = c;
+                    assert_eq!(lower_hex(&b), lower_hex_reference(&b), "{b:?}");
+                }
+            }
+        }
+        assert!(!lower_hex(b""));
+    }
+
     proptest::proptest! {
+        #[test]
+        fn lower_hex_is_its_reference(s in "[0-9a-fA-Fxg/:`@ ]{0,70}") {
+            proptest::prop_assert_eq!(lower_hex(s.as_bytes()), lower_hex_reference(s.as_bytes()));
+        }
+
         #[test]
         fn trimmed_is_trim(s in "[ \t\n\u{a0}\u{2003}\u{1}x0é,]{0,6}") {
             proptest::prop_assert_eq!(trimmed(&s), s.trim());

@@ -52,8 +52,8 @@
 //!   (0 to 255), used to show amounts in whole units.
 
 use super::fields::{
-    amount, bech32_like, decode, evm_address, lift, lowered, scan, short, Text, BAD, HEX, NONASCII,
-    UPPER,
+    amount, bech32_like, decode, evm_address, lift, lower_hex, lowered, scan, short, Scan, Text,
+    ALNUM, BAD, HEX, NONASCII, UPPER,
 };
 use super::raw::{
     self, BlockRef, FieldError, MoveRef, Raw, RawAsset, RawInput, RawOutput, RawRef, RawUtxoTx, Str,
@@ -440,6 +440,26 @@ fn address(raw: &str, field: impl FnOnce() -> String) -> Result<String, FieldErr
 #[inline]
 fn plain_ascii(raw: &str) -> Option<Plain> {
     let b = raw.as_bytes();
+    // the common case, lower-case hex digits after `0x` or alone (a
+    // canonical address or hash), in one quick check
+    let (prefixed, rest) = match b.strip_prefix(b"0x") {
+        Some(rest) => (true, rest),
+        None => (false, b),
+    };
+    if lower_hex(rest) {
+        // (every byte of such a name is a hex digit, a letter or digit)
+        let k = Scan {
+            all: HEX | ALNUM,
+            any: HEX | ALNUM,
+        };
+        return Some(Plain {
+            prefixed,
+            hex_digits: true,
+            upper: false,
+            evm: prefixed && rest.len() == 40,
+            bech32: !prefixed && bech32_like(b, k),
+        });
+    }
     let (head, digits) = match b {
         [b'0', b'x' | b'X', rest @ ..] => (&b[..2], rest),
         _ => (&b[..0], b),
@@ -843,6 +863,10 @@ mod tests {
         "0xAB12CD34EF56AB12CD34EF56AB12CD34EF56AB12CD34EF56AB12CD34EF56ABCD",
         "ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56abcd",
         "tx-7",
+        "bc1ab12cd34ef",
+        "BC1AB12CD34EF",
+        "0x0",
+        "0x0g",
     ];
 
     /// Each name borrowed from the record is what the owned checks make of
