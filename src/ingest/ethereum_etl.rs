@@ -19,159 +19,110 @@ use super::raw::{RawAccountTx, RawTokenTransfer};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
-/// One ethereum-etl record of any kind: the union of the fields fundtrail
-/// reads, so a record is deserialised in one typed pass whatever its kind.
-/// Numbers are kept as raw JSON text (`RawValue`) because exports write them
-/// as integers or strings and values exceed 2^64.
-#[derive(Default, serde::Deserialize)]
-#[serde(default, expecting = "an ethereum-etl record (a JSON object)")]
-struct Record<'a> {
+/// [`Record`] and [`PlainRecord`], declared from one list of fields (each
+/// with its serde attributes and its kind: `text`, `raw`, or either
+/// `_or_null`), so that the two cannot differ, and the conversion of a
+/// [`PlainRecord`] into the [`Record`] it reads the same as.
+macro_rules! records {
+    ($( $(#[$attr:meta])* $field:ident: $kind:ident, )*) => {
+        /// One ethereum-etl record of any kind: the union of the fields
+        /// fundtrail reads, so a record is deserialised in one typed pass
+        /// whatever its kind. Numbers are kept as raw JSON text
+        /// (`RawValue`) because exports write them as integers or strings
+        /// and values exceed 2^64.
+        #[derive(Default, serde::Deserialize)]
+        #[serde(default, expecting = "an ethereum-etl record (a JSON object)")]
+        struct Record<'a> {
+            $( $(#[$attr])* $field: records!(@type $kind, Text<'a>, 'a), )*
+        }
+
+        /// [`Record`] with its strings as `&str`, which serde reads faster
+        /// than [`Text`] and which is far smaller to move: a record whose
+        /// strings hold no escapes reads the same either way (one that
+        /// does fails here, and is read as a [`Record`]).
+        #[derive(Default, serde::Deserialize)]
+        #[serde(default)]
+        struct PlainRecord<'a> {
+            $( $(#[$attr])* $field: records!(@type $kind, &'a str, 'a), )*
+        }
+
+        impl<'a> PlainRecord<'a> {
+            fn into_record(self) -> Record<'a> {
+                let text = |s: &'a str| Text(Cow::Borrowed(s));
+                Record {
+                    $( $field: records!(@into $kind, self.$field, text), )*
+                }
+            }
+        }
+    };
+    (@type text, $s:ty, $a:lifetime) => { Option<$s> };
+    (@type text_or_null, $s:ty, $a:lifetime) => { Option<Option<$s>> };
+    (@type raw, $s:ty, $a:lifetime) => { Option<&$a RawValue> };
+    (@type raw_or_null, $s:ty, $a:lifetime) => { Option<Option<&$a RawValue>> };
+    (@into text, $v:expr, $t:ident) => { $v.map($t) };
+    (@into text_or_null, $v:expr, $t:ident) => { $v.map(|v| v.map($t)) };
+    (@into raw, $v:expr, $t:ident) => { $v };
+    (@into raw_or_null, $v:expr, $t:ident) => { $v };
+}
+
+records! {
     #[serde(rename = "type", borrow)]
-    kind: Option<Text<'a>>,
+    kind: text,
     #[serde(borrow)]
-    hash: Option<Text<'a>>,
+    hash: text,
     #[serde(borrow)]
-    transaction_hash: Option<Text<'a>>,
+    transaction_hash: text,
     #[serde(borrow)]
-    block_number: Option<&'a RawValue>,
+    block_number: raw,
     #[serde(borrow)]
-    block_timestamp: Option<&'a RawValue>,
+    block_timestamp: raw,
     #[serde(borrow)]
-    transaction_index: Option<&'a RawValue>,
+    transaction_index: raw,
     #[serde(borrow)]
-    from_address: Option<Text<'a>>,
+    from_address: text,
     #[serde(borrow)]
-    to_address: Option<Text<'a>>,
+    to_address: text,
     #[serde(borrow)]
-    value: Option<&'a RawValue>,
+    value: raw,
     #[serde(borrow)]
-    gas_price: Option<&'a RawValue>,
+    gas_price: raw,
     #[serde(borrow)]
-    receipt_gas_used: Option<&'a RawValue>,
+    receipt_gas_used: raw,
     #[serde(borrow)]
-    receipt_effective_gas_price: Option<&'a RawValue>,
+    receipt_effective_gas_price: raw,
     #[serde(borrow)]
-    receipt_status: Option<&'a RawValue>,
+    receipt_status: raw,
     #[serde(borrow)]
-    receipt_contract_address: Option<Text<'a>>,
+    receipt_contract_address: text,
     // Fields whose mere presence (even as null) tells the kind of a record
     // without `type` keep null apart from absent: `Some(None)` is null.
     #[serde(borrow, deserialize_with = "keep_null")]
-    token_address: Option<Option<Text<'a>>>,
+    token_address: text_or_null,
     #[serde(borrow, deserialize_with = "keep_null")]
-    log_index: Option<Option<&'a RawValue>>,
+    log_index: raw_or_null,
     #[serde(borrow, deserialize_with = "keep_null")]
-    trace_type: Option<Option<Text<'a>>>,
+    trace_type: text_or_null,
     #[serde(borrow, deserialize_with = "keep_null")]
-    trace_address: Option<Option<&'a RawValue>>,
+    trace_address: raw_or_null,
     #[serde(borrow)]
-    call_type: Option<Text<'a>>,
+    call_type: text,
     #[serde(borrow)]
-    reward_type: Option<Text<'a>>,
+    reward_type: text,
     #[serde(borrow)]
-    trace_id: Option<Text<'a>>,
+    trace_id: text,
     #[serde(borrow)]
-    trace_index: Option<&'a RawValue>,
+    trace_index: raw,
     #[serde(borrow)]
-    status: Option<&'a RawValue>,
+    status: raw,
     #[serde(borrow)]
-    error: Option<&'a RawValue>,
+    error: raw,
     #[serde(borrow, deserialize_with = "keep_null")]
-    address: Option<Option<Text<'a>>>,
+    address: text_or_null,
     // Token metadata is never a reason to refuse a record: raw, read leniently.
     #[serde(borrow, deserialize_with = "keep_null")]
-    symbol: Option<Option<&'a RawValue>>,
+    symbol: raw_or_null,
     #[serde(borrow, deserialize_with = "keep_null")]
-    decimals: Option<Option<&'a RawValue>>,
-}
-
-/// [`Record`] with its strings as `&str`, which serde reads faster than
-/// [`Text`]: a record whose strings hold no escapes reads the same either
-/// way (one that does fails here, and is read as a [`Record`]).
-#[derive(Default, serde::Deserialize)]
-#[serde(default)]
-struct PlainRecord<'a> {
-    #[serde(rename = "type")]
-    kind: Option<&'a str>,
-    hash: Option<&'a str>,
-    transaction_hash: Option<&'a str>,
-    #[serde(borrow)]
-    block_number: Option<&'a RawValue>,
-    #[serde(borrow)]
-    block_timestamp: Option<&'a RawValue>,
-    #[serde(borrow)]
-    transaction_index: Option<&'a RawValue>,
-    from_address: Option<&'a str>,
-    to_address: Option<&'a str>,
-    #[serde(borrow)]
-    value: Option<&'a RawValue>,
-    #[serde(borrow)]
-    gas_price: Option<&'a RawValue>,
-    #[serde(borrow)]
-    receipt_gas_used: Option<&'a RawValue>,
-    #[serde(borrow)]
-    receipt_effective_gas_price: Option<&'a RawValue>,
-    #[serde(borrow)]
-    receipt_status: Option<&'a RawValue>,
-    receipt_contract_address: Option<&'a str>,
-    #[serde(borrow, deserialize_with = "keep_null")]
-    token_address: Option<Option<&'a str>>,
-    #[serde(borrow, deserialize_with = "keep_null")]
-    log_index: Option<Option<&'a RawValue>>,
-    #[serde(borrow, deserialize_with = "keep_null")]
-    trace_type: Option<Option<&'a str>>,
-    #[serde(borrow, deserialize_with = "keep_null")]
-    trace_address: Option<Option<&'a RawValue>>,
-    call_type: Option<&'a str>,
-    reward_type: Option<&'a str>,
-    trace_id: Option<&'a str>,
-    #[serde(borrow)]
-    trace_index: Option<&'a RawValue>,
-    #[serde(borrow)]
-    status: Option<&'a RawValue>,
-    #[serde(borrow)]
-    error: Option<&'a RawValue>,
-    #[serde(borrow, deserialize_with = "keep_null")]
-    address: Option<Option<&'a str>>,
-    #[serde(borrow, deserialize_with = "keep_null")]
-    symbol: Option<Option<&'a RawValue>>,
-    #[serde(borrow, deserialize_with = "keep_null")]
-    decimals: Option<Option<&'a RawValue>>,
-}
-
-impl<'a> PlainRecord<'a> {
-    fn into_record(self) -> Record<'a> {
-        let t = |s: &'a str| Text(Cow::Borrowed(s));
-        Record {
-            kind: self.kind.map(t),
-            hash: self.hash.map(t),
-            transaction_hash: self.transaction_hash.map(t),
-            block_number: self.block_number,
-            block_timestamp: self.block_timestamp,
-            transaction_index: self.transaction_index,
-            from_address: self.from_address.map(t),
-            to_address: self.to_address.map(t),
-            value: self.value,
-            gas_price: self.gas_price,
-            receipt_gas_used: self.receipt_gas_used,
-            receipt_effective_gas_price: self.receipt_effective_gas_price,
-            receipt_status: self.receipt_status,
-            receipt_contract_address: self.receipt_contract_address.map(t),
-            token_address: self.token_address.map(|a| a.map(t)),
-            log_index: self.log_index,
-            trace_type: self.trace_type.map(|a| a.map(t)),
-            trace_address: self.trace_address,
-            call_type: self.call_type.map(t),
-            reward_type: self.reward_type.map(t),
-            trace_id: self.trace_id.map(t),
-            trace_index: self.trace_index,
-            status: self.status,
-            error: self.error,
-            address: self.address.map(|a| a.map(t)),
-            symbol: self.symbol,
-            decimals: self.decimals,
-        }
-    }
+    decimals: raw_or_null,
 }
 
 enum Kind {
@@ -495,6 +446,7 @@ fn trace_address(field: &str, v: Option<&RawValue>) -> Result<Vec<u32>, FieldErr
 
 #[cfg(test)]
 mod tests {
+    use super::super::fields::tests::same_either_way;
     use super::super::fields::utc_seconds;
     use super::*;
 
@@ -525,14 +477,9 @@ mod tests {
     }
 
     /// [`parse_ref`]'s first try, with plain strings, gives what reading
-    /// the record as a [`Record`] gives: the same records, or the same
-    /// error.
+    /// the record as a [`Record`] gives.
     fn same_as_record(text: &str) {
-        let (mut fast, mut slow) = (Vec::new(), Vec::new());
-        let a = parse_ref(text, &mut fast).map_err(|e| (e.field, e.message));
-        let b = parse_record(text, &mut slow).map_err(|e| (e.field, e.message));
-        assert_eq!(a, b, "{text}");
-        assert_eq!(fast, slow, "{text}");
+        same_either_way(text, parse_ref, parse_record);
     }
 
     #[test]

@@ -875,11 +875,12 @@ pub(super) fn lenient_decimals(v: Option<&RawValue>) -> Option<u8> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::model::is_evm_address;
 
-    const SAMPLES: &[&str] = &[
+    /// Addresses of every shape the checks tell apart.
+    pub(in crate::ingest) const SAMPLES: &[&str] = &[
         "0x098b716b8aaf21512996dc57eb0615e2383e2f96",
         "0x098B716B8Aaf21512996dC57EB0615e2383E2f96",
         "0X098b716b8aaf21512996dc57eb0615e2383e2f96",
@@ -902,6 +903,20 @@ mod tests {
     fn same_scan(b: &[u8]) {
         let (x, y) = (scan(b), scan_bytes(b));
         assert_eq!((x.all, x.any), (y.all, y.any), "{b:?}");
+    }
+
+    /// `fast` and `slow`, two ways of reading a record, give the same
+    /// records or the same error.
+    pub(in crate::ingest) fn same_either_way(
+        text: &str,
+        fast: super::super::RefParseFn,
+        slow: super::super::RefParseFn,
+    ) {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let x = fast(text, &mut a).map_err(|e| (e.field, e.message));
+        let y = slow(text, &mut b).map_err(|e| (e.field, e.message));
+        assert_eq!(x, y, "{text}");
+        assert_eq!(a, b, "{text}");
     }
 
     #[test]
