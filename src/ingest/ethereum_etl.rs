@@ -8,14 +8,14 @@
 
 use super::fields::{
     amount, decode_object, evm_address, fee, given, hash_field_cow, keep_null, lenient_decimals,
-    lenient_symbol, need, need_evm_address, need_text, opt_evm_address, opt_evm_address_cow,
-    opt_text, parse_index_list, short, timestamp, uint, Text,
+    lenient_symbol, lift, need, need_evm_address, need_text, opt_evm_address_cow, opt_text,
+    parse_index_list, short, timestamp, trimmed, uint, Text,
 };
 use super::raw::{
-    AccountTxRef, FieldError, Raw, RawAsset, RawInternal, RawRef, TokenTransferRef, TraceSource,
+    AccountTxRef, FieldError, InternalRef, Raw, RawAsset, RawRef, TokenTransferRef, TraceSource,
 };
 #[cfg(test)]
-use super::raw::{RawAccountTx, RawTokenTransfer};
+use super::raw::{RawAccountTx, RawInternal, RawTokenTransfer};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
@@ -164,7 +164,7 @@ fn lower_record<'a>(r: &Record<'a>, out: &mut Vec<RawRef<'a>>) -> Result<(), Fie
     match kind(r)? {
         Kind::Transaction => out.push(RawRef::AccountTx(transaction(r)?)),
         Kind::TokenTransfer => out.push(RawRef::Token(token_transfer(r)?)),
-        Kind::Trace => out.push(RawRef::Owned(trace(r)?)),
+        Kind::Trace => out.push(RawRef::Internal(trace(r)?)),
         Kind::Token => out.push(RawRef::Owned(token(r)?)),
         Kind::NoValue => {}
     }
@@ -289,7 +289,7 @@ fn token_transfer<'a>(r: &Record<'a>) -> Result<TokenTransferRef<'a>, FieldError
     })
 }
 
-fn trace(r: &Record) -> Result<Raw, FieldError> {
+fn trace<'a>(r: &Record<'a>) -> Result<InternalRef<'a>, FieldError> {
     let trace_type = need_text("trace_type", r.trace_type.as_ref().and_then(|t| t.as_ref()))?;
     let is = |name: &str| trace_type.eq_ignore_ascii_case(name);
     let reward = is("reward") || is("genesis");
@@ -302,7 +302,8 @@ fn trace(r: &Record) -> Result<Raw, FieldError> {
         (None, None)
     } else {
         (
-            opt_hash(r.transaction_hash.as_ref()),
+            // (absent, null or empty: none)
+            hash_field_cow("transaction_hash", r.transaction_hash.as_ref()).ok(),
             given(r.transaction_index)
                 .map(|i| uint::<u32>("transaction_index", i))
                 .transpose()?,
@@ -312,9 +313,9 @@ fn trace(r: &Record) -> Result<Raw, FieldError> {
     let from = if reward {
         None
     } else {
-        opt_evm_address("from_address", r.from_address.as_ref())?
+        opt_evm_address_cow("from_address", r.from_address.as_ref())?
     };
-    let to = opt_evm_address("to_address", r.to_address.as_ref())?;
+    let to = opt_evm_address_cow("to_address", r.to_address.as_ref())?;
     // Geth-derived traces leave `value` null on calls that cannot carry value.
     let value = match given(r.value) {
         Some(v) => amount(v, "wei", || "value".into())?,
@@ -342,12 +343,19 @@ fn trace(r: &Record) -> Result<Raw, FieldError> {
             format!("value comes from no address: this {trace_type} trace moves {value} wei"),
         ));
     }
-    let id = match opt_text(r.trace_id.as_ref()) {
-        Some(id) => id.to_string(),
+    let given_id = r.trace_id.as_ref().and_then(|t| {
+        lift(t, |s| match trimmed(s) {
+            "" => Err(()),
+            id => Ok(Cow::Borrowed(id)),
+        })
+        .ok()
+    });
+    let id = match given_id {
+        Some(id) => id,
         // The same id ethereum-etl computes, so a re-export without
         // `trace_id` de-duplicates against one with it.
         None => match &tx_hash {
-            Some(h) => format!("{trace_type}_{h}_{}", join_address(&trace_address)),
+            Some(h) => Cow::Owned(format!("{trace_type}_{h}_{}", join_address(&trace_address))),
             // Block-scoped (rewards): ethereum-etl numbers them within the
             // block, which one record cannot know; this key is as unique as
             // the record's own content allows.
@@ -362,11 +370,11 @@ fn trace(r: &Record) -> Result<Raw, FieldError> {
                     id.push(':');
                     id.push_str(&uint::<u64>("trace_index", i)?.to_string());
                 }
-                id
+                Cow::Owned(id)
             }
         },
     };
-    Ok(Raw::Internal(RawInternal {
+    Ok(InternalRef {
         source: TraceSource::EthereumEtl,
         id,
         tx_hash,
@@ -379,7 +387,7 @@ fn trace(r: &Record) -> Result<Raw, FieldError> {
         value,
         reward,
         moves,
-    }))
+    })
 }
 
 fn token(r: &Record) -> Result<Raw, FieldError> {
@@ -404,10 +412,6 @@ fn join_address(a: &[u32]) -> String {
 /// A trace's error field says it failed unless it is absent, null or empty.
 fn no_error(error: Option<&RawValue>) -> bool {
     error.map_or(true, |e| e.get().trim() == "\"\"")
-}
-
-fn opt_hash(v: Option<&Text>) -> Option<String> {
-    opt_text(v).map(|h| h.to_ascii_lowercase())
 }
 
 /// A trace address: a JSON list of numbers, `null` (top level), or a string

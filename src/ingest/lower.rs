@@ -1165,6 +1165,21 @@ impl Lowered {
                     loc,
                 })
             }
+            RawRef::Internal(t) => self.internals.push(LInternal {
+                id: xxhash_rust::xxh3::xxh3_128(t.id.as_bytes()),
+                source: t.source,
+                tx: t.tx_hash.as_ref().map_or(NONE, |h| local.tx(i, h)),
+                block: t.block,
+                time: t.time,
+                tx_index: t.tx_index,
+                trace_address: t.trace_address,
+                from: local.opt_addr(i, &t.from),
+                to: local.opt_addr(i, &t.to),
+                value: t.value,
+                reward: t.reward,
+                moves: t.moves,
+                loc,
+            }),
             RawRef::Move(m) => {
                 let asset = self.asset(&m.asset);
                 let i = &mut self.ids;
@@ -1190,24 +1205,9 @@ impl Lowered {
     /// into the part's tables), so there is one lowering of each kind.
     pub fn push(&mut self, raw: Raw, loc: Loc) {
         match raw {
-            Raw::AccountTx(_) | Raw::Token(_) | Raw::Move(_) => {
+            Raw::AccountTx(_) | Raw::Token(_) | Raw::Internal(_) | Raw::Move(_) => {
                 self.push_ref(raw.into_ref(), loc, &mut Local::default())
             }
-            Raw::Internal(t) => self.internals.push(LInternal {
-                id: xxhash_rust::xxh3::xxh3_128(t.id.as_bytes()),
-                source: t.source,
-                tx: self.ids.tx.opt(&t.tx_hash),
-                block: t.block,
-                time: t.time,
-                tx_index: t.tx_index,
-                trace_address: t.trace_address,
-                from: self.ids.addr.opt(&t.from),
-                to: self.ids.addr.opt(&t.to),
-                value: t.value,
-                reward: t.reward,
-                moves: t.moves,
-                loc,
-            }),
             Raw::Utxo(u) => {
                 let asset = self.asset(&u.asset);
                 self.utxos.push(LUtxo {

@@ -183,6 +183,7 @@ pub type Str<'a> = Cow<'a, str>;
 pub enum RawRef<'a> {
     AccountTx(AccountTxRef<'a>),
     Token(TokenTransferRef<'a>),
+    Internal(InternalRef<'a>),
     Move(MoveRef<'a>),
     Owned(Raw),
 }
@@ -213,6 +214,23 @@ pub struct TokenTransferRef<'a> {
     pub from: Str<'a>,
     pub to: Str<'a>,
     pub value: Amount,
+}
+
+/// [`RawInternal`] with borrowed strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InternalRef<'a> {
+    pub source: TraceSource,
+    pub id: Str<'a>,
+    pub tx_hash: Option<Str<'a>>,
+    pub block: u64,
+    pub time: Option<u64>,
+    pub tx_index: Option<u32>,
+    pub trace_address: Vec<u32>,
+    pub from: Option<Str<'a>>,
+    pub to: Option<Str<'a>>,
+    pub value: Amount,
+    pub reward: bool,
+    pub moves: bool,
 }
 
 /// [`RawMove`] with borrowed strings.
@@ -255,6 +273,20 @@ impl RawRef<'_> {
                 from: own(t.from),
                 to: own(t.to),
                 value: t.value,
+            }),
+            RawRef::Internal(t) => Raw::Internal(RawInternal {
+                source: t.source,
+                id: own(t.id),
+                tx_hash: t.tx_hash.map(own),
+                block: t.block,
+                time: t.time,
+                tx_index: t.tx_index,
+                trace_address: t.trace_address,
+                from: t.from.map(own),
+                to: t.to.map(own),
+                value: t.value,
+                reward: t.reward,
+                moves: t.moves,
             }),
             RawRef::Move(m) => Raw::Move(RawMove {
                 tx_hash: m.tx_hash.map(own),
@@ -300,6 +332,20 @@ impl Raw {
                 from: cow(t.from),
                 to: cow(t.to),
                 value: t.value,
+            }),
+            Raw::Internal(t) => RawRef::Internal(InternalRef {
+                source: t.source,
+                id: cow(t.id),
+                tx_hash: t.tx_hash.map(cow),
+                block: t.block,
+                time: t.time,
+                tx_index: t.tx_index,
+                trace_address: t.trace_address,
+                from: t.from.map(cow),
+                to: t.to.map(cow),
+                value: t.value,
+                reward: t.reward,
+                moves: t.moves,
             }),
             Raw::Move(m) => RawRef::Move(MoveRef {
                 tx_hash: m.tx_hash.map(cow),
