@@ -64,7 +64,7 @@ pub fn parse_integer(raw: &str) -> Result<Amount, AmountError> {
             .map_err(|_| AmountError::NotInteger(s.to_string()));
     }
     if s.bytes().all(|c| c.is_ascii_digit()) {
-        return parse_digits(s).ok_or_else(|| AmountError::TooLarge(s.to_string()));
+        return plain_digits(s.as_bytes()).ok_or_else(|| AmountError::TooLarge(s.to_string()));
     }
     // Exponent or fractional form: accept only exact integers.
     parse_decimal_scaled(s, 0).map_err(|e| match e {
@@ -73,31 +73,11 @@ pub fn parse_integer(raw: &str) -> Result<Amount, AmountError> {
     })
 }
 
-/// The value of a string of ASCII digits, or `None` past `u128::MAX`: 16
-/// digits at a time in a `u64` (which cannot overflow), eight of them at
-/// once where there are eight, each run then shifted into the `u128` with
-/// one checked multiplication.
-fn parse_digits(s: &str) -> Option<u128> {
-    let mut v: u128 = 0;
-    for run in s.as_bytes().chunks(16) {
-        let mut eights = run.chunks_exact(8);
-        let mut w = 0u64;
-        for e in &mut eights {
-            w = w * 100_000_000 + eight_digits(u64::from_le_bytes(e.try_into().expect("8 bytes")));
-        }
-        for c in eights.remainder() {
-            w = w * 10 + (c - b'0') as u64;
-        }
-        v = v
-            .checked_mul(POW10[run.len()] as u128)?
-            .checked_add(w as u128)?;
-    }
-    Some(v)
-}
-
 /// The value of `b` when it is one or more ASCII digits and fits in a
-/// `u128` (else `None`): [`parse_digits`] with the digits checked as they
-/// are read, eight at a time where there are eight.
+/// `u128` (else `None`), the digits checked as they are read: 16 digits at
+/// a time in a `u64` (which cannot overflow), eight of them at once where
+/// there are eight, each run then shifted into the `u128` with one checked
+/// multiplication.
 #[inline]
 fn plain_digits(b: &[u8]) -> Option<u128> {
     const ZEROS: u64 = 0x3030_3030_3030_3030;
@@ -215,7 +195,7 @@ pub fn parse_decimal_scaled(raw: &str, decimals: u32) -> Result<Amount, AmountEr
     if neg {
         return Err(AmountError::Negative(s.to_string()));
     }
-    parse_digits(trimmed).ok_or_else(|| AmountError::TooLarge(s.to_string()))
+    plain_digits(trimmed.as_bytes()).ok_or_else(|| AmountError::TooLarge(s.to_string()))
 }
 
 /// `floor(a * b / c)` with a 256-bit intermediate. Requires `c > 0` and a
@@ -266,7 +246,7 @@ mod tests {
         /// included, read like the standard library reads them.
         #[test]
         fn digits_read_like_from_str(s in "0{0,20}[0-9]{1,45}|[0-9]{1,40}") {
-            proptest::prop_assert_eq!(parse_digits(&s), s.parse::<u128>().ok());
+            proptest::prop_assert_eq!(plain_digits(s.as_bytes()), s.parse::<u128>().ok());
         }
     }
 
@@ -312,14 +292,17 @@ mod tests {
     #[test]
     fn digits_at_the_edge_of_128_bits() {
         let max = u128::MAX.to_string();
-        assert_eq!(parse_digits(&max), Some(u128::MAX));
-        assert_eq!(parse_digits(&format!("000{max}")), Some(u128::MAX));
+        assert_eq!(plain_digits(max.as_bytes()), Some(u128::MAX));
         assert_eq!(
-            parse_digits("340282366920938463463374607431768211456"),
+            plain_digits(format!("000{max}").as_bytes()),
+            Some(u128::MAX)
+        );
+        assert_eq!(
+            plain_digits(b"340282366920938463463374607431768211456"),
             None
         );
         assert_eq!(
-            parse_digits("70500000000000000000"),
+            plain_digits(b"70500000000000000000"),
             Some(70_500_000_000_000_000_000)
         );
     }
