@@ -7,7 +7,9 @@
 //! and lines and the thread count never change the result (ids are ranks in
 //! sorted tables; duplicates resolve to the smallest record).
 
-use super::lower::{rank, split_by_sizes, Ids, LMove, LTx, LUtxo, Lowered, Table, NONE};
+use super::lower::{
+    rank, split_by_sizes, Ids, LInternal, LMove, LToken, LTx, LUtxo, Lowered, Table, NONE,
+};
 use super::raw::{BlockRef, Raw, TraceSource};
 use super::{Loc, Reject};
 use crate::ledger::{Csr, Ledger};
@@ -276,51 +278,46 @@ fn dedup_order<T, K: PartialEq>(
     order
 }
 
-/// Append to `out` the pairs `each` gives for every element of `v`, in
+/// Append to `out` the values `each` gives for every element of `v`, in
 /// `v`'s order. Runs of elements are counted first (`count` says how many
-/// pairs `each` gives for an element), then filled in parallel, each pair
+/// values `each` gives for an element), then filled in parallel, each value
 /// written straight into its place: so the new memory is first written by
 /// every thread at once, not by one thread pushing.
-fn extend_by_runs<T: Sync, A: Send, B: Send>(
+fn extend_by_runs<T: Sync, A: Send>(
     v: &[T],
-    out: (&mut Vec<A>, &mut Vec<B>),
+    out: &mut Vec<A>,
     count: impl Fn(&T) -> usize + Sync,
-    each: impl Fn(usize, &T, &mut dyn FnMut(A, B)) + Sync,
+    each: impl Fn(usize, &T, &mut dyn FnMut(A)) + Sync,
 ) {
     const RUN: usize = 4096;
-    let (a, b) = out;
     let counts: Vec<usize> = v
         .par_chunks(RUN)
         .map(|run| run.iter().map(&count).sum())
         .collect();
     let total: usize = counts.iter().sum();
-    a.reserve(total);
-    b.reserve(total);
-    let slots_a = split_by_sizes(&mut a.spare_capacity_mut()[..total], counts.iter().copied());
-    let slots_b = split_by_sizes(&mut b.spare_capacity_mut()[..total], counts.iter().copied());
-    let slots: Vec<_> = slots_a.into_iter().zip(slots_b).collect();
+    out.reserve(total);
+    let slots = split_by_sizes(
+        &mut out.spare_capacity_mut()[..total],
+        counts.iter().copied(),
+    );
     v.par_chunks(RUN)
         .enumerate()
         .zip(slots)
-        .for_each(|((c, run), (sa, sb))| {
+        .for_each(|((c, run), slots)| {
             let mut k = 0;
             for (j, t) in run.iter().enumerate() {
-                each(c * RUN + j, t, &mut |x, y| {
-                    sa[k].write(x);
-                    sb[k].write(y);
+                each(c * RUN + j, t, &mut |x| {
+                    slots[k].write(x);
                     k += 1;
                 });
             }
-            assert_eq!(k, sa.len(), "a run gave other than it counted");
+            assert_eq!(k, slots.len(), "a run gave other than it counted");
         });
-    // SAFETY: the slots cover the `total` elements after each vector's
+    // SAFETY: the slots cover the `total` elements after the vector's
     // length, and every run wrote all of its slots (asserted; had a run
-    // panicked, this line would not be reached and the written pairs
+    // panicked, this line would not be reached and the written values
     // would only leak).
-    unsafe {
-        a.set_len(a.len() + total);
-        b.set_len(b.len() + total);
-    }
+    unsafe { out.set_len(out.len() + total) };
 }
 
 /// Build the ledger from lowered parts, each with its own string tables.
@@ -455,46 +452,33 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     let eth_asset = asset_strs.binary_search(ETH).ok().map(|i| i as u32);
     let eth = eth_asset.unwrap_or(NONE); // set below if ETH is only implied
 
-    let capacity = txs.len() * 2 + tokens.len() + moves.len() + internals.len();
-    let mut pending: Vec<Pending> = Vec::with_capacity(capacity);
-    // where each pending movement's sort key comes from (none when `moves`
-    // are all there is)
-    let mut keys: Vec<KeyOf> = Vec::with_capacity(capacity - moves.len());
+    // Where each account movement comes from (none when `moves` are all
+    // there is): a movement is made from its record each time it is read,
+    // not copied out (64 bytes a movement of fresh memory).
+    let mut keys: Vec<KeyOf> =
+        Vec::with_capacity(txs.len() * 2 + tokens.len() + moves.len() + internals.len());
     let unknown_fee = txs.par_iter().filter(|t| t.fee.is_none()).count() as u64;
     // a transaction's value (unless traces carry it) and its fee
     let value = |t: &LTx| !t.failed && t.value > 0 && !traced.contains(&(t.block, t.tx_index));
-    let fee = |t: &LTx| t.fee.filter(|f| *f > 0);
+    let fee = |t: &LTx| t.fee.is_some_and(|f| f > 0);
     extend_by_runs(
         &txs,
-        (&mut keys, &mut pending),
-        |t| usize::from(value(t)) + usize::from(fee(t).is_some()),
+        &mut keys,
+        |t| usize::from(value(t)) + usize::from(fee(t)),
         |at, t, out| {
             let key = |source| KeyOf {
                 source,
                 at: at as u32,
             };
-            let pend = |to: u32, kind: MoveKind, amount: Amount| Pending {
-                block: t.block,
-                time: t.time,
-                tx: t.hash,
-                from: t.from,
-                to,
-                asset: eth,
-                kind,
-                amount,
-            };
             if value(t) {
-                out(
-                    key(KeySource::TxValue),
-                    pend(t.to, MoveKind::Native, t.value),
-                );
+                out(key(KeySource::TxValue));
             }
-            if let Some(fee) = fee(t) {
-                out(key(KeySource::TxFee), pend(NONE, MoveKind::Fee, fee));
+            if fee(t) {
+                out(key(KeySource::TxFee));
             }
         },
     );
-    let mut needs_eth = !pending.is_empty();
+    let mut needs_eth = !keys.is_empty();
     for (at, i) in internals.iter().enumerate() {
         if !i.moves || i.value == 0 {
             continue;
@@ -520,51 +504,29 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             source: KeySource::Internal,
             at: at as u32,
         });
-        pending.push(Pending {
-            block: i.block,
-            time: time_of(i.time, i.block),
-            tx: i.tx,
-            from: if i.reward { NONE } else { i.from },
-            to: i.to,
-            asset: eth,
-            kind: if i.reward {
-                MoveKind::Mint
-            } else {
-                MoveKind::Native
-            },
-            amount: i.value,
-        });
     }
-    for (at, t) in tokens.iter().enumerate() {
-        if t.value == 0 {
-            continue;
-        }
-        keys.push(KeyOf {
-            source: KeySource::Token,
-            at: at as u32,
-        });
-        pending.push(Pending {
-            block: t.block,
-            time: time_of(t.time, t.block),
-            tx: t.tx,
-            from: t.from,
-            to: t.to,
-            asset: t.token,
-            kind: MoveKind::Token,
-            amount: t.value,
-        });
-    }
-    let move_key = |at: usize| KeyOf {
-        source: KeySource::Move,
-        at: at as u32,
-    };
+    keys.extend(
+        (0..tokens.len() as u32)
+            .filter(|at| tokens[*at as usize].value != 0)
+            .map(|at| KeyOf {
+                source: KeySource::Token,
+                at,
+            }),
+    );
+    // a trace's or token transfer's own time, else its block's, settled
+    // where it lies before movements are read from it
+    internals
+        .par_iter_mut()
+        .for_each(|i| i.time = Some(time_of(i.time, i.block)));
+    tokens
+        .par_iter_mut()
+        .for_each(|t| t.time = Some(time_of(t.time, t.block)));
     // Movements alone (the native format) are already in canonical order:
     // `moves` was sorted by (block, transaction index, sequence, hash),
     // which is their key's order. Otherwise every record gets its key.
-    let only_moves = pending.is_empty();
-    // movements alone are read in place through `src` (no copy);
-    // otherwise every record joins `pending` (and `moves` stays, for their
-    // keys)
+    let only_moves = keys.is_empty();
+    // movements alone are read in place (no copy); otherwise each has its
+    // key (and `moves` stays, for the keys to point into)
     let (live_moves, moves_for_keys): (Vec<&LMove>, Vec<&LMove>) = if only_moves {
         let live = if runs::all(&moves, |m| m.amount != 0) {
             moves
@@ -573,29 +535,35 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         };
         (live, Vec::new())
     } else {
+        let move_key = |at: usize| KeyOf {
+            source: KeySource::Move,
+            at: at as u32,
+        };
         if runs::all(&moves, |m| m.amount != 0) {
             // indexed: written in place, in parallel
-            pending.par_extend(moves.par_iter().map(|m| pend(m)));
             keys.par_extend((0..moves.len()).into_par_iter().map(move_key));
         } else {
-            for (at, m) in moves.iter().enumerate().filter(|(_, m)| m.amount != 0) {
-                pending.push(pend(m));
-                keys.push(move_key(at));
-            }
+            keys.extend(
+                (0..moves.len())
+                    .filter(|at| moves[*at].amount != 0)
+                    .map(move_key),
+            );
         }
         (Vec::new(), moves)
     };
-    let n_moves = if only_moves {
-        live_moves.len()
-    } else {
-        pending.len()
+    let records = Records {
+        txs: &txs,
+        internals: &internals,
+        tokens: &tokens,
+        moves: &moves_for_keys,
+        eth,
     };
     phases.lap("finish: movement keys");
     let high = |b: u64| (b > u32::MAX as u64).then_some(b);
     let high_block = if only_moves {
         runs::find_first(&live_moves, |_, m| high(m.block))
     } else {
-        runs::find_first(&pending, |_, p| high(p.block))
+        runs::find_first(&keys, |_, k| high(records.pending(*k).block))
     };
     if let Some(b) = high_block {
         rejects.push(reject(
@@ -688,12 +656,12 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             |a, b| key_of(a).cmp(&key_of(b)),
         )
     };
-    drop(keys);
 
     phases.lap("finish: sort movements");
     // --- assets: ETH may only be implied by transactions ----------------
     let mut asset_names: Vec<String> = asset_strs.iter().map(str::to_string).collect();
     let mut asset_shift: Vec<u32> = (0..asset_names.len() as u32).collect();
+    let mut implied_eth = None;
     if needs_eth && eth_asset.is_none() {
         let pos = asset_names.partition_point(|n| n.as_str() < ETH);
         asset_names.insert(pos, ETH.to_string());
@@ -702,13 +670,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
                 *s += 1;
             }
         }
-        for p in pending.iter_mut() {
-            p.asset = if p.asset == NONE {
-                pos as u32
-            } else {
-                asset_shift[p.asset as usize]
-            };
-        }
+        implied_eth = Some(pos as u32);
     }
     let asset_of = |temp: u32| AssetId(if temp == NONE { 0 } else { temp });
 
@@ -724,11 +686,15 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     };
 
     // --- asset table -------------------------------------------------------
-    let src = Src {
-        pending: &pending,
-        moves: &live_moves,
+    let src = if only_moves {
+        Src::Moves(&live_moves)
+    } else {
+        Src::Keyed {
+            keys: &keys,
+            records: &records,
+            implied_eth: implied_eth.map(|pos| (pos, asset_shift.as_slice())),
+        }
     };
-    debug_assert_eq!(src.len(), n_moves);
     let mut models = vec![None; asset_names.len()];
     // the assets movements use (one parallel pass)
     let moved: Vec<bool> = (0..src.len())
@@ -837,7 +803,7 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         },
     );
     drop(live_moves);
-    drop(pending);
+    drop(keys);
     phases.lap("finish: block times + CSR indexes");
 
     // --- UTXO arrays with spend links -------------------------------------
@@ -991,28 +957,119 @@ fn pend(m: &LMove) -> Pending {
 /// How many movements ahead the movement columns ask for account entries.
 const ACCOUNT_AHEAD: usize = 16;
 
-/// The account movements to number and lay out: the pending records, or
-/// (for movements alone) the de-duplicated `LMove`s read in place.
-struct Src<'a> {
-    pending: &'a [Pending],
+/// The records that account movements are made from, each named by a
+/// [`KeyOf`].
+struct Records<'a> {
+    txs: &'a [&'a LTx],
+    /// Every time settled (a trace's own, else its block's).
+    internals: &'a [LInternal],
+    /// Every time settled, as for traces.
+    tokens: &'a [LToken],
     moves: &'a [&'a LMove],
+    /// ETH's temporary asset id (NONE when only implied).
+    eth: u32,
+}
+
+impl Records<'_> {
+    /// The movement `k` names, its asset a temporary id.
+    #[inline]
+    fn pending(&self, k: KeyOf) -> Pending {
+        let at = k.at as usize;
+        match k.source {
+            KeySource::TxValue | KeySource::TxFee => {
+                let t = self.txs[at];
+                let (to, kind, amount) = if k.source == KeySource::TxValue {
+                    (t.to, MoveKind::Native, t.value)
+                } else {
+                    (NONE, MoveKind::Fee, t.fee.unwrap_or(0))
+                };
+                Pending {
+                    block: t.block,
+                    time: t.time,
+                    tx: t.hash,
+                    from: t.from,
+                    to,
+                    asset: self.eth,
+                    kind,
+                    amount,
+                }
+            }
+            KeySource::Internal => {
+                let i = &self.internals[at];
+                Pending {
+                    block: i.block,
+                    time: i.time.unwrap_or(0),
+                    tx: i.tx,
+                    from: if i.reward { NONE } else { i.from },
+                    to: i.to,
+                    asset: self.eth,
+                    kind: if i.reward {
+                        MoveKind::Mint
+                    } else {
+                        MoveKind::Native
+                    },
+                    amount: i.value,
+                }
+            }
+            KeySource::Token => {
+                let t = &self.tokens[at];
+                Pending {
+                    block: t.block,
+                    time: t.time.unwrap_or(0),
+                    tx: t.tx,
+                    from: t.from,
+                    to: t.to,
+                    asset: t.token,
+                    kind: MoveKind::Token,
+                    amount: t.value,
+                }
+            }
+            KeySource::Move => pend(self.moves[at]),
+        }
+    }
+}
+
+/// The account movements to number and lay out.
+enum Src<'a> {
+    /// Movements alone: the de-duplicated `LMove`s, read in place.
+    Moves(&'a [&'a LMove]),
+    /// Movements made from their records when read.
+    Keyed {
+        keys: &'a [KeyOf],
+        records: &'a Records<'a>,
+        /// When ETH is only implied by transactions: its place among the
+        /// assets, and every other temporary asset id's final one.
+        implied_eth: Option<(u32, &'a [u32])>,
+    },
 }
 
 impl Src<'_> {
     fn len(&self) -> usize {
-        if self.moves.is_empty() {
-            self.pending.len()
-        } else {
-            self.moves.len()
+        match self {
+            Src::Moves(m) => m.len(),
+            Src::Keyed { keys, .. } => keys.len(),
         }
     }
 
     #[inline]
     fn get(&self, i: usize) -> Pending {
-        if self.moves.is_empty() {
-            self.pending[i]
-        } else {
-            pend(self.moves[i])
+        match self {
+            Src::Moves(m) => pend(m[i]),
+            Src::Keyed {
+                keys,
+                records,
+                implied_eth,
+            } => {
+                let mut p = records.pending(keys[i]);
+                if let Some((pos, shift)) = implied_eth {
+                    p.asset = if p.asset == NONE {
+                        *pos
+                    } else {
+                        shift[p.asset as usize]
+                    };
+                }
+                p
+            }
         }
     }
 
@@ -1301,61 +1358,56 @@ mod tests {
     }
 
     #[test]
-    fn runs_filled_in_parallel_give_the_pairs_in_order_after_what_was_there() {
-        // 0, 1 or 2 pairs an element, over several runs and a partial one
+    fn runs_filled_in_parallel_give_the_values_in_order_after_what_was_there() {
+        // 0, 1 or 2 values an element, over several runs and a partial one
         let v: Vec<u32> = (0..10_000).collect();
-        let (mut a, mut b) = (vec![u64::MAX], vec![String::from("before")]);
+        let mut a = vec![String::from("before")];
         extend_by_runs(
             &v,
-            (&mut a, &mut b),
+            &mut a,
             |&x| (x % 3) as usize,
-            |_, &x, out| {
+            |at, &x, out| {
                 for k in 0..x % 3 {
-                    out(u64::from(x) * 10 + u64::from(k), format!("{x}.{k}"));
+                    out(format!("{at}:{x}.{k}"));
                 }
             },
         );
-        let want: Vec<(u64, String)> = v
+        let want: Vec<String> = v
             .iter()
-            .flat_map(|&x| {
-                (0..x % 3).map(move |k| (u64::from(x) * 10 + u64::from(k), format!("{x}.{k}")))
-            })
+            .enumerate()
+            .flat_map(|(at, &x)| (0..x % 3).map(move |k| format!("{at}:{x}.{k}")))
             .collect();
-        assert_eq!(a.len(), 1 + want.len());
-        assert_eq!((a[0], b[0].as_str()), (u64::MAX, "before"));
-        assert!(a[1..]
-            .iter()
-            .zip(&b[1..])
-            .eq(want.iter().map(|(x, y)| (x, y))));
+        assert_eq!(a[0], "before");
+        assert_eq!(a[1..], want[..]);
     }
 
-    fn pending(from: u32, to: u32, asset: u32) -> Pending {
-        Pending {
+    fn movement(from: u32, to: u32, asset: u32) -> LMove {
+        LMove {
+            tx: 0,
             block: 1,
             time: 0,
-            tx: 0,
+            tx_index: 0,
+            seq: 0,
             from,
             to,
             asset,
-            kind: MoveKind::Native,
             amount: 1,
+            kind: MoveKind::Native,
         }
     }
 
     #[test]
     fn account_bits_and_sorted_search_number_accounts_alike() {
-        let p = vec![
-            pending(3, 1, 2),
-            pending(NONE, 0, 0),
-            pending(1, 3, 0),
-            pending(4, NONE, 1),
-            pending(3, 1, 2),
+        let m = [
+            movement(3, 1, 2),
+            movement(NONE, 0, 0),
+            movement(1, 3, 0),
+            movement(4, NONE, 1),
+            movement(3, 1, 2),
         ];
+        let moves: Vec<&LMove> = m.iter().collect();
         let asset_of = |a: u32| AssetId(a);
-        let src = Src {
-            pending: &p,
-            moves: &[],
-        };
+        let src = Src::Moves(&moves);
         let (bits, a1) = AccountIndex::new(5, 3, &src, asset_of);
         let (sorted, a2) = AccountIndex::new(5, 65, &src, asset_of);
         assert!(matches!(bits, AccountIndex::Bits { .. }));
@@ -1374,6 +1426,82 @@ mod tests {
             }
         }
         assert_eq!(bits.id(2, AssetId(0), &a1), AcctId::NONE);
+    }
+
+    #[test]
+    fn assets_after_an_implied_eth_keep_their_own_movements() {
+        use crate::ingest::raw::{RawAccountTx, RawMove, RawTokenTransfer};
+        // Transactions imply ETH, which no record names: it joins the asset
+        // table between the token (0x..., before it) and USDC (after it).
+        let l = ledger_of(vec![
+            Raw::AccountTx(RawAccountTx {
+                hash: "0x01".into(),
+                block: 5,
+                time: 50,
+                tx_index: 0,
+                from: "0xaa".into(),
+                to: Some("0xbb".into()),
+                value: 7,
+                fee: Some(2),
+                failed: false,
+                gas_price: None,
+            }),
+            Raw::Token(RawTokenTransfer {
+                tx_hash: "0x01".into(),
+                log_index: 0,
+                block: 5,
+                time: None,
+                token: "0x7070".into(),
+                from: "0xbb".into(),
+                to: "0xcc".into(),
+                value: 3,
+            }),
+            Raw::Move(RawMove {
+                tx_hash: Some("0x02".into()),
+                block: 6,
+                time: 60,
+                tx_index: 0,
+                seq: 0,
+                from: Some("0xcc".into()),
+                to: Some("0xdd".into()),
+                asset: "USDC".into(),
+                amount: 11,
+                kind: MoveKind::Token,
+            }),
+        ]);
+        let names: Vec<&str> = l.assets.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["0x7070", "ETH", "USDC"]);
+        let got: Vec<(&str, &str, Amount)> = l
+            .movements
+            .iter()
+            .map(|m| {
+                let from = l.account(m.from).map_or("-", |a| l.address(a.addr));
+                (from, names[m.asset.index()], m.amount())
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("0xaa", "ETH", 7),
+                ("0xaa", "ETH", 2),
+                ("0xbb", "0x7070", 3),
+                ("0xcc", "USDC", 11),
+            ]
+        );
+        // each end's account is of its movement's asset
+        for m in l.movements.iter() {
+            for a in [m.from, m.to].into_iter().filter_map(|a| l.account(a)) {
+                assert_eq!(a.asset, m.asset);
+            }
+        }
+        // the token transfer took its block's time from the transaction
+        assert_eq!(
+            l.block_times
+                .iter()
+                .map(|b| (b.block, b.time))
+                .collect::<Vec<_>>(),
+            [(5, 50), (6, 60)]
+        );
     }
 }
 
