@@ -415,24 +415,48 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     };
     phases.lap("finish: sort + dedup records");
 
-    // each transaction's (block, index) by its id (ids are dense ranks;
-    // none at all without transaction records, as in the native format)
+    // each transaction's (block, index) by its id (ids are dense ranks),
+    // for traces that name their transaction only by hash (Etherscan's);
+    // none when no trace needs it (ethereum-etl's give the index)
     const NO_POS: (u64, u32) = (u64::MAX, u32::MAX);
     let mut tx_pos: Vec<(u64, u32)> = Vec::new();
-    if !txs.is_empty() {
+    if !txs.is_empty()
+        && internals
+            .iter()
+            .any(|i| i.tx_index.is_none() && i.tx != NONE)
+    {
         tx_pos.resize(tx_strs.len(), NO_POS);
-    }
-    for t in txs.iter() {
-        tx_pos[t.hash as usize] = (t.block, t.tx_index);
+        for t in txs.iter() {
+            tx_pos[t.hash as usize] = (t.block, t.tx_index);
+        }
     }
     // each block's first transaction in canonical (hash) order, and its
-    // time, which is the block's
+    // time, which is the block's; a block's transactions usually lie
+    // together, and each such run meets the map once
     let mut block_time: FxHashMap<u64, (u32, u64)> = FxHashMap::default();
-    for t in txs.iter().copied() {
-        let e = block_time.entry(t.block).or_insert((t.hash, t.time));
-        if t.hash < e.0 {
-            *e = (t.hash, t.time);
+    let mut meet = |(block, hash, time): (u64, u32, u64)| {
+        let e = block_time.entry(block).or_insert((hash, time));
+        if hash < e.0 {
+            *e = (hash, time);
         }
+    };
+    let mut run: Option<(u64, u32, u64)> = None;
+    for t in txs.iter() {
+        match &mut run {
+            Some((block, hash, time)) if *block == t.block => {
+                if t.hash < *hash {
+                    (*hash, *time) = (t.hash, t.time);
+                }
+            }
+            _ => {
+                if let Some(r) = run.replace((t.block, t.hash, t.time)) {
+                    meet(r);
+                }
+            }
+        }
+    }
+    if let Some(r) = run {
+        meet(r);
     }
     let resolve = |tx_index: Option<u32>, block: u64, tx: u32| {
         tx_index
@@ -444,11 +468,14 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         time.or_else(|| block_time.get(&block).map(|e| e.1))
             .unwrap_or(0)
     };
-    let traced: FxHashSet<(u64, u32)> = internals
-        .iter()
-        .filter(|i| i.source == TraceSource::EthereumEtl && !i.reward)
-        .filter_map(|i| resolve(i.tx_index, i.block, i.tx))
-        .collect();
+    let mut traced: FxHashSet<(u64, u32)> =
+        FxHashSet::with_capacity_and_hasher(internals.len(), Default::default());
+    traced.extend(
+        internals
+            .iter()
+            .filter(|i| i.source == TraceSource::EthereumEtl && !i.reward)
+            .filter_map(|i| resolve(i.tx_index, i.block, i.tx)),
+    );
     let eth_asset = asset_strs.binary_search(ETH).ok().map(|i| i as u32);
     let eth = eth_asset.unwrap_or(NONE); // set below if ETH is only implied
 
@@ -458,26 +485,35 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     let mut keys: Vec<KeyOf> =
         Vec::with_capacity(txs.len() * 2 + tokens.len() + moves.len() + internals.len());
     let unknown_fee = txs.par_iter().filter(|t| t.fee.is_none()).count() as u64;
-    // a transaction's value (unless traces carry it) and its fee
-    let value = |t: &LTx| !t.failed && t.value > 0 && !traced.contains(&(t.block, t.tx_index));
-    let fee = |t: &LTx| t.fee.is_some_and(|f| f > 0);
+    // which of a transaction's value (unless traces carry it) and fee
+    // move: bits 1 and 2, worked out once
+    const VALUE: u8 = 1;
+    const FEE: u8 = 2;
+    let tx_moves: Vec<u8> = txs
+        .par_iter()
+        .map(|t| {
+            let value = !t.failed && t.value > 0 && !traced.contains(&(t.block, t.tx_index));
+            u8::from(value) * VALUE + u8::from(t.fee.is_some_and(|f| f > 0)) * FEE
+        })
+        .collect();
     extend_by_runs(
-        &txs,
+        &tx_moves,
         &mut keys,
-        |t| usize::from(value(t)) + usize::from(fee(t)),
-        |at, t, out| {
+        |bits| bits.count_ones() as usize,
+        |at, bits, out| {
             let key = |source| KeyOf {
                 source,
                 at: at as u32,
             };
-            if value(t) {
+            if bits & VALUE != 0 {
                 out(key(KeySource::TxValue));
             }
-            if fee(t) {
+            if bits & FEE != 0 {
                 out(key(KeySource::TxFee));
             }
         },
     );
+    drop(tx_moves);
     let mut needs_eth = !keys.is_empty();
     for (at, i) in internals.iter().enumerate() {
         if !i.moves || i.value == 0 {
