@@ -130,6 +130,10 @@ pub(crate) fn utx(txid: &str, block: u64, inputs: &[(&str, u32)], outputs: &[(&s
 /// merges runs rather than sorting.
 const FEW_RUNS: usize = 64;
 
+/// At most this many sorted runs are merged by [`merge_runs`], in parallel,
+/// without a sort.
+const MERGED_RUNS: usize = 8;
+
 /// The order that sorts `v` by `primary`, then `tie`, as indices: sorting
 /// 16-byte keys moves far less memory than sorting records of a hundred
 /// bytes. `primary` must agree with the full order (a < b implies
@@ -145,29 +149,114 @@ fn sorted_order<T: Sync>(
     if runs::neighbours_all(v, |x, y| not_after(x, y, &primary, &tie)) {
         return (0..v.len() as u32).collect();
     }
-    let mut order: Vec<(u128, u32)> = v
-        .par_iter()
-        .enumerate()
-        .map(|(i, t)| (primary(t), i as u32))
+    let keys: Vec<u128> = v.par_iter().map(&primary).collect();
+    let cmp = |i: usize, j: usize| keys[i].cmp(&keys[j]).then_with(|| tie(&v[i], &v[j]));
+    // Several exports each in order (an ethereum-etl ledger's
+    // transactions, traces and token transfers, or files of block ranges)
+    // are a few sorted runs: they are merged, or a merge sort finds and
+    // joins them in a few passes. Anything else is sorted in parallel.
+    let breaks: Vec<usize> = (1..v.len())
+        .into_par_iter()
+        .filter(|i| cmp(i - 1, *i).is_gt())
         .collect();
+    if breaks.len() < MERGED_RUNS {
+        let starts: Vec<usize> = std::iter::once(0).chain(breaks).collect();
+        let pieces = if v.len() < 1 << 16 {
+            1
+        } else {
+            4 * rayon::current_num_threads()
+        };
+        return merge_runs(v.len(), &starts, pieces, |i, j| {
+            cmp(i as usize, j as usize).then(i.cmp(&j)).is_lt()
+        });
+    }
+    let mut order: Vec<(u128, u32)> = keys.into_iter().zip(0..v.len() as u32).collect();
     let cmp = |a: &(u128, u32), b: &(u128, u32)| {
         a.0.cmp(&b.0)
             .then_with(|| tie(&v[a.1 as usize], &v[b.1 as usize]))
     };
-    // Several exports each in order (an ethereum-etl ledger's
-    // transactions, traces and token transfers, or files of block ranges)
-    // are a few sorted runs: a merge sort finds and joins them in a few
-    // passes. Anything else is sorted in parallel.
-    let breaks = order
-        .par_windows(2)
-        .filter(|w| cmp(&w[0], &w[1]).is_gt())
-        .count();
-    if breaks < FEW_RUNS {
+    if breaks.len() < FEW_RUNS {
         order.sort_by(cmp);
     } else {
         order.par_sort_unstable_by(cmp);
     }
     order.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The order of `n` elements that lie in sorted runs beginning at `starts`
+/// (ascending, the first 0), merged by `less` (a strict total order that
+/// each run follows). The output is cut into `pieces` at elements of the
+/// longest run, each run's share of a piece found by binary search, and the
+/// pieces merged in parallel, each written straight into its place.
+fn merge_runs(
+    n: usize,
+    starts: &[usize],
+    pieces: usize,
+    less: impl Fn(u32, u32) -> bool + Sync,
+) -> Vec<u32> {
+    let run = |r: usize| starts[r]..starts.get(r + 1).copied().unwrap_or(n);
+    let longest = (0..starts.len()).max_by_key(|r| run(*r).len()).unwrap_or(0);
+    let pieces = pieces.max(1);
+    // where each piece begins in each run: the elements below its pivot
+    let mut cuts: Vec<Vec<usize>> = (0..=pieces)
+        .map(|q| {
+            (0..starts.len())
+                .map(|r| {
+                    let (rr, rl) = (run(r), run(longest));
+                    if q == 0 {
+                        rr.start
+                    } else if q == pieces {
+                        rr.end
+                    } else {
+                        let pivot = (rl.start + rl.len() * q / pieces) as u32;
+                        let (mut lo, mut hi) = (rr.start, rr.end);
+                        while lo < hi {
+                            let mid = lo + (hi - lo) / 2;
+                            if less(mid as u32, pivot) {
+                                lo = mid + 1;
+                            } else {
+                                hi = mid;
+                            }
+                        }
+                        lo
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    // (monotone even should `less` not be a total order)
+    for q in 1..=pieces {
+        for r in 0..starts.len() {
+            cuts[q][r] = cuts[q][r].max(cuts[q - 1][r]);
+        }
+    }
+    let size = |q: usize| -> usize { (0..starts.len()).map(|r| cuts[q + 1][r] - cuts[q][r]).sum() };
+    let mut order: Vec<u32> = Vec::with_capacity(n);
+    let slots = split_by_sizes(&mut order.spare_capacity_mut()[..n], (0..pieces).map(size));
+    slots.into_par_iter().enumerate().for_each(|(q, out)| {
+        let mut heads: Vec<(usize, usize)> = (0..starts.len())
+            .map(|r| (cuts[q][r], cuts[q + 1][r]))
+            .filter(|(a, b)| a < b)
+            .collect();
+        for slot in out.iter_mut() {
+            let mut best = 0;
+            for h in 1..heads.len() {
+                if less(heads[h].0 as u32, heads[best].0 as u32) {
+                    best = h;
+                }
+            }
+            slot.write(heads[best].0 as u32);
+            heads[best].0 += 1;
+            if heads[best].0 == heads[best].1 {
+                heads.swap_remove(best);
+            }
+        }
+    });
+    // SAFETY: the pieces' sizes sum to n (every run is cut at its start
+    // and its end), and each piece wrote every slot of its own: it takes
+    // one element per slot from runs whose shares sum to its size.
+    unsafe { order.set_len(n) };
+    order
 }
 
 /// Whether `v` is sorted by `primary`, then `tie`, with no two neighbours of
@@ -1383,6 +1472,58 @@ mod tests {
                 v.extend(r);
             }
             let order = sorted_order(&v, |t| t.0 as u128, |a, b| a.cmp(b));
+            let got: Vec<_> = order.iter().map(|i| v[*i as usize]).collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            proptest::prop_assert_eq!(got, want);
+            let mut seen = order.clone();
+            seen.sort_unstable();
+            proptest::prop_assert_eq!(seen, (0..v.len() as u32).collect::<Vec<_>>());
+        }
+    }
+
+    proptest::proptest! {
+        /// Sorted runs merged in any number of pieces give the stable sort:
+        /// equal elements stay in the order they were in.
+        #[test]
+        fn runs_merged_in_pieces_are_a_stable_sort(
+            runs in proptest::collection::vec(
+                proptest::collection::vec((0u8..6, 0u8..3), 0..200),
+                1..12,
+            ),
+            pieces in 1usize..10,
+        ) {
+            let mut v: Vec<(u8, u8)> = Vec::new();
+            let mut starts = Vec::new();
+            for mut r in runs {
+                r.sort_unstable_by_key(|t| t.0);
+                starts.push(v.len());
+                v.extend(r);
+            }
+            let less = |i: u32, j: u32| (v[i as usize].0, i) < (v[j as usize].0, j);
+            let got = merge_runs(v.len(), &starts, pieces, less);
+            let mut want: Vec<u32> = (0..v.len() as u32).collect();
+            want.sort_by_key(|i| v[*i as usize].0);
+            proptest::prop_assert_eq!(got, want);
+        }
+
+        /// Whichever way it goes (in order, a few runs merged, a merge sort
+        /// or a parallel sort), the order is a sort by primary key then tie.
+        #[test]
+        fn sorted_order_sorts_every_way(
+            runs in proptest::collection::vec(
+                proptest::collection::vec((0u64..8, 0u8..3, 0u8..3), 0..40),
+                1..80,
+            ),
+        ) {
+            let v: Vec<(u64, u8, u8)> = runs
+                .into_iter()
+                .flat_map(|mut r| {
+                    r.sort_unstable();
+                    r
+                })
+                .collect();
+            let order = sorted_order(&v, |t| t.0 as u128, |a, b| (a.1, a.2).cmp(&(b.1, b.2)));
             let got: Vec<_> = order.iter().map(|i| v[*i as usize]).collect();
             let mut want = v.clone();
             want.sort_unstable();
