@@ -226,8 +226,9 @@ fn merge_runs(
         .collect();
     // (monotone even should `less` not be a total order)
     for q in 1..=pieces {
-        for r in 0..starts.len() {
-            cuts[q][r] = cuts[q][r].max(cuts[q - 1][r]);
+        let (before, after) = cuts.split_at_mut(q);
+        for (cut, below) in after[0].iter_mut().zip(&before[q - 1]) {
+            *cut = (*cut).max(*below);
         }
     }
     let size = |q: usize| -> usize { (0..starts.len()).map(|r| cuts[q + 1][r] - cuts[q][r]).sum() };
