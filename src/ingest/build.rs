@@ -290,12 +290,15 @@ fn not_after<T>(
 /// sort by identity then content, and a dedup of its runs, would keep),
 /// where it is, counting the others: one pass with a map, and `v` keeps its
 /// order.
-fn keep_least_by<T: Ord, K: std::hash::Hash + Eq>(
+fn keep_least_by<T: Ord + Sync, K: std::hash::Hash + Eq>(
     v: &mut Vec<T>,
-    identity: impl Fn(&T) -> K,
+    identity: impl Fn(&T) -> K + Sync,
     dups: &mut u64,
 ) {
     use std::collections::hash_map::Entry;
+    if distinct_by(v, &identity) {
+        return;
+    }
     let mut least: FxHashMap<K, usize> =
         FxHashMap::with_capacity_and_hasher(v.len(), Default::default());
     let mut dropped = vec![false; v.len()];
@@ -325,16 +328,38 @@ fn keep_least_by<T: Ord, K: std::hash::Hash + Eq>(
     }
 }
 
+/// Whether no two records of `v` share an identity, by the identities'
+/// 64-bit hashes sorted in parallel: when they all differ so do the
+/// identities (the usual case, found with no map); equal hashes say
+/// "maybe", and the caller looks with a map.
+fn distinct_by<T: Sync, K: std::hash::Hash>(v: &[T], identity: impl Fn(&T) -> K + Sync) -> bool {
+    use std::hash::BuildHasher;
+    let hasher = rustc_hash::FxBuildHasher;
+    let mut hashes: Vec<u64> = v.par_iter().map(|t| hasher.hash_one(identity(t))).collect();
+    hashes.par_sort_unstable();
+    !hashes.par_windows(2).any(|w| w[0] == w[1])
+}
+
 /// Of the records of `v` with each id (a dense rank below `ids`), the
 /// least (the one a sort by id then content would put first), as indices
 /// in `v`'s order, the others counted as duplicates. Ids are ranks, so each
 /// has its own slot: one pass instead of a sort.
-fn least_of_each_id<T: Ord>(
+fn least_of_each_id<T: Ord + Sync>(
     v: &[T],
-    id: impl Fn(&T) -> u32,
+    id: impl Fn(&T) -> u32 + Sync,
     ids: usize,
     dups: &mut u64,
 ) -> Vec<u32> {
+    // the usual case, no id twice: one parallel pass over a bit per id
+    let seen: Vec<AtomicU64> = (0..ids.div_ceil(64)).map(|_| AtomicU64::new(0)).collect();
+    let repeats = v.par_iter().any(|t| {
+        let i = id(t) as usize;
+        let bit = 1u64 << (i % 64);
+        seen[i / 64].fetch_or(bit, Ordering::Relaxed) & bit != 0
+    });
+    if !repeats {
+        return (0..v.len() as u32).collect();
+    }
     const NO: u32 = u32::MAX;
     let mut least = vec![NO; ids];
     for (i, t) in v.iter().enumerate() {
@@ -464,14 +489,14 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     });
     let (asset_strs, asset_maps) = rank(&tables(|i| &i.asset), |_, _| true);
     phases.lap("finish: rank strings + string tables");
-    let (low, move_parts) = Lowered::concat_remap(parts, &addr_maps, &tx_maps, &asset_maps);
+    let (low, tx_parts, move_parts) =
+        Lowered::concat_remap(parts, &addr_maps, &tx_maps, &asset_maps);
     drop((addr_maps, tx_maps, asset_maps, used_tx));
     phases.lap("finish: concatenate + remap ids");
 
     let mut dups = 0u64;
     // --- account model ---------------------------------------------------
     let Lowered {
-        txs: txs_all,
         mut tokens,
         mut internals,
         utxos,
@@ -483,8 +508,10 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     // random walk over them): nothing below depends on their order (the
     // block times say how), and every movement's key is distinct, so the
     // order movements are listed in does not change their canonical order.
+    let txs_all: Vec<&LTx> = tx_parts.par_iter().flatten().collect();
     let kept = least_of_each_id(&txs_all, |t| t.hash, tx_strs.len(), &mut dups);
-    let txs: Vec<&LTx> = kept.iter().map(|i| &txs_all[*i as usize]).collect();
+    let txs: Vec<&LTx> = kept.iter().map(|i| txs_all[*i as usize]).collect();
+    drop(txs_all);
     // Token transfers and traces stay in the order they were read (each
     // export's own order, usually its canonical one), so that their
     // movements' keys come in a few sorted runs.
@@ -1480,6 +1507,18 @@ mod tests {
             let mut seen = order.clone();
             seen.sort_unstable();
             proptest::prop_assert_eq!(seen, (0..v.len() as u32).collect::<Vec<_>>());
+        }
+    }
+
+    proptest::proptest! {
+        /// Records are distinct exactly when no two identities are equal
+        /// (a one-word identity's hash is one-to-one, so no false "maybe").
+        #[test]
+        fn distinct_by_finds_every_repeat(
+            v in proptest::collection::vec((0u32..400, proptest::bool::ANY), 0..40)
+        ) {
+            let ids: std::collections::HashSet<u32> = v.iter().map(|t| t.0).collect();
+            proptest::prop_assert_eq!(distinct_by(&v, |t| t.0), ids.len() == v.len());
         }
     }
 

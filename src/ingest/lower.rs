@@ -1243,16 +1243,16 @@ impl Lowered {
     /// All parts in one with final ids: each part's records are remapped
     /// with its own maps (from [`rank`]) while they are moved into place, in
     /// parallel, and each vector is allocated once at its final size (the
-    /// parts of a large file add up to gigabytes). Movements, the bulk of a
-    /// large ledger, are remapped where they lie and returned per part
-    /// (`moves` of the result is empty): the build reads them in place
-    /// instead of copying them all once more.
+    /// parts of a large file add up to gigabytes). Transactions and
+    /// movements, the bulk of a large ledger, are remapped where they lie
+    /// and returned per part (`txs` and `moves` of the result are empty):
+    /// the build reads them in place instead of copying them all once more.
     pub fn concat_remap(
         parts: Vec<Lowered>,
         addr: &[Vec<u32>],
         tx: &[Vec<u32>],
         asset: &[Vec<u32>],
-    ) -> (Lowered, Vec<Vec<LMove>>) {
+    ) -> (Lowered, Vec<Vec<LTx>>, Vec<Vec<LMove>>) {
         let m = |map: &[u32], id: u32| if id == NONE { NONE } else { map[id as usize] };
         let mut txs = Vec::with_capacity(parts.len());
         let mut tokens = Vec::with_capacity(parts.len());
@@ -1269,10 +1269,12 @@ impl Lowered {
             all.assets.extend(p.assets);
             all.tips.extend(p.tips);
         }
-        all.txs = gather(txs, |k, t| {
-            t.hash = m(&tx[k], t.hash);
-            t.from = m(&addr[k], t.from);
-            t.to = m(&addr[k], t.to);
+        txs.par_iter_mut().enumerate().for_each(|(k, part)| {
+            for t in part {
+                t.hash = m(&tx[k], t.hash);
+                t.from = m(&addr[k], t.from);
+                t.to = m(&addr[k], t.to);
+            }
         });
         all.tokens = gather(tokens, |k, t| {
             t.tx = m(&tx[k], t.tx);
@@ -1304,7 +1306,7 @@ impl Lowered {
                 t.asset = m(&asset[k], t.asset);
             }
         });
-        (all, moves)
+        (all, txs, moves)
     }
 
     /// Add `n` to the line number of every record (a chunk numbered from 1
