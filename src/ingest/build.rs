@@ -1276,20 +1276,42 @@ impl AccountIndex {
             v.dedup();
             return (AccountIndex::Sorted, v);
         }
-        let mask: Vec<AtomicU64> = (0..addrs).map(|_| AtomicU64::new(0)).collect();
-        (0..src.len())
+        // each thread's share of the movements sets bits in a mask of its
+        // own (plain writes, not atomic ones), and the masks are joined
+        // into the first (each written before it is read: memory from
+        // `vec![0; n]` read first would fault twice a page)
+        let shares = rayon::current_num_threads().max(1);
+        let share = src.len().div_ceil(shares).max(1);
+        let mut masks: Vec<Vec<u64>> = (0..shares)
             .into_par_iter()
-            .flat_map_iter(ends)
-            .for_each(|(a, s)| {
-                if a != NONE {
-                    mask[a as usize].fetch_or(1 << asset_of(s).0, Ordering::Relaxed);
+            .map(|k| {
+                let mut mask = Vec::with_capacity(addrs);
+                mask.resize(addrs, 0u64);
+                for i in k * share..((k + 1) * share).min(src.len()) {
+                    for (a, s) in ends(i) {
+                        if a != NONE {
+                            mask[a as usize] |= 1 << asset_of(s).0;
+                        }
+                    }
                 }
-            });
+                mask
+            })
+            .collect();
+        let (mask, others) = masks.split_first_mut().expect("one share at least");
+        const JOIN: usize = 1 << 14;
+        mask.par_chunks_mut(JOIN).enumerate().for_each(|(c, out)| {
+            let at = c * JOIN;
+            for m in others.iter() {
+                for (o, x) in out.iter_mut().zip(&m[at..]) {
+                    *o |= x;
+                }
+            }
+        });
+        let mask = masks.swap_remove(0);
         let mut n = 0u32;
         let index: Vec<AddrAccounts> = mask
             .into_iter()
-            .map(|m| {
-                let mask = m.into_inner();
+            .map(|mask| {
                 let e = AddrAccounts { mask, before: n };
                 n += mask.count_ones();
                 e
