@@ -1285,8 +1285,13 @@ impl AccountIndex {
         let mut masks: Vec<Vec<u64>> = (0..shares)
             .into_par_iter()
             .map(|k| {
-                let mut mask = Vec::with_capacity(addrs);
-                mask.resize(addrs, 0u64);
+                // (written here, not calloc'd by `vec!`: see above)
+                #[allow(clippy::slow_vector_initialization)]
+                let mut mask = {
+                    let mut m = Vec::with_capacity(addrs);
+                    m.resize(addrs, 0u64);
+                    m
+                };
                 for i in k * share..((k + 1) * share).min(src.len()) {
                     for (a, s) in ends(i) {
                         if a != NONE {
