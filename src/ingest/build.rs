@@ -680,8 +680,12 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     let only_moves = keys.is_empty();
     // movements alone are read in place (no copy); otherwise each has its
     // key (and `moves` stays, for the keys to point into)
+    let high = |b: u64| (b > u32::MAX as u64).then_some(b);
+    // one pass finds out whether any movement moves nothing or lies in a
+    // block above what a store holds (usually none does)
+    let plain_moves = only_moves && runs::all(&moves, |m| m.amount != 0 && high(m.block).is_none());
     let (live_moves, moves_for_keys): (Vec<&LMove>, Vec<&LMove>) = if only_moves {
-        let live = if runs::all(&moves, |m| m.amount != 0) {
+        let live = if plain_moves {
             moves
         } else {
             moves.into_par_iter().filter(|m| m.amount != 0).collect()
@@ -712,11 +716,22 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         eth,
     };
     phases.lap("finish: movement keys");
-    let high = |b: u64| (b > u32::MAX as u64).then_some(b);
-    let high_block = if only_moves {
+    // (the keys' own search reads every record through its key: only when
+    // some record lies that high)
+    let any_high = || {
+        txs.par_iter().any(|t| high(t.block).is_some())
+            || internals.par_iter().any(|i| high(i.block).is_some())
+            || tokens.par_iter().any(|t| high(t.block).is_some())
+            || moves_for_keys.par_iter().any(|m| high(m.block).is_some())
+    };
+    let high_block = if plain_moves {
+        None
+    } else if only_moves {
         runs::find_first(&live_moves, |_, m| high(m.block))
-    } else {
+    } else if any_high() {
         runs::find_first(&keys, |_, k| high(records.pending(*k).block))
+    } else {
+        None
     };
     if let Some(b) = high_block {
         rejects.push(reject(
@@ -838,7 +853,6 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
         }
     };
 
-    // --- asset table -------------------------------------------------------
     let src = if only_moves {
         Src::Moves(&live_moves)
     } else {
@@ -848,21 +862,11 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             implied_eth: implied_eth.map(|pos| (pos, asset_shift.as_slice())),
         }
     };
+    phases.lap("finish: assets + UTXO placement");
+    // --- accounts, the asset table and movements ------------------------
+    let (accounts_of, accounts, moved) =
+        AccountIndex::new(addr_strs.len(), asset_names.len(), &src, asset_of);
     let mut models = vec![None; asset_names.len()];
-    // the assets movements use (one parallel pass)
-    let moved: Vec<bool> = (0..src.len())
-        .into_par_iter()
-        .fold(
-            || vec![false; asset_names.len()],
-            |mut used, i| {
-                used[asset_of(src.asset(i)).index()] = true;
-                used
-            },
-        )
-        .reduce(
-            || vec![false; asset_names.len()],
-            |a, b| a.iter().zip(&b).map(|(x, y)| *x || *y).collect(),
-        );
     for (m, used) in models.iter_mut().zip(moved) {
         if used {
             *m = Some(ChainModel::Account);
@@ -900,11 +904,6 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             }
         })
         .collect();
-
-    phases.lap("finish: assets + UTXO placement");
-    // --- accounts and movements ------------------------------------------
-    let (accounts_of, accounts) =
-        AccountIndex::new(addr_strs.len(), asset_names.len(), &src, asset_of);
     let acct = |addr: u32, asset: AssetId| accounts_of.id(addr, asset, &accounts);
     let at = |k: usize| if only_moves { k } else { order[k] as usize };
     let movements: Vec<Movement> = (0..src.len())
@@ -1252,20 +1251,21 @@ enum AccountIndex {
 }
 
 impl AccountIndex {
+    /// The index, the accounts, and which assets movements use (learnt
+    /// on the way).
     fn new(
         addrs: usize,
         assets: usize,
         src: &Src,
         asset_of: impl Fn(u32) -> AssetId + Sync,
-    ) -> (AccountIndex, Vec<Account>) {
-        let ends = |i: usize| {
-            let p = src.get(i);
-            [(p.from, p.asset), (p.to, p.asset)]
-        };
+    ) -> (AccountIndex, Vec<Account>, Vec<bool>) {
         if assets > 64 {
             let mut v: Vec<Account> = (0..src.len())
                 .into_par_iter()
-                .flat_map_iter(ends)
+                .flat_map_iter(|i| {
+                    let p = src.get(i);
+                    [(p.from, p.asset), (p.to, p.asset)]
+                })
                 .filter(|(a, _)| *a != NONE)
                 .map(|(a, s)| Account {
                     addr: AddrId(a),
@@ -1274,7 +1274,20 @@ impl AccountIndex {
                 .collect();
             v.par_sort_unstable();
             v.dedup();
-            return (AccountIndex::Sorted, v);
+            let moved = (0..src.len())
+                .into_par_iter()
+                .fold(
+                    || vec![false; assets],
+                    |mut used, i| {
+                        used[asset_of(src.asset(i)).index()] = true;
+                        used
+                    },
+                )
+                .reduce(
+                    || vec![false; assets],
+                    |a, b| a.iter().zip(&b).map(|(x, y)| *x || *y).collect(),
+                );
+            return (AccountIndex::Sorted, v, moved);
         }
         // each thread's share of the movements sets bits in a mask of its
         // own (plain writes, not atomic ones), and the masks are joined
@@ -1282,7 +1295,8 @@ impl AccountIndex {
         // `vec![0; n]` read first would fault twice a page)
         let shares = rayon::current_num_threads().max(1);
         let share = src.len().div_ceil(shares).max(1);
-        let mut masks: Vec<Vec<u64>> = (0..shares)
+        // (each share's mask, and the bits of the assets its movements use)
+        let mut masks: Vec<(Vec<u64>, u64)> = (0..shares)
             .into_par_iter()
             .map(|k| {
                 // (written here, not calloc'd by `vec!`: see above)
@@ -1292,27 +1306,37 @@ impl AccountIndex {
                     m.resize(addrs, 0u64);
                     m
                 };
+                let mut used = 0u64;
                 for i in k * share..((k + 1) * share).min(src.len()) {
-                    for (a, s) in ends(i) {
+                    let p = src.get(i);
+                    let bit = 1 << asset_of(p.asset).0;
+                    used |= bit;
+                    for a in [p.from, p.to] {
                         if a != NONE {
-                            mask[a as usize] |= 1 << asset_of(s).0;
+                            mask[a as usize] |= bit;
                         }
                     }
                 }
-                mask
+                (mask, used)
             })
             .collect();
-        let (mask, others) = masks.split_first_mut().expect("one share at least");
+        let used = masks.iter().fold(0, |u, m| u | m.1);
+        let moved = (0..assets).map(|a| used >> a & 1 != 0).collect();
+        let (first, others) = masks.split_first_mut().expect("one share at least");
         const JOIN: usize = 1 << 14;
-        mask.par_chunks_mut(JOIN).enumerate().for_each(|(c, out)| {
-            let at = c * JOIN;
-            for m in others.iter() {
-                for (o, x) in out.iter_mut().zip(&m[at..]) {
-                    *o |= x;
+        first
+            .0
+            .par_chunks_mut(JOIN)
+            .enumerate()
+            .for_each(|(c, out)| {
+                let at = c * JOIN;
+                for (m, _) in others.iter() {
+                    for (o, x) in out.iter_mut().zip(&m[at..]) {
+                        *o |= x;
+                    }
                 }
-            }
-        });
-        let mask = masks.swap_remove(0);
+            });
+        let mask = masks.swap_remove(0).0;
         let mut n = 0u32;
         let index: Vec<AddrAccounts> = mask
             .into_iter()
@@ -1333,7 +1357,7 @@ impl AccountIndex {
                 bits &= bits - 1;
             }
         }
-        (AccountIndex::Bits(index), accounts)
+        (AccountIndex::Bits(index), accounts, moved)
     }
 
     fn id(&self, addr: u32, asset: AssetId, accounts: &[Account]) -> AcctId {
@@ -1627,8 +1651,11 @@ mod tests {
         let moves: Vec<&LMove> = m.iter().collect();
         let asset_of = |a: u32| AssetId(a);
         let src = Src::Moves(&moves);
-        let (bits, a1) = AccountIndex::new(5, 3, &src, asset_of);
-        let (sorted, a2) = AccountIndex::new(5, 65, &src, asset_of);
+        let (bits, a1, moved1) = AccountIndex::new(5, 3, &src, asset_of);
+        let (sorted, a2, moved2) = AccountIndex::new(5, 65, &src, asset_of);
+        assert_eq!(moved1, [true, true, true]);
+        assert_eq!(moved2[..3], moved1[..]);
+        assert!(!moved2[3..].contains(&true));
         assert!(matches!(bits, AccountIndex::Bits { .. }));
         assert!(matches!(sorted, AccountIndex::Sorted));
         let pairs: Vec<(u32, u32)> = a1.iter().map(|a| (a.addr.0, a.asset.0)).collect();
@@ -1645,6 +1672,68 @@ mod tests {
             }
         }
         assert_eq!(bits.id(2, AssetId(0), &a1), AcctId::NONE);
+    }
+
+    /// A native movement of `amount` in block `block` (tests).
+    fn native_move(block: u64, amount: Amount) -> Raw {
+        Raw::Move(crate::ingest::raw::RawMove {
+            tx_hash: Some(format!("0x{block:x}")),
+            block,
+            time: 1,
+            tx_index: 0,
+            seq: 0,
+            from: Some("0xaa".into()),
+            to: Some("0xbb".into()),
+            asset: "ETH".into(),
+            amount,
+            kind: MoveKind::Native,
+        })
+    }
+
+    fn build_error(raws: Vec<Raw>) -> Option<String> {
+        let raws = raws.into_iter().map(|r| (r, Loc::default())).collect();
+        build(raws, &[])
+            .err()
+            .map(|r| format!("{}: {}", r.field, r.message))
+    }
+
+    #[test]
+    fn a_movement_above_the_highest_block_a_store_holds_is_refused() {
+        let high = u32::MAX as u64 + 1;
+        let refused = Some("block: block number 4294967296 is above 4294967295".to_string());
+        // movements alone, in order and not
+        assert_eq!(
+            build_error(vec![native_move(1, 5), native_move(high, 5)]),
+            refused
+        );
+        assert_eq!(
+            build_error(vec![native_move(high, 5), native_move(1, 5)]),
+            refused
+        );
+        // one that moves nothing is dropped before the check
+        assert_eq!(
+            build_error(vec![native_move(1, 5), native_move(high, 0)]),
+            None
+        );
+        // beside a transaction record (movements then go through their keys)
+        let tx = |block: u64, value: Amount| {
+            Raw::AccountTx(crate::ingest::raw::RawAccountTx {
+                hash: format!("0x{block:x}ff"),
+                block,
+                time: 2,
+                tx_index: 0,
+                from: "0xaa".into(),
+                to: Some("0xcc".into()),
+                value,
+                fee: None,
+                failed: false,
+                gas_price: None,
+            })
+        };
+        assert_eq!(build_error(vec![native_move(1, 5), tx(high, 3)]), refused);
+        assert_eq!(build_error(vec![native_move(high, 5), tx(1, 3)]), refused);
+        // a transaction that moves nothing makes no movement to refuse
+        assert_eq!(build_error(vec![native_move(1, 5), tx(high, 0)]), None);
     }
 
     #[test]
