@@ -24,6 +24,7 @@ use smallvec::SmallVec;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 pub struct Built {
     pub ledger: Ledger,
@@ -1289,37 +1290,45 @@ impl AccountIndex {
                 );
             return (AccountIndex::Sorted, v, moved);
         }
-        // each thread's share of the movements sets bits in a mask of its
-        // own (plain writes, not atomic ones), and the masks are joined
-        // into the first (each written before it is read: memory from
-        // `vec![0; n]` read first would fault twice a page)
-        let shares = rayon::current_num_threads().max(1);
-        let share = src.len().div_ceil(shares).max(1);
-        // (each share's mask, and the bits of the assets its movements use)
-        let mut masks: Vec<(Vec<u64>, u64)> = (0..shares)
+        // each worker thread sets bits in a mask of its own (plain writes,
+        // not atomic ones), taking runs of movements as they come (so the
+        // threads stay balanced), and the masks are joined into the first
+        // (each written before it is read: memory from `vec![0; n]` read
+        // first would fault twice a page)
+        let threads = rayon::current_num_threads().max(1);
+        let mut masks: Vec<(Vec<u64>, u64)> = (0..threads)
             .into_par_iter()
-            .map(|k| {
+            .map(|_| {
                 // (written here, not calloc'd by `vec!`: see above)
                 #[allow(clippy::slow_vector_initialization)]
-                let mut mask = {
+                let mask = {
                     let mut m = Vec::with_capacity(addrs);
                     m.resize(addrs, 0u64);
                     m
                 };
-                let mut used = 0u64;
-                for i in k * share..((k + 1) * share).min(src.len()) {
+                (mask, 0u64)
+            })
+            .collect();
+        {
+            // (a thread only ever locks its own mask: never contended)
+            let own: Vec<Mutex<&mut (Vec<u64>, u64)>> = masks.iter_mut().map(Mutex::new).collect();
+            const RUN: usize = 1 << 12;
+            (0..src.len().div_ceil(RUN)).into_par_iter().for_each(|r| {
+                let t = rayon::current_thread_index().unwrap_or(0) % own.len();
+                let mut guard = own[t].lock().expect("a mask's lock is never poisoned");
+                let (mask, used) = &mut **guard;
+                for i in r * RUN..((r + 1) * RUN).min(src.len()) {
                     let p = src.get(i);
                     let bit = 1 << asset_of(p.asset).0;
-                    used |= bit;
+                    *used |= bit;
                     for a in [p.from, p.to] {
                         if a != NONE {
                             mask[a as usize] |= bit;
                         }
                     }
                 }
-                (mask, used)
-            })
-            .collect();
+            });
+        }
         let used = masks.iter().fold(0, |u, m| u | m.1);
         let moved = (0..assets).map(|a| used >> a & 1 != 0).collect();
         let (first, others) = masks.split_first_mut().expect("one share at least");
