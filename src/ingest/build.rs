@@ -679,12 +679,12 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
     // `moves` was sorted by (block, transaction index, sequence, hash),
     // which is their key's order. Otherwise every record gets its key.
     let only_moves = keys.is_empty();
+    let high = |b: u64| (b > u32::MAX as u64).then_some(b);
+    // one pass finds out whether any movement alone moves nothing or lies
+    // in a block above what a store holds (usually none does)
+    let plain_moves = only_moves && runs::all(&moves, |m| m.amount != 0 && high(m.block).is_none());
     // movements alone are read in place (no copy); otherwise each has its
     // key (and `moves` stays, for the keys to point into)
-    let high = |b: u64| (b > u32::MAX as u64).then_some(b);
-    // one pass finds out whether any movement moves nothing or lies in a
-    // block above what a store holds (usually none does)
-    let plain_moves = only_moves && runs::all(&moves, |m| m.amount != 0 && high(m.block).is_none());
     let (live_moves, moves_for_keys): (Vec<&LMove>, Vec<&LMove>) = if only_moves {
         let live = if plain_moves {
             moves

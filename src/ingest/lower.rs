@@ -1269,12 +1269,10 @@ impl Lowered {
             all.assets.extend(p.assets);
             all.tips.extend(p.tips);
         }
-        txs.par_iter_mut().enumerate().for_each(|(k, part)| {
-            for t in part {
-                t.hash = m(&tx[k], t.hash);
-                t.from = m(&addr[k], t.from);
-                t.to = m(&addr[k], t.to);
-            }
+        in_place(&mut txs, |k, t| {
+            t.hash = m(&tx[k], t.hash);
+            t.from = m(&addr[k], t.from);
+            t.to = m(&addr[k], t.to);
         });
         all.tokens = gather(tokens, |k, t| {
             t.tx = m(&tx[k], t.tx);
@@ -1298,13 +1296,11 @@ impl Lowered {
                 o.0 = m(&addr[k], o.0);
             }
         });
-        moves.par_iter_mut().enumerate().for_each(|(k, part)| {
-            for t in part {
-                t.tx = m(&tx[k], t.tx);
-                t.from = m(&addr[k], t.from);
-                t.to = m(&addr[k], t.to);
-                t.asset = m(&asset[k], t.asset);
-            }
+        in_place(&mut moves, |k, t| {
+            t.tx = m(&tx[k], t.tx);
+            t.from = m(&addr[k], t.from);
+            t.to = m(&addr[k], t.to);
+            t.asset = m(&asset[k], t.asset);
         });
         (all, txs, moves)
     }
@@ -1333,6 +1329,15 @@ pub(super) fn split_by_sizes<T>(
         s = rest;
     }
     pieces
+}
+
+/// Each part's records passed through `f` with its part's index, where
+/// they lie, the parts in parallel.
+fn in_place<T: Send>(parts: &mut [Vec<T>], f: impl Fn(usize, &mut T) + Sync) {
+    parts
+        .par_iter_mut()
+        .enumerate()
+        .for_each(|(k, part)| part.iter_mut().for_each(|t| f(k, t)));
 }
 
 /// The parts' records in one vector, in order, each passed through `f` with
