@@ -505,8 +505,16 @@ pub(super) fn amount(
     unit: &str,
     field: impl FnOnce() -> String,
 ) -> Result<Amount, FieldError> {
-    amount::parse_integer(v.get())
-        .map_err(|e| FieldError::new(field(), amount_message(v.get(), &e, unit)))
+    amount_text(v.get(), unit, field)
+}
+
+/// [`amount`] from the value's JSON text.
+pub(super) fn amount_text(
+    raw: &str,
+    unit: &str,
+    field: impl FnOnce() -> String,
+) -> Result<Amount, FieldError> {
+    amount::parse_integer(raw).map_err(|e| FieldError::new(field(), amount_message(raw, &e, unit)))
 }
 
 // ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ pub mod etherscan;
 mod fields;
 pub mod lower;
 pub mod native;
+mod plain;
 pub mod raw;
 pub mod split;
 

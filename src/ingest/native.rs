@@ -52,9 +52,10 @@
 //!   (0 to 255), used to show amounts in whole units.
 
 use super::fields::{
-    amount, bech32_like, decode, evm_address, lift, lower_hex, lowered, scan, short, Scan, Text,
-    ALNUM, BAD, HEX, NONASCII, UPPER,
+    amount, amount_text, bech32_like, decode, evm_address, lift, lower_hex, lowered, scan, short,
+    Scan, Text, ALNUM, BAD, HEX, NONASCII, UPPER,
 };
+use super::plain::{self, once};
 use super::raw::{
     self, BlockRef, FieldError, MoveRef, Raw, RawAsset, RawInput, RawOutput, RawRef, RawUtxoTx, Str,
 };
@@ -161,15 +162,10 @@ struct PlainMove<'a> {
 }
 
 impl<'a> PlainMove<'a> {
-    /// The movement's kind and its [`Record`], when it is a movement with
-    /// none of the other kinds' fields (those are checked by [`Record`]).
-    fn movement(self) -> Option<(MoveKind, Record<'a>)> {
-        let kind = match self.kind {
-            "transfer" => MoveKind::Native,
-            "fee" => MoveKind::Fee,
-            "mint" => MoveKind::Mint,
-            _ => return None,
-        };
+    /// The movement's kind and fields, when it is a movement with none of
+    /// the other kinds' fields (those are checked by [`Record`]).
+    fn movement(self) -> Option<(MoveKind, Move<'a>)> {
+        let kind = move_kind(self.kind)?;
         let others = self.txid.is_some()
             || self.index.is_some()
             || self.coinbase.is_some()
@@ -183,8 +179,7 @@ impl<'a> PlainMove<'a> {
         let text = |s: &'a str| Text(Cow::Borrowed(s));
         Some((
             kind,
-            Record {
-                kind: text(self.kind),
+            Move {
                 block: self.block,
                 time: self.time,
                 tx: self.tx.map(text),
@@ -193,17 +188,73 @@ impl<'a> PlainMove<'a> {
                 from: self.from.map(text),
                 to: self.to.map(text),
                 asset: self.asset.map(text),
-                amount: self.amount,
-                txid: None,
-                index: None,
-                coinbase: None,
-                inputs: None,
-                outputs: None,
-                symbol: None,
-                decimals: None,
+                amount: self.amount.map(RawValue::get),
             },
         ))
     }
+}
+
+/// The kind of a movement record, by its `kind`.
+fn move_kind(kind: &str) -> Option<MoveKind> {
+    match kind {
+        "transfer" => Some(MoveKind::Native),
+        "fee" => Some(MoveKind::Fee),
+        "mint" => Some(MoveKind::Mint),
+        _ => None,
+    }
+}
+
+/// The fields of a movement record (transfer, fee or mint), however read;
+/// `amount` is its JSON text.
+#[derive(Debug, Default, PartialEq)]
+struct Move<'a> {
+    block: Option<u64>,
+    time: Option<u64>,
+    tx: Option<Text<'a>>,
+    tx_index: Option<u32>,
+    seq: Option<u32>,
+    from: Option<Text<'a>>,
+    to: Option<Text<'a>>,
+    asset: Option<Text<'a>>,
+    amount: Option<&'a str>,
+}
+
+impl<'a> Record<'a> {
+    fn into_move(self) -> Move<'a> {
+        Move {
+            block: self.block,
+            time: self.time,
+            tx: self.tx,
+            tx_index: self.tx_index,
+            seq: self.seq,
+            from: self.from,
+            to: self.to,
+            asset: self.asset,
+            amount: self.amount.map(RawValue::get),
+        }
+    }
+}
+
+/// A movement record in the plain shape ([`plain`]): its kind and fields,
+/// or `None` for anything else (another kind or key, an escape, `null`...).
+fn plain_move(text: &str) -> Option<(MoveKind, Move<'_>)> {
+    let mut kind = None;
+    let mut m = Move::default();
+    let text_of = |s| Text(Cow::Borrowed(s));
+    plain::object(text, |key, v| match key {
+        "kind" => once(&mut kind, move_kind(v.string()?)?),
+        "block" => once(&mut m.block, v.uint()?),
+        "time" => once(&mut m.time, v.uint()?),
+        "tx" => once(&mut m.tx, text_of(v.string()?)),
+        "tx_index" => once(&mut m.tx_index, v.uint32()?),
+        "seq" => once(&mut m.seq, v.uint32()?),
+        "from" => once(&mut m.from, text_of(v.string()?)),
+        "to" => once(&mut m.to, text_of(v.string()?)),
+        "asset" => once(&mut m.asset, text_of(v.string()?)),
+        "amount" => once(&mut m.amount, v.raw()?),
+        _ => None,
+    })?;
+    Some((kind?, m))
 }
 
 /// [`parse`], with the strings of movements borrowed from `text` where they
@@ -215,11 +266,12 @@ pub fn parse_ref<'a>(text: &'a str, out: &mut Vec<RawRef<'a>>) -> Result<(), Fie
     // way. UTXO and asset records written kind first skip the first try.
     let other = text.starts_with(r#"{"kind":"utxo""#) || text.starts_with(r#"{"kind":"asset""#);
     if !other {
-        if let Some((kind, r)) = serde_json::from_str::<PlainMove<'a>>(text)
-            .ok()
-            .and_then(PlainMove::movement)
-        {
-            return movement(&r, kind, out);
+        if let Some((kind, m)) = plain_move(text).or_else(|| {
+            serde_json::from_str::<PlainMove<'a>>(text)
+                .ok()
+                .and_then(PlainMove::movement)
+        }) {
+            return movement(&m, kind, out);
         }
     }
     parse_record(text, out)
@@ -228,10 +280,10 @@ pub fn parse_ref<'a>(text: &'a str, out: &mut Vec<RawRef<'a>>) -> Result<(), Fie
 /// [`parse_ref`] the general way: the record read as a [`Record`].
 fn parse_record<'a>(text: &'a str, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError> {
     let r: Record<'a> = decode(text)?;
+    if let Some(kind) = move_kind(&r.kind) {
+        return movement(&r.into_move(), kind, out);
+    }
     match &*r.kind {
-        "transfer" => movement(&r, MoveKind::Native, out),
-        "fee" => movement(&r, MoveKind::Fee, out),
-        "mint" => movement(&r, MoveKind::Mint, out),
         "utxo" => utxo(&r, out),
         "asset" => {
             let asset = asset_name(need(&r.asset, "asset")?, "asset")?;
@@ -266,14 +318,10 @@ fn need<'r, T>(v: &'r Option<T>, field: &str) -> Result<&'r T, FieldError> {
 
 /// A transfer, fee or mint. `kind` is `Native` for a transfer until the asset
 /// says it is a token.
-fn movement<'a>(
-    r: &Record<'a>,
-    kind: MoveKind,
-    out: &mut Vec<RawRef<'a>>,
-) -> Result<(), FieldError> {
+fn movement<'a>(r: &Move<'a>, kind: MoveKind, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError> {
     let block = *need(&r.block, "block")?;
     let asset = asset_name_cow(need(&r.asset, "asset")?, "asset")?;
-    let amount = amount(need(&r.amount, "amount")?, "base units", || "amount".into())?;
+    let amount = amount_text(need(&r.amount, "amount")?, "base units", || "amount".into())?;
     let (from, to) = match kind {
         MoveKind::Fee => {
             if r.to.is_some() {
@@ -890,6 +938,32 @@ mod tests {
     /// what reading every record as a [`Record`] gives.
     fn same_as_record(text: &str) {
         same_either_way(text, parse_ref, parse_record);
+        // and the plain reader reads what serde reads, when it reads at all
+        if let Some(m) = plain_move(text) {
+            let serde = serde_json::from_str::<PlainMove>(text)
+                .ok()
+                .and_then(PlainMove::movement);
+            assert_eq!(Some(m), serde, "{text}");
+        }
+    }
+
+    /// Every movement line of the bundled native ledgers (the shape
+    /// fundtrail writes) is read by the plain reader, not by serde.
+    #[test]
+    fn written_movements_take_the_plain_path() {
+        let ledger = include_str!("../../fixtures/synth/background/ledger.jsonl");
+        let mut n = 0;
+        for line in EXAMPLES.lines().chain(ledger.lines()) {
+            let movement = ["transfer", "fee", "mint"]
+                .iter()
+                .any(|k| line.starts_with(&format!(r#"{{"kind":"{k}""#)));
+            if movement {
+                assert!(plain_move(line).is_some(), "{line}");
+                same_as_record(line);
+                n += 1;
+            }
+        }
+        assert!(n > 1000, "{n}");
     }
 
     #[test]
