@@ -13,10 +13,9 @@
 //!   (`addresses` non-empty, `value` not null).
 //! - Outputs are put in `index` order; the indices must be `0..n` without gaps.
 
-use super::fields::{amount, btc_addresses, decode, in_index_order, txid_hex, Text};
+use super::fields::{amount, btc_addresses, decode, in_index_order, txid_hex, RawJson, Text};
 use super::raw::{self, BlockRef, FieldError, Raw, RawInput, RawOutput, RawUtxoTx};
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 #[derive(Deserialize)]
 struct EtlTx<'a> {
@@ -40,7 +39,7 @@ struct EtlInput<'a> {
     #[serde(borrow)]
     addresses: Option<Vec<Text<'a>>>,
     #[serde(borrow)]
-    value: Option<&'a RawValue>,
+    value: Option<RawJson<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -49,7 +48,7 @@ struct EtlOutput<'a> {
     #[serde(borrow)]
     addresses: Option<Vec<Text<'a>>>,
     #[serde(borrow)]
-    value: &'a RawValue,
+    value: RawJson<'a>,
 }
 
 /// Parse one bitcoin-etl transaction record.

@@ -20,13 +20,13 @@
 //! with `prevout` (verbosity 3) gives the spent output's owner and value.
 
 use super::fields::{
-    amount_message, btc_address, btc_addresses, decode, in_index_order, short, txid_hex, Text,
+    amount_message, btc_address, btc_addresses, decode, in_index_order, short, txid_hex, RawJson,
+    Text,
 };
 use super::raw::{self, BlockRef, FieldError, Raw, RawInput, RawOutput, RawUtxoTx};
 use crate::amount;
 use crate::model::Amount;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 /// Either result shape; which one is decided by the fields present.
 #[derive(Deserialize)]
@@ -74,7 +74,7 @@ struct Vin<'a> {
 #[derive(Deserialize)]
 struct Prevout<'a> {
     #[serde(borrow)]
-    value: &'a RawValue,
+    value: RawJson<'a>,
     #[serde(borrow, rename = "scriptPubKey")]
     script_pub_key: Option<ScriptPubKey<'a>>,
 }
@@ -82,7 +82,7 @@ struct Prevout<'a> {
 #[derive(Deserialize)]
 struct Vout<'a> {
     #[serde(borrow)]
-    value: &'a RawValue,
+    value: RawJson<'a>,
     n: u32,
     #[serde(borrow, rename = "scriptPubKey")]
     script_pub_key: Option<ScriptPubKey<'a>>,
@@ -303,7 +303,7 @@ fn script_addresses(
 
 /// A BTC decimal literal (`50.0`, `0.00024200`, `1e-05`) to satoshis, from
 /// its text.
-fn btc(v: &RawValue, field: impl FnOnce() -> String) -> Result<Amount, FieldError> {
+fn btc(v: RawJson, field: impl FnOnce() -> String) -> Result<Amount, FieldError> {
     amount::parse_decimal_scaled(v.get(), 8).map_err(|e| {
         let msg = match e {
             amount::AmountError::NotInteger(_) if v.get().trim() != "null" => format!(

@@ -9,14 +9,13 @@
 use super::fields::{
     amount, decode_object, evm_address, fee, given, hash_field_cow, keep_null, lenient_decimals,
     lenient_symbol, lift, need, need_evm_address, need_text, opt_evm_address_cow, opt_text,
-    parse_index_list, short, timestamp, trimmed, uint, Text,
+    parse_index_list, short, timestamp, trimmed, uint, RawJson, Text,
 };
 use super::raw::{
     AccountTxRef, FieldError, InternalRef, Raw, RawAsset, RawRef, TokenTransferRef, TraceSource,
 };
 #[cfg(test)]
 use super::raw::{RawAccountTx, RawInternal, RawTokenTransfer};
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 /// [`Record`] and [`PlainRecord`], declared from one list of fields (each
@@ -57,8 +56,8 @@ macro_rules! records {
     };
     (@type text, $s:ty, $a:lifetime) => { Option<$s> };
     (@type text_or_null, $s:ty, $a:lifetime) => { Option<Option<$s>> };
-    (@type raw, $s:ty, $a:lifetime) => { Option<&$a RawValue> };
-    (@type raw_or_null, $s:ty, $a:lifetime) => { Option<Option<&$a RawValue>> };
+    (@type raw, $s:ty, $a:lifetime) => { Option<RawJson<$a>> };
+    (@type raw_or_null, $s:ty, $a:lifetime) => { Option<Option<RawJson<$a>>> };
     (@into text, $v:expr, $t:ident) => { $v.map($t) };
     (@into text_or_null, $v:expr, $t:ident) => { $v.map(|v| v.map($t)) };
     (@into raw, $v:expr, $t:ident) => { $v };
@@ -410,13 +409,13 @@ fn join_address(a: &[u32]) -> String {
 }
 
 /// A trace's error field says it failed unless it is absent, null or empty.
-fn no_error(error: Option<&RawValue>) -> bool {
+fn no_error(error: Option<RawJson>) -> bool {
     error.map_or(true, |e| e.get().trim() == "\"\"")
 }
 
 /// A trace address: a JSON list of numbers, `null` (top level), or a string
 /// of numbers separated by `,` or `_` (CSV conversions, Etherscan `traceId`).
-fn trace_address(field: &str, v: Option<&RawValue>) -> Result<Vec<u32>, FieldError> {
+fn trace_address(field: &str, v: Option<RawJson>) -> Result<Vec<u32>, FieldError> {
     let Some(v) = v else {
         return Ok(Vec::new());
     };
@@ -431,7 +430,7 @@ fn trace_address(field: &str, v: Option<&RawValue>) -> Result<Vec<u32>, FieldErr
         )
     };
     if raw.starts_with('[') {
-        let items: Vec<&RawValue> = serde_json::from_str(raw).map_err(|_| bad())?;
+        let items: Vec<RawJson> = serde_json::from_str(raw).map_err(|_| bad())?;
         return items
             .iter()
             .map(|i| {
@@ -924,7 +923,7 @@ mod tests {
             "2023-05-02 12:19:59.000000 UTC",
         ] {
             let raw = serde_json::to_string(t).unwrap();
-            let v: &RawValue = serde_json::from_str(&raw).unwrap();
+            let v: RawJson = serde_json::from_str(&raw).unwrap();
             assert_eq!(timestamp("block_timestamp", v), Ok(1_683_029_999), "{t}");
         }
         assert_eq!(utc_seconds("1970-01-01"), Some(0));

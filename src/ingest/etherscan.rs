@@ -11,13 +11,12 @@
 use super::fields::{
     amount, decode_object, evm_address, fee, given, hash_field, keep_null, lenient_decimals,
     lenient_symbol, need, need_text, opt_evm_address, opt_text, parse_index_list, short, timestamp,
-    uint, Text,
+    uint, RawJson, Text,
 };
 use super::raw::{
     FieldError, Raw, RawAccountTx, RawAsset, RawInternal, RawTokenTransfer, TraceSource,
 };
 use serde::de::IgnoredAny;
-use serde_json::value::RawValue;
 
 /// One `result` element of any of the three endpoints: the union of the
 /// fields fundtrail reads. Etherscan writes every value as a string; numbers
@@ -26,40 +25,40 @@ use serde_json::value::RawValue;
 #[serde(default, expecting = "an Etherscan result element (a JSON object)")]
 struct Record<'a> {
     #[serde(rename = "blockNumber", borrow)]
-    block_number: Option<&'a RawValue>,
+    block_number: Option<RawJson<'a>>,
     #[serde(rename = "timeStamp", borrow)]
-    time_stamp: Option<&'a RawValue>,
+    time_stamp: Option<RawJson<'a>>,
     #[serde(borrow)]
     hash: Option<Text<'a>>,
     #[serde(rename = "transactionIndex", borrow)]
-    transaction_index: Option<&'a RawValue>,
+    transaction_index: Option<RawJson<'a>>,
     #[serde(borrow)]
     from: Option<Text<'a>>,
     #[serde(borrow)]
     to: Option<Text<'a>>,
     #[serde(borrow)]
-    value: Option<&'a RawValue>,
+    value: Option<RawJson<'a>>,
     #[serde(rename = "contractAddress", borrow)]
     contract_address: Option<Text<'a>>,
     #[serde(rename = "gasUsed", borrow)]
-    gas_used: Option<&'a RawValue>,
+    gas_used: Option<RawJson<'a>>,
     #[serde(rename = "gasPrice", borrow)]
-    gas_price: Option<&'a RawValue>,
+    gas_price: Option<RawJson<'a>>,
     #[serde(rename = "isError", borrow)]
-    is_error: Option<&'a RawValue>,
+    is_error: Option<RawJson<'a>>,
     #[serde(borrow)]
-    txreceipt_status: Option<&'a RawValue>,
+    txreceipt_status: Option<RawJson<'a>>,
     #[serde(rename = "logIndex", borrow)]
-    log_index: Option<&'a RawValue>,
+    log_index: Option<RawJson<'a>>,
     // Keys whose presence (even as null) tells the endpoint: `Some(None)` is null.
     #[serde(borrow, deserialize_with = "keep_null")]
-    nonce: Option<Option<&'a RawValue>>,
+    nonce: Option<Option<RawJson<'a>>>,
     #[serde(rename = "tokenSymbol", borrow, deserialize_with = "keep_null")]
-    token_symbol: Option<Option<&'a RawValue>>,
+    token_symbol: Option<Option<RawJson<'a>>>,
     #[serde(rename = "tokenDecimal", borrow, deserialize_with = "keep_null")]
-    token_decimal: Option<Option<&'a RawValue>>,
+    token_decimal: Option<Option<RawJson<'a>>>,
     #[serde(rename = "traceId", borrow, deserialize_with = "keep_null")]
-    trace_id: Option<Option<&'a RawValue>>,
+    trace_id: Option<Option<RawJson<'a>>>,
     #[serde(rename = "type", borrow, deserialize_with = "keep_null")]
     kind: Option<Option<Text<'a>>>,
     // Only to say why an NFT transfer (tokennfttx, token1155tx) is refused.
@@ -82,7 +81,7 @@ pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
 }
 
 /// A yes/no flag written `"1"`/`"0"` (or empty for unknown).
-fn flag(field: &str, v: Option<&RawValue>) -> Result<Option<u64>, FieldError> {
+fn flag(field: &str, v: Option<RawJson>) -> Result<Option<u64>, FieldError> {
     given(v).map(|v| uint::<u64>(field, v)).transpose()
 }
 
@@ -279,7 +278,7 @@ fn internal(r: &Record) -> Result<Raw, FieldError> {
 }
 
 /// `traceId` as text: a string (`"0_1"`), or a bare number from a clone.
-fn trace_id_text(v: &RawValue) -> Result<String, FieldError> {
+fn trace_id_text(v: RawJson) -> Result<String, FieldError> {
     let raw = v.get().trim();
     if raw.starts_with('"') {
         serde_json::from_str::<Text>(raw)
@@ -302,7 +301,7 @@ mod tests {
         #[derive(serde::Deserialize)]
         struct Envelope<'a> {
             #[serde(borrow)]
-            result: Vec<&'a RawValue>,
+            result: Vec<RawJson<'a>>,
         }
         let e: Envelope = serde_json::from_str(response).unwrap();
         e.result.into_iter().map(|r| r.get()).collect()

@@ -67,6 +67,26 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     }
 }
 
+/// A JSON value's text, borrowed from the record: what serde_json's
+/// `RawValue` holds (read through it), or what the plain reader
+/// ([`super::plain`]) found. Numbers are kept so because exports write
+/// them as integers or strings, and amounts exceed 2^64.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct RawJson<'a>(pub(super) &'a str);
+
+impl<'a> RawJson<'a> {
+    /// The value's JSON text (a string with its quotes).
+    pub(super) fn get(self) -> &'a str {
+        self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawJson<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'de RawValue>::deserialize(d).map(|v| RawJson(v.get()))
+    }
+}
+
 /// For `#[serde(default, deserialize_with = "keep_null")]`: absent is `None`,
 /// `null` is `Some(None)`, so a record's key shape can be read.
 pub(super) fn keep_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
@@ -501,7 +521,7 @@ pub(super) fn amount_message(raw: &str, e: &AmountError, unit: &str) -> String {
 /// An exact whole number of `unit`, from a JSON integer or string (which may
 /// exceed 2^64).
 pub(super) fn amount(
-    v: &RawValue,
+    v: RawJson,
     unit: &str,
     field: impl FnOnce() -> String,
 ) -> Result<Amount, FieldError> {
@@ -609,7 +629,7 @@ pub(super) fn in_index_order<T>(
 
 /// A present, non-empty value: JSON `null` is already `None`; `""` (how CSV
 /// conversions and Etherscan write "unknown") counts as absent too.
-pub(super) fn given(v: Option<&RawValue>) -> Option<&RawValue> {
+pub(super) fn given(v: Option<RawJson>) -> Option<RawJson> {
     // (only JSON whitespace, which is ASCII, can be around a raw value)
     v.filter(|v| v.get().trim_ascii() != "\"\"")
 }
@@ -625,7 +645,7 @@ pub(super) fn trimmed(s: &str) -> &str {
     }
 }
 
-pub(super) fn need<'a>(field: &str, v: Option<&'a RawValue>) -> Result<&'a RawValue, FieldError> {
+pub(super) fn need<'a>(field: &str, v: Option<RawJson<'a>>) -> Result<RawJson<'a>, FieldError> {
     given(v).ok_or_else(|| missing(field))
 }
 
@@ -719,7 +739,7 @@ pub(super) fn opt_evm_address_cow<'a>(
 }
 
 /// A whole number that must fit `T` (block numbers, indexes, flags).
-pub(super) fn uint<T: TryFrom<u128>>(field: &str, v: &RawValue) -> Result<T, FieldError> {
+pub(super) fn uint<T: TryFrom<u128>>(field: &str, v: RawJson) -> Result<T, FieldError> {
     let shown = || short(v.get().trim());
     let message = match amount::parse_integer(v.get()).map(T::try_from) {
         Ok(Ok(n)) => return Ok(n),
@@ -751,7 +771,7 @@ pub(super) fn fee(field: &str, gas_used: Amount, price: Amount) -> Result<Amount
 
 /// A block time: Unix seconds as a number or digit string, or a UTC date-time
 /// (`2023-05-02 12:19:59 UTC`, `2023-05-02T12:19:59Z`, as BigQuery writes it).
-pub(super) fn timestamp(field: &str, v: &RawValue) -> Result<u64, FieldError> {
+pub(super) fn timestamp(field: &str, v: RawJson) -> Result<u64, FieldError> {
     let raw = v.get().trim();
     if raw.starts_with('"') {
         if let Ok(Text(s)) = serde_json::from_str::<Text>(raw) {
@@ -870,14 +890,14 @@ pub(super) fn parse_index_list(s: &str) -> Option<Vec<u32>> {
 }
 
 /// A token symbol, trimmed; anything odd reads as unknown.
-pub(super) fn lenient_symbol(v: Option<&RawValue>) -> Option<String> {
+pub(super) fn lenient_symbol(v: Option<RawJson>) -> Option<String> {
     let Text(s) = serde_json::from_str::<Text>(v?.get()).ok()?;
     let s = s.trim();
     (!s.is_empty()).then(|| s.to_string())
 }
 
 /// Token decimals as 0..=255; anything odd reads as unknown.
-pub(super) fn lenient_decimals(v: Option<&RawValue>) -> Option<u8> {
+pub(super) fn lenient_decimals(v: Option<RawJson>) -> Option<u8> {
     let n = amount::parse_integer(given(v)?.get()).ok()?;
     u8::try_from(n).ok()
 }

@@ -53,7 +53,7 @@
 
 use super::fields::{
     amount, amount_text, bech32_like, decode, evm_address, lift, lower_hex, lowered, scan, short,
-    Scan, Text, ALNUM, BAD, HEX, NONASCII, UPPER,
+    RawJson, Scan, Text, ALNUM, BAD, HEX, NONASCII, UPPER,
 };
 use super::plain::{self, once};
 use super::raw::{
@@ -62,7 +62,6 @@ use super::raw::{
 use crate::model::{canonical_address, is_evm_address, MoveKind};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 #[cfg(test)]
@@ -88,7 +87,7 @@ struct Record<'a> {
     #[serde(borrow)]
     asset: Option<Text<'a>>,
     #[serde(borrow)]
-    amount: Option<&'a RawValue>,
+    amount: Option<RawJson<'a>>,
     // utxo (the fields only a utxo or an asset record has are boxed: every
     // record is moved a few times while it is parsed and lowered, and the
     // movements, most records, are smaller so)
@@ -116,7 +115,7 @@ struct Input<'a> {
     #[serde(borrow)]
     addresses: Option<Vec<Text<'a>>>,
     #[serde(borrow)]
-    value: Option<&'a RawValue>,
+    value: Option<RawJson<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -126,7 +125,7 @@ struct Output<'a> {
     #[serde(borrow)]
     addresses: Option<Vec<Text<'a>>>,
     #[serde(borrow)]
-    value: &'a RawValue,
+    value: RawJson<'a>,
 }
 
 const KINDS: &str = "transfer, fee, mint, utxo, asset";
@@ -151,7 +150,7 @@ struct PlainMove<'a> {
     to: Option<&'a str>,
     asset: Option<&'a str>,
     #[serde(borrow)]
-    amount: Option<&'a RawValue>,
+    amount: Option<RawJson<'a>>,
     txid: Option<IgnoredAny>,
     index: Option<IgnoredAny>,
     coinbase: Option<IgnoredAny>,
@@ -188,7 +187,7 @@ impl<'a> PlainMove<'a> {
                 from: self.from.map(text),
                 to: self.to.map(text),
                 asset: self.asset.map(text),
-                amount: self.amount.map(RawValue::get),
+                amount: self.amount.map(RawJson::get),
             },
         ))
     }
@@ -230,7 +229,7 @@ impl<'a> Record<'a> {
             from: self.from,
             to: self.to,
             asset: self.asset,
-            amount: self.amount.map(RawValue::get),
+            amount: self.amount.map(RawJson::get),
         }
     }
 }
