@@ -11,6 +11,7 @@ use super::fields::{
     lenient_symbol, lift, need, need_evm_address, need_text, opt_evm_address_cow, opt_text,
     parse_index_list, short, timestamp, trimmed, uint, RawJson, Text,
 };
+use super::plain;
 use super::raw::{
     AccountTxRef, FieldError, InternalRef, Raw, RawAsset, RawRef, TokenTransferRef, TraceSource,
 };
@@ -23,7 +24,7 @@ use std::borrow::Cow;
 /// `_or_null`), so that the two cannot differ, and the conversion of a
 /// [`PlainRecord`] into the [`Record`] it reads the same as.
 macro_rules! records {
-    ($( $(#[$attr:meta])* $field:ident: $kind:ident, )*) => {
+    ($( $(#[$attr:meta])* $field:ident $(= $key:literal)?: $kind:ident, )*) => {
         /// One ethereum-etl record of any kind: the union of the fields
         /// fundtrail reads, so a record is deserialised in one typed pass
         /// whatever its kind. Numbers are kept as raw JSON text
@@ -39,10 +40,36 @@ macro_rules! records {
         /// than [`Text`] and which is far smaller to move: a record whose
         /// strings hold no escapes reads the same either way (one that
         /// does fails here, and is read as a [`Record`]).
-        #[derive(Default, serde::Deserialize)]
+        #[derive(Default, Debug, PartialEq, serde::Deserialize)]
         #[serde(default)]
         struct PlainRecord<'a> {
             $( $(#[$attr])* $field: records!(@type $kind, &'a str, 'a), )*
+        }
+
+        /// A [`PlainRecord`] read by the plain reader, when the record is
+        /// in its shape (`None`, to be read by serde, otherwise): each
+        /// field as serde reads it, null included; other keys passed over.
+        fn plain_record(text: &str) -> Option<PlainRecord<'_>> {
+            #[derive(Default)]
+            struct Seen {
+                $( $field: bool, )*
+            }
+            let mut r = PlainRecord::default();
+            let mut seen = Seen::default();
+            plain::object(text, |key, v| {
+                match key {
+                    $( records!(@key $field $($key)?) => {
+                        // (serde refuses a repeated field)
+                        if std::mem::replace(&mut seen.$field, true) {
+                            return None;
+                        }
+                        r.$field = records!(@plain $kind, v);
+                    } )*
+                    _ => v.skip(0)?,
+                }
+                Some(())
+            })?;
+            Some(r)
         }
 
         impl<'a> PlainRecord<'a> {
@@ -53,6 +80,14 @@ macro_rules! records {
                 }
             }
         }
+    };
+    (@key $field:ident) => { stringify!($field) };
+    (@key $field:ident $key:literal) => { $key };
+    (@plain text, $v:ident) => { if $v.null() { None } else { Some($v.string()?) } };
+    (@plain text_or_null, $v:ident) => { Some(if $v.null() { None } else { Some($v.string()?) }) };
+    (@plain raw, $v:ident) => { if $v.null() { None } else { Some(RawJson($v.raw()?)) } };
+    (@plain raw_or_null, $v:ident) => {
+        Some(if $v.null() { None } else { Some(RawJson($v.raw()?)) })
     };
     (@type text, $s:ty, $a:lifetime) => { Option<$s> };
     (@type text_or_null, $s:ty, $a:lifetime) => { Option<Option<$s>> };
@@ -66,7 +101,7 @@ macro_rules! records {
 
 records! {
     #[serde(rename = "type", borrow)]
-    kind: text,
+    kind = "type": text,
     #[serde(borrow)]
     hash: text,
     #[serde(borrow)]
@@ -141,11 +176,12 @@ pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
 /// [`parse`], with the strings of transactions and token transfers borrowed
 /// from `text` where they are already canonical.
 pub fn parse_ref<'a>(text: &'a str, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError> {
-    // plain strings first; an escape or any error reads it again as a
-    // `Record`, which says what is wrong (and refuses a JSON array)
+    // plain strings first (the plain reader, then serde for what it steps
+    // aside from); an escape or any error reads it again as a `Record`,
+    // which says what is wrong (and refuses a JSON array)
     let plain = text
         .starts_with('{')
-        .then(|| serde_json::from_str::<PlainRecord<'a>>(text).ok())
+        .then(|| plain_record(text).or_else(|| serde_json::from_str::<PlainRecord<'a>>(text).ok()))
         .flatten();
     match plain {
         Some(p) => lower_record(&p.into_record(), out),
@@ -483,6 +519,28 @@ mod tests {
     /// the record as a [`Record`] gives.
     fn same_as_record(text: &str) {
         same_either_way(text, parse_ref, parse_record);
+        // and the plain reader reads what serde reads, when it reads at all
+        if let Some(p) = plain_record(text) {
+            let serde = serde_json::from_str::<PlainRecord>(text).ok();
+            assert_eq!(Some(p), serde, "{text}");
+        }
+    }
+
+    /// Every line of the real ethereum-etl exports is read by the plain
+    /// reader, not by serde.
+    #[test]
+    fn real_exports_take_the_plain_path() {
+        for file in [
+            TRANSACTIONS,
+            TOKEN_TRANSFERS,
+            TRACES_508110,
+            TRACES_2112234,
+            TOKENS_2112234,
+        ] {
+            for line in lines(file) {
+                assert!(plain_record(line).is_some(), "{line}");
+            }
+        }
     }
 
     #[test]
