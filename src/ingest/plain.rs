@@ -32,7 +32,7 @@ fn equal(x: u64, c: u8) -> u64 {
 
 /// The position of the first byte at or after `at` that ends a plain
 /// string's contents: a quote, a backslash or a control character.
-#[inline]
+#[inline(always)]
 fn stop(b: &[u8], mut at: usize) -> Option<usize> {
     while let Some(word) = b.get(at..at + 8) {
         let w = u64::from_le_bytes(word.try_into().ok()?);
@@ -68,7 +68,7 @@ impl<'a> Value<'a> {
     }
 
     /// A string without escapes or control characters, unquoted.
-    #[inline]
+    #[inline(always)]
     pub(super) fn string(&mut self) -> Option<&'a str> {
         let b = self.text.as_bytes();
         if self.peek()? != b'"' {
