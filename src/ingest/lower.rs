@@ -923,6 +923,9 @@ pub struct Local<'a> {
     /// The last transaction looked up: a transaction's movements are
     /// usually on consecutive lines.
     last_tx: Option<(&'a str, u32)>,
+    /// The last two addresses looked up, the latest first: a transfer's
+    /// sender usually pays its fee on the next line.
+    last_addr: [Option<(&'a str, u32)>; 2],
 }
 
 thread_local! {
@@ -953,6 +956,7 @@ impl<'a> Local<'a> {
             addr: FxHashMap::default(),
             tx: map(),
             last_tx: None,
+            last_addr: [None; 2],
         }
     }
 
@@ -966,17 +970,26 @@ impl<'a> Local<'a> {
 
     #[inline]
     fn addr(&mut self, ids: &mut Ids, s: &Str<'a>) -> u32 {
-        if let Cow::Borrowed(b) = s {
-            let key = sort_key(b);
-            if key.words[3] & EXACT != 0 {
-                let table = &mut ids.addr;
-                return *self
-                    .exact
-                    .entry(key.words)
-                    .or_insert_with(|| table.push_key(b, key));
+        let Cow::Borrowed(b) = s else {
+            return Self::id(&mut self.addr, &mut ids.addr, s);
+        };
+        for (last, id) in self.last_addr.iter().flatten() {
+            if *b == *last {
+                return *id;
             }
         }
-        Self::id(&mut self.addr, &mut ids.addr, s)
+        let key = sort_key(b);
+        let id = if key.words[3] & EXACT != 0 {
+            let table = &mut ids.addr;
+            *self
+                .exact
+                .entry(key.words)
+                .or_insert_with(|| table.push_key(b, key))
+        } else {
+            Self::id(&mut self.addr, &mut ids.addr, s)
+        };
+        self.last_addr = [Some((b, id)), self.last_addr[0]];
+        id
     }
 
     #[inline]
