@@ -653,6 +653,7 @@ fn ensure_ledger(dir: &Path, n: u64) -> PathBuf {
     }
     std::fs::rename(&tmp, &path).expect("rename");
     progress(&format!("generated in {}", secs(t.elapsed())));
+    settle(std::slice::from_ref(&path));
     path
 }
 
@@ -780,7 +781,22 @@ fn ensure_etl_ledger(dir: &Path, n: u64) -> Vec<PathBuf> {
     progress(&format!("generating {} ({n} movements)", out.display()));
     synth::generate("background", 1, n, Some(synth::Format::EthereumEtl), &out)
         .expect("generate the ethereum-etl ledger");
-    names.iter().map(|f| out.join(f)).collect()
+    let paths: Vec<PathBuf> = names.iter().map(|f| out.join(f)).collect();
+    settle(&paths);
+    paths
+}
+
+/// Wait until freshly written files are on the disk: otherwise the
+/// kernel writes them back while they are measured (gigabytes at 10 M),
+/// which slows both sides of a comparison, and not alike.
+fn settle(paths: &[PathBuf]) {
+    let t = Instant::now();
+    for p in paths {
+        std::fs::File::open(p)
+            .and_then(|f| f.sync_all())
+            .expect("flush a generated file to the disk");
+    }
+    progress(&format!("flushed to the disk in {}", secs(t.elapsed())));
 }
 
 /// Ingest of a generated ethereum-etl ledger against the single-thread typed
