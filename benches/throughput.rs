@@ -786,9 +786,9 @@ fn ensure_etl_ledger(dir: &Path, n: u64) -> Vec<PathBuf> {
     paths
 }
 
-/// Wait until freshly written files are on the disk: otherwise the
-/// kernel writes them back while they are measured (gigabytes at 10 M),
-/// which slows both sides of a comparison, and not alike.
+/// Wait until freshly written files are on the disk, so that the kernel
+/// cannot be writing them back (gigabytes at 10 M) while they are
+/// measured.
 fn settle(paths: &[PathBuf]) {
     let t = Instant::now();
     for p in paths {

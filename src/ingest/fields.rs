@@ -525,15 +525,7 @@ pub(super) fn amount(
     unit: &str,
     field: impl FnOnce() -> String,
 ) -> Result<Amount, FieldError> {
-    amount_text(v.get(), unit, field)
-}
-
-/// [`amount`] from the value's JSON text.
-pub(super) fn amount_text(
-    raw: &str,
-    unit: &str,
-    field: impl FnOnce() -> String,
-) -> Result<Amount, FieldError> {
+    let raw = v.get();
     amount::parse_integer(raw).map_err(|e| FieldError::new(field(), amount_message(raw, &e, unit)))
 }
 

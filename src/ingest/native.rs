@@ -52,8 +52,8 @@
 //!   (0 to 255), used to show amounts in whole units.
 
 use super::fields::{
-    amount, amount_text, bech32_like, decode, evm_address, lift, lower_hex, lowered, scan, short,
-    RawJson, Scan, Text, ALNUM, BAD, HEX, NONASCII, UPPER,
+    amount, bech32_like, decode, evm_address, lift, lower_hex, lowered, scan, short, RawJson, Scan,
+    Text, ALNUM, BAD, HEX, NONASCII, UPPER,
 };
 use super::plain::{self, once};
 use super::raw::{
@@ -187,7 +187,7 @@ impl<'a> PlainMove<'a> {
                 from: self.from.map(text),
                 to: self.to.map(text),
                 asset: self.asset.map(text),
-                amount: self.amount.map(RawJson::get),
+                amount: self.amount,
             },
         ))
     }
@@ -203,8 +203,7 @@ fn move_kind(kind: &str) -> Option<MoveKind> {
     }
 }
 
-/// The fields of a movement record (transfer, fee or mint), however read;
-/// `amount` is its JSON text.
+/// The fields of a movement record (transfer, fee or mint), however read.
 #[derive(Debug, Default, PartialEq)]
 struct Move<'a> {
     block: Option<u64>,
@@ -215,7 +214,7 @@ struct Move<'a> {
     from: Option<Text<'a>>,
     to: Option<Text<'a>>,
     asset: Option<Text<'a>>,
-    amount: Option<&'a str>,
+    amount: Option<RawJson<'a>>,
 }
 
 impl<'a> Record<'a> {
@@ -229,7 +228,7 @@ impl<'a> Record<'a> {
             from: self.from,
             to: self.to,
             asset: self.asset,
-            amount: self.amount.map(RawJson::get),
+            amount: self.amount,
         }
     }
 }
@@ -250,7 +249,7 @@ fn plain_move(text: &str) -> Option<(MoveKind, Move<'_>)> {
         "from" => once(&mut m.from, text_of(v.string()?)),
         "to" => once(&mut m.to, text_of(v.string()?)),
         "asset" => once(&mut m.asset, text_of(v.string()?)),
-        "amount" => once(&mut m.amount, v.raw()?),
+        "amount" => once(&mut m.amount, RawJson(v.raw()?)),
         _ => None,
     })?;
     Some((kind?, m))
@@ -259,10 +258,11 @@ fn plain_move(text: &str) -> Option<(MoveKind, Move<'_>)> {
 /// [`parse`], with the strings of movements borrowed from `text` where they
 /// are already canonical.
 pub fn parse_ref<'a>(text: &'a str, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError> {
-    // Most records are movements with plain strings: read as such first.
+    // Most records are movements with plain strings: read as such first,
+    // by the plain reader, then by serde for what it steps aside from.
     // Anything else (another kind, an escape, an error) is read again as a
-    // `Record`, which says what is wrong, so the result is the same either
-    // way. UTXO and asset records written kind first skip the first try.
+    // `Record`, which says what is wrong, so the result is the same every
+    // way. UTXO and asset records written kind first skip the first tries.
     let other = text.starts_with(r#"{"kind":"utxo""#) || text.starts_with(r#"{"kind":"asset""#);
     if !other {
         if let Some((kind, m)) = plain_move(text).or_else(|| {
@@ -320,7 +320,9 @@ fn need<'r, T>(v: &'r Option<T>, field: &str) -> Result<&'r T, FieldError> {
 fn movement<'a>(r: &Move<'a>, kind: MoveKind, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError> {
     let block = *need(&r.block, "block")?;
     let asset = asset_name_cow(need(&r.asset, "asset")?, "asset")?;
-    let amount = amount_text(need(&r.amount, "amount")?, "base units", || "amount".into())?;
+    let amount = amount(*need(&r.amount, "amount")?, "base units", || {
+        "amount".into()
+    })?;
     let (from, to) = match kind {
         MoveKind::Fee => {
             if r.to.is_some() {
