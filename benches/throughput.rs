@@ -2,7 +2,7 @@
 //! process on the same file.
 //!
 //! ```text
-//! cargo bench --bench throughput -- --movements 1000000 [--movements N ...] [--etl-movements N ...] [--fixtures] [--reps K]
+//! cargo bench --bench throughput -- --movements 1000000 [--movements N ...] [--etl-movements N ...] [--btc-movements N ...] [--fixtures] [--reps K]
 //! ```
 //!
 //! For each size it generates (or reuses) `target/bench/background-N.jsonl`
@@ -25,7 +25,8 @@
 //! `--etl-movements N` generates (or reuses) an ethereum-etl ledger of about
 //! N movements (`synth::generate`, scenario `background`, seed 1) in
 //! `target/bench/background-etl-N/` and runs 1-2 on its files, the format
-//! real exports come in most.
+//! real exports come in most. `--btc-movements N` does the same with a
+//! bitcoin-etl ledger (`target/bench/background-btc-N/`), the UTXO model.
 //!
 //! `--fixtures` also runs 1-4 over the real fixtures (no replay baseline
 //! there: it reads only the native format). Without `--bench` on the command
@@ -59,6 +60,8 @@ struct Args {
     sizes: Vec<u64>,
     /// Sizes of generated ethereum-etl ledgers to ingest (`--etl-movements`).
     etl_sizes: Vec<u64>,
+    /// Sizes of generated bitcoin-etl ledgers to ingest (`--btc-movements`).
+    btc_sizes: Vec<u64>,
     fixtures: bool,
     reps: Option<usize>,
     smoke: bool,
@@ -69,6 +72,7 @@ fn parse_args() -> Args {
     let mut a = Args {
         sizes: Vec::new(),
         etl_sizes: Vec::new(),
+        btc_sizes: Vec::new(),
         fixtures: false,
         reps: None,
         smoke: !raw.iter().any(|s| s == "--bench"),
@@ -84,6 +88,10 @@ fn parse_args() -> Args {
                 Some(n) if n > 0 => a.etl_sizes.push(n),
                 _ => die("--etl-movements wants a positive count (1000000, 1e6, 1M)"),
             },
+            "--btc-movements" => match it.next().and_then(|v| parse_count(v)) {
+                Some(n) if n > 0 => a.btc_sizes.push(n),
+                _ => die("--btc-movements wants a positive count (1000000, 1e6, 1M)"),
+            },
             "--fixtures" => a.fixtures = true,
             "--reps" => match it.next().and_then(|v| v.parse().ok()) {
                 Some(k) if k > 0 => a.reps = Some(k),
@@ -92,7 +100,7 @@ fn parse_args() -> Args {
             _ => {} // `--bench` and whatever the test harness passes
         }
     }
-    if a.sizes.is_empty() && a.etl_sizes.is_empty() && !a.fixtures {
+    if a.sizes.is_empty() && a.etl_sizes.is_empty() && a.btc_sizes.is_empty() && !a.fixtures {
         a.sizes.push(1_000_000);
     }
     a
@@ -765,22 +773,49 @@ fn floor_and_ingest_rows(t: &Table, m: &FloorAndIngest, ingest_label: &str) {
     }
 }
 
-/// A generated ethereum-etl ledger of about `n` movements (`synth::generate`
-/// of the `background` scenario, seed 1) in its own directory: its ledger
-/// files (transactions, traces, token transfers, tokens).
-fn ensure_etl_ledger(dir: &Path, n: u64) -> Vec<PathBuf> {
-    let out = dir.join(format!("background-etl-{n}"));
-    let names = [
-        "transactions.json",
-        "traces.json",
-        "token_transfers.json",
-        "tokens.json",
-    ];
+/// The exports of one chain's ETL tool.
+#[derive(Copy, Clone)]
+enum Etl {
+    Ethereum,
+    Bitcoin,
+}
+
+impl Etl {
+    fn name(self) -> &'static str {
+        match self {
+            Etl::Ethereum => "ethereum-etl",
+            Etl::Bitcoin => "bitcoin-etl",
+        }
+    }
+}
+
+/// A generated ethereum-etl or bitcoin-etl ledger of about `n` movements
+/// (`synth::generate` of the `background` scenario, seed 1) in its own
+/// directory: its ledger files (ethereum-etl: transactions, traces, token
+/// transfers, tokens; bitcoin-etl: transactions).
+fn ensure_etl_ledger(dir: &Path, n: u64, etl: Etl) -> Vec<PathBuf> {
+    let (out, names, format) = match etl {
+        Etl::Ethereum => (
+            dir.join(format!("background-etl-{n}")),
+            &[
+                "transactions.json",
+                "traces.json",
+                "token_transfers.json",
+                "tokens.json",
+            ][..],
+            synth::Format::EthereumEtl,
+        ),
+        Etl::Bitcoin => (
+            dir.join(format!("background-btc-{n}")),
+            &["transactions.json"][..],
+            synth::Format::BitcoinEtl,
+        ),
+    };
     // written each time (a second or so per million movements): files left
     // by an older generator are never measured
     progress(&format!("generating {} ({n} movements)", out.display()));
-    synth::generate("background", 1, n, Some(synth::Format::EthereumEtl), &out)
-        .expect("generate the ethereum-etl ledger");
+    synth::generate("background", 1, n, Some(format), &out)
+        .unwrap_or_else(|e| panic!("generate the {} ledger: {e}", etl.name()));
     let paths: Vec<PathBuf> = names.iter().map(|f| out.join(f)).collect();
     settle(&paths);
     paths
@@ -799,17 +834,19 @@ fn settle(paths: &[PathBuf]) {
     progress(&format!("flushed to the disk in {}", secs(t.elapsed())));
 }
 
-/// Ingest of a generated ethereum-etl ledger against the single-thread typed
-/// parse of the same files, in alternating rounds, with the ingest's phases.
-fn run_generated_etl(dir: &Path, n: u64, reps_arg: Option<usize>) {
-    let paths = ensure_etl_ledger(dir, n);
+/// Ingest of a generated ethereum-etl or bitcoin-etl ledger against the
+/// single-thread typed parse of the same files, in alternating rounds, with
+/// the ingest's phases.
+fn run_generated_etl(dir: &Path, n: u64, reps_arg: Option<usize>, etl: Etl) {
+    let paths = ensure_etl_ledger(dir, n, etl);
     let file_bytes: u64 = paths
         .iter()
         .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
         .sum();
     let rounds = reps_arg.unwrap_or(if n <= 2_000_000 { 3 } else { 2 });
     say(&format!(
-        "\n## Generated ethereum-etl ledger: about {} movements ({} in {} files), {} rayon threads, parse floor and ingest best of {} alternating rounds\n",
+        "\n## Generated {} ledger: about {} movements ({} in {} files), {} rayon threads, parse floor and ingest best of {} alternating rounds\n",
+        etl.name(),
         thousands(n),
         bytes(file_bytes),
         paths.len(),
@@ -819,7 +856,13 @@ fn run_generated_etl(dir: &Path, n: u64, reps_arg: Option<usize>) {
     for p in &paths {
         let _ = black_box(std::fs::read(p).map(|v| v.len()));
     }
-    let m = floor_and_ingest(&paths, FloorKind::Etl, rounds, "ethereum-etl: ", |_| {});
+    let m = floor_and_ingest(
+        &paths,
+        FloorKind::Etl,
+        rounds,
+        &format!("{}: ", etl.name()),
+        |_| {},
+    );
     let t = Table::new(&["measure", "fundtrail", "baseline", "ratio"]);
     floor_and_ingest_rows(
         &t,
@@ -1157,7 +1200,8 @@ fn main() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut summary = String::new();
         run_generated(dir.path(), 1000, Some(1), &mut summary);
-        run_generated_etl(dir.path(), 1000, Some(1));
+        run_generated_etl(dir.path(), 1000, Some(1), Etl::Ethereum);
+        run_generated_etl(dir.path(), 1000, Some(1), Etl::Bitcoin);
         run_fixtures(dir.path(), true);
         return;
     }
@@ -1184,7 +1228,10 @@ fn main() {
         print!("{summary}");
     }
     for &n in &args.etl_sizes {
-        run_generated_etl(&dir, n, args.reps);
+        run_generated_etl(&dir, n, args.reps, Etl::Ethereum);
+    }
+    for &n in &args.btc_sizes {
+        run_generated_etl(&dir, n, args.reps, Etl::Bitcoin);
     }
     if args.fixtures {
         run_fixtures(&dir, false);
