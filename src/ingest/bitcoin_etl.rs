@@ -13,9 +13,12 @@
 //!   (`addresses` non-empty, `value` not null).
 //! - Outputs are put in `index` order; the indices must be `0..n` without gaps.
 
-use super::fields::{amount, btc_addresses, decode, in_index_order, txid_hex, RawJson, Text};
-use super::raw::{self, BlockRef, FieldError, Raw, RawInput, RawOutput, RawUtxoTx};
+use super::fields::{
+    amount, btc_address_cow, decode, in_index_order, lift, txid_hex_cow, RawJson, Text,
+};
+use super::raw::{self, BlockRef, FieldError, InputRef, OutputRef, Raw, RawRef, Str, UtxoRef};
 use serde::Deserialize;
+use std::borrow::Cow;
 
 #[derive(Deserialize)]
 struct EtlTx<'a> {
@@ -53,33 +56,39 @@ struct EtlOutput<'a> {
 
 /// Parse one bitcoin-etl transaction record.
 pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
+    raw::parse_owned(text, out, parse_ref)
+}
+
+/// [`parse`] with the record's strings borrowed where they already are
+/// canonical (hashes in lower case, one address an output), so that the
+/// usual record allocates no string.
+pub fn parse_ref<'a>(text: &'a str, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError> {
     let tx: EtlTx = decode(text)?;
-    let txid = txid_hex(&tx.hash, || "hash".to_string())?;
+    let txid = lift(&tx.hash, |s| txid_hex_cow(s, || "hash".to_string()))?;
 
     let mut inputs = Vec::with_capacity(tx.inputs.len());
     for (i, input) in tx.inputs.iter().enumerate() {
         let Some(prev) = &input.spent_transaction_hash else {
             continue; // coinbase (or shielded) input: spends no output
         };
-        let prev_txid = txid_hex(prev, || format!("inputs[{i}].spent_transaction_hash"))?;
+        let prev_txid = lift(prev, |s| {
+            txid_hex_cow(s, || format!("inputs[{i}].spent_transaction_hash"))
+        })?;
         let vout = input.spent_output_index.ok_or_else(|| {
             FieldError::new(
                 format!("inputs[{i}].spent_output_index"),
                 "missing: an input that names the transaction it spends must also name the output index",
             )
         })?;
-        let addrs = btc_addresses(input.addresses.as_deref(), |k| {
+        let addrs = addresses(input.addresses.as_deref(), |k| {
             format!("inputs[{i}].addresses[{k}]")
         })?;
-        let owner = (!addrs.is_empty()).then(|| {
-            let refs: Vec<&str> = addrs.iter().map(String::as_str).collect();
-            raw::owner_of(&refs, &prev_txid, vout)
-        });
+        let owner = (!addrs.is_empty()).then(|| raw::owner_of_canonical(addrs, &prev_txid, vout));
         let value = match input.value {
             Some(v) => Some(amount(v, "satoshis", || format!("inputs[{i}].value"))?),
             None => None,
         };
-        inputs.push(RawInput {
+        inputs.push(InputRef {
             prev_txid,
             vout,
             owner,
@@ -89,38 +98,51 @@ pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
 
     let mut outputs = Vec::with_capacity(tx.outputs.len());
     for (j, o) in tx.outputs.iter().enumerate() {
-        let addrs = btc_addresses(o.addresses.as_deref(), |k| {
+        let addrs = addresses(o.addresses.as_deref(), |k| {
             format!("outputs[{j}].addresses[{k}]")
         })?;
-        let refs: Vec<&str> = addrs.iter().map(String::as_str).collect();
         let value = amount(o.value, "satoshis", || format!("outputs[{j}].value"))?;
         outputs.push((
             o.index,
             j,
-            RawOutput {
-                owner: raw::owner_of(&refs, &txid, o.index),
+            OutputRef {
+                owner: raw::owner_of_canonical(addrs, &txid, o.index),
                 value,
             },
         ));
     }
     let outputs = in_index_order(outputs, |j| format!("outputs[{j}].index"))?;
 
-    out.push(Raw::Utxo(RawUtxoTx {
+    out.push(RawRef::Utxo(UtxoRef {
         txid,
         block: BlockRef::Height(tx.block_number),
         index: tx.index,
         time: tx.block_timestamp,
         coinbase: tx.is_coinbase,
-        asset: "BTC".to_string(),
+        asset: Cow::Borrowed("BTC"),
         inputs,
         outputs,
     }));
     Ok(())
 }
 
+/// Validate an address list (absent or null means none), each address
+/// canonical and borrowed from the record where it already was.
+fn addresses<'a>(
+    list: Option<&[Text<'a>]>,
+    field: impl Fn(usize) -> String,
+) -> Result<Vec<Str<'a>>, FieldError> {
+    list.unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(k, a)| lift(a, |s| btc_address_cow(s, || field(k))))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::raw::{RawInput, RawOutput, RawUtxoTx};
 
     const BLOCKS_50001_50002: &str = include_str!(
         "../../fixtures/bitcoin-etl/bitcoin/block_with_transactions/expected_transactions.json"
@@ -438,6 +460,51 @@ mod tests {
             assert!(parse(t, &mut out).is_err(), "{t}");
         }
         assert!(out.is_empty());
+    }
+
+    /// Hashes and addresses already canonical are borrowed from the line;
+    /// the others are put in canonical form: hex digits and bech32 and
+    /// EVM-style addresses lower-cased, base58 kept as it is.
+    #[test]
+    fn canonical_strings_are_borrowed_and_the_others_made_canonical() {
+        let h = "ABCDEF0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789";
+        let evm = "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01";
+        let text = format!(
+            r#"{{"hash":"{h}","block_number":7,"block_timestamp":100,"index":3,"is_coinbase":false,
+                "inputs":[{{"spent_transaction_hash":"{H2}","spent_output_index":0,"addresses":["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"],"value":5}}],
+                "outputs":[{{"index":0,"addresses":["1AbC"],"value":1}},{{"index":1,"addresses":["{evm}"],"value":2}},
+                           {{"index":2,"addresses":["Tb1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KXPJZSX"],"value":1}}]}}"#
+        )
+        .replace('\n', "");
+        let mut out = Vec::new();
+        parse_ref(&text, &mut out).unwrap();
+        let [RawRef::Utxo(u)] = &out[..] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(u.txid, h.to_ascii_lowercase());
+        assert!(matches!(u.inputs[0].prev_txid, Cow::Borrowed(H2)));
+        assert!(matches!(
+            u.inputs[0].owner,
+            Some(Cow::Borrowed("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"))
+        ));
+        assert!(matches!(u.outputs[0].owner, Cow::Borrowed("1AbC")));
+        assert_eq!(u.outputs[1].owner, evm.to_ascii_lowercase());
+        assert_eq!(
+            u.outputs[2].owner,
+            "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx"
+        );
+        // the owned records say the same
+        let tx = one(&text).unwrap();
+        assert_eq!(tx.txid, h.to_ascii_lowercase());
+        let owners: Vec<&str> = tx.outputs.iter().map(|o| o.owner.as_str()).collect();
+        assert_eq!(
+            owners,
+            [
+                "1AbC",
+                &evm.to_ascii_lowercase(),
+                "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx"
+            ]
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@
 
 use super::raw::FieldError;
 use crate::amount::{self, AmountError};
-use crate::model::{canonical_address, Amount};
+use crate::model::{is_evm_address, Amount};
 use serde::de::{Deserialize, Deserializer, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -537,17 +537,30 @@ pub(super) fn amount(
 /// bech32; bech32 is stored lower-case), or a CashAddr with its prefix
 /// (`bitcoincash:q…`, stored lower-case).
 pub(super) fn btc_address(raw: &str, field: impl FnOnce() -> String) -> Result<String, FieldError> {
-    let alnum = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric());
-    if alnum(raw) {
-        return Ok(canonical_address(raw));
+    btc_address_cow(raw, field).map(Cow::into_owned)
+}
+
+/// [`btc_address`], borrowed from `raw` when already canonical.
+pub(super) fn btc_address_cow<'s>(
+    raw: &'s str,
+    field: impl FnOnce() -> String,
+) -> Result<Cow<'s, str>, FieldError> {
+    let b = raw.as_bytes();
+    let k = scan(b);
+    if !b.is_empty() && k.all & ALNUM != 0 {
+        // `canonical_address` of letters and digits: nothing to trim; an
+        // EVM address (0x...) or a bech32 one lower-cased, base58 kept
+        let lower = is_evm_address(raw) || bech32_like(b, k);
+        return Ok(lowered(raw, lower && k.any & UPPER != 0));
     }
+    let alnum = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric());
     if let Some((prefix, payload)) = raw.split_once(':') {
         if !prefix.is_empty()
             && prefix.len() <= 16
             && prefix.bytes().all(|c| c.is_ascii_alphabetic())
             && alnum(payload)
         {
-            return Ok(raw.to_ascii_lowercase());
+            return Ok(lowered(raw, k.any & UPPER != 0));
         }
     }
     Err(FieldError::new(
@@ -573,8 +586,18 @@ pub(super) fn btc_addresses(
 
 /// A Bitcoin transaction or block hash: 64 hex digits, stored lower-case.
 pub(super) fn txid_hex(raw: &str, field: impl FnOnce() -> String) -> Result<String, FieldError> {
-    if raw.len() == 64 && raw.bytes().all(|c| c.is_ascii_hexdigit()) {
-        Ok(raw.to_ascii_lowercase())
+    txid_hex_cow(raw, field).map(Cow::into_owned)
+}
+
+/// [`txid_hex`], borrowed from `raw` when already lower-case.
+pub(super) fn txid_hex_cow<'s>(
+    raw: &'s str,
+    field: impl FnOnce() -> String,
+) -> Result<Cow<'s, str>, FieldError> {
+    if raw.len() == 64 && lower_hex(raw.as_bytes()) {
+        Ok(Cow::Borrowed(raw))
+    } else if raw.len() == 64 && raw.bytes().all(|c| c.is_ascii_hexdigit()) {
+        Ok(Cow::Owned(raw.to_ascii_lowercase()))
     } else {
         Err(FieldError::new(
             field(),

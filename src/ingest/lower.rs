@@ -1209,22 +1209,11 @@ impl Lowered {
                     kind: m.kind,
                 })
             }
-            RawRef::Owned(r) => self.push(r, loc),
-        }
-    }
-
-    /// Lower an owned record: the kinds the fast parsers borrow go through
-    /// [`Lowered::push_ref`] with their strings owned (interned straight
-    /// into the part's tables), so there is one lowering of each kind.
-    pub fn push(&mut self, raw: Raw, loc: Loc) {
-        match raw {
-            Raw::AccountTx(_) | Raw::Token(_) | Raw::Internal(_) | Raw::Move(_) => {
-                self.push_ref(raw.into_ref(), loc, &mut Local::default())
-            }
-            Raw::Utxo(u) => {
+            RawRef::Utxo(u) => {
                 let asset = self.asset(&u.asset);
+                let i = &mut self.ids;
                 self.utxos.push(LUtxo {
-                    txid: self.ids.tx.intern(&u.txid),
+                    txid: local.tx(i, &u.txid),
                     block: u.block,
                     index: u.index,
                     time: u.time,
@@ -1234,19 +1223,31 @@ impl Lowered {
                         .inputs
                         .iter()
                         .map(|x| LInput {
-                            prev: self.ids.tx.intern(&x.prev_txid),
+                            prev: local.tx(i, &x.prev_txid),
                             vout: x.vout,
-                            owner: self.ids.addr.opt(&x.owner),
+                            owner: local.opt_addr(i, &x.owner),
                             value: x.value,
                         })
                         .collect(),
                     outputs: u
                         .outputs
                         .iter()
-                        .map(|o| (self.ids.addr.intern(&o.owner), o.value))
+                        .map(|o| (local.addr(i, &o.owner), o.value))
                         .collect(),
                     loc,
                 })
+            }
+            RawRef::Owned(r) => self.push(r, loc),
+        }
+    }
+
+    /// Lower an owned record: the kinds the fast parsers borrow go through
+    /// [`Lowered::push_ref`] with their strings owned (interned straight
+    /// into the part's tables), so there is one lowering of each kind.
+    pub fn push(&mut self, raw: Raw, loc: Loc) {
+        match raw {
+            Raw::AccountTx(_) | Raw::Token(_) | Raw::Internal(_) | Raw::Move(_) | Raw::Utxo(_) => {
+                self.push_ref(raw.into_ref(), loc, &mut Local::default())
             }
             Raw::Asset(x) => self.assets.push(x),
             Raw::BlockSeen(b) => self.tips.push(b.height + b.confirmations - 1),

@@ -48,7 +48,7 @@ impl Format {
     fn parser(self) -> Parser {
         match self {
             Format::EthereumEtl => Parser::Borrowing(ethereum_etl::parse_ref),
-            Format::BitcoinEtl => Parser::Owning(bitcoin_etl::parse),
+            Format::BitcoinEtl => Parser::Borrowing(bitcoin_etl::parse_ref),
             Format::BitcoinRpc => Parser::Owning(bitcoin_rpc::parse),
             Format::Etherscan => Parser::Owning(etherscan::parse),
             Format::Native => Parser::Borrowing(native::parse_ref),

@@ -176,8 +176,9 @@ pub struct RawAsset {
 /// the JSON string held escapes.
 pub type Str<'a> = Cow<'a, str>;
 
-/// A parsed record as the fast parsers (native, ethereum-etl) hand it to
-/// lowering: the frequent kinds with borrowed strings, the rest as [`Raw`].
+/// A parsed record as the fast parsers (native, ethereum-etl, bitcoin-etl)
+/// hand it to lowering: the frequent kinds with borrowed strings, the rest
+/// as [`Raw`].
 /// [`RawRef::into_owned`] gives the [`Raw`] the record stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RawRef<'a> {
@@ -185,6 +186,7 @@ pub enum RawRef<'a> {
     Token(TokenTransferRef<'a>),
     Internal(InternalRef<'a>),
     Move(MoveRef<'a>),
+    Utxo(UtxoRef<'a>),
     Owned(Raw),
 }
 
@@ -248,6 +250,36 @@ pub struct MoveRef<'a> {
     pub kind: MoveKind,
 }
 
+/// [`RawUtxoTx`] with borrowed strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UtxoRef<'a> {
+    pub txid: Str<'a>,
+    pub block: BlockRef,
+    pub index: Option<u32>,
+    pub time: u64,
+    pub coinbase: bool,
+    pub asset: Str<'a>,
+    pub inputs: Vec<InputRef<'a>>,
+    /// In output-index order.
+    pub outputs: Vec<OutputRef<'a>>,
+}
+
+/// [`RawInput`] with borrowed strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputRef<'a> {
+    pub prev_txid: Str<'a>,
+    pub vout: u32,
+    pub owner: Option<Str<'a>>,
+    pub value: Option<Amount>,
+}
+
+/// [`RawOutput`] with borrowed strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputRef<'a> {
+    pub owner: Str<'a>,
+    pub value: Amount,
+}
+
 impl RawRef<'_> {
     pub fn into_owned(self) -> Raw {
         let own = |s: Str| s.into_owned();
@@ -299,6 +331,32 @@ impl RawRef<'_> {
                 asset: own(m.asset),
                 amount: m.amount,
                 kind: m.kind,
+            }),
+            RawRef::Utxo(u) => Raw::Utxo(RawUtxoTx {
+                txid: own(u.txid),
+                block: u.block,
+                index: u.index,
+                time: u.time,
+                coinbase: u.coinbase,
+                asset: own(u.asset),
+                inputs: u
+                    .inputs
+                    .into_iter()
+                    .map(|x| RawInput {
+                        prev_txid: own(x.prev_txid),
+                        vout: x.vout,
+                        owner: x.owner.map(own),
+                        value: x.value,
+                    })
+                    .collect(),
+                outputs: u
+                    .outputs
+                    .into_iter()
+                    .map(|o| RawOutput {
+                        owner: own(o.owner),
+                        value: o.value,
+                    })
+                    .collect(),
             }),
             RawRef::Owned(r) => r,
         }
@@ -359,6 +417,32 @@ impl Raw {
                 amount: m.amount,
                 kind: m.kind,
             }),
+            Raw::Utxo(u) => RawRef::Utxo(UtxoRef {
+                txid: cow(u.txid),
+                block: u.block,
+                index: u.index,
+                time: u.time,
+                coinbase: u.coinbase,
+                asset: cow(u.asset),
+                inputs: u
+                    .inputs
+                    .into_iter()
+                    .map(|x| InputRef {
+                        prev_txid: cow(x.prev_txid),
+                        vout: x.vout,
+                        owner: x.owner.map(cow),
+                        value: x.value,
+                    })
+                    .collect(),
+                outputs: u
+                    .outputs
+                    .into_iter()
+                    .map(|o| OutputRef {
+                        owner: cow(o.owner),
+                        value: o.value,
+                    })
+                    .collect(),
+            }),
             r => RawRef::Owned(r),
         }
     }
@@ -377,6 +461,16 @@ impl FieldError {
             field: field.into(),
             message: message.into(),
         }
+    }
+}
+
+/// [`owner_of`] of addresses already canonical (and not empty): the one
+/// address itself, borrowed as it is, when there is one.
+pub fn owner_of_canonical<'a>(mut addresses: Vec<Str<'a>>, txid: &str, n: u32) -> Str<'a> {
+    match addresses.len() {
+        0 => Cow::Owned(format!("nonstandard:{txid}:{n}")),
+        1 => addresses.pop().expect("one address"),
+        _ => Cow::Owned(addresses.join(",")),
     }
 }
 
