@@ -961,24 +961,31 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
 
     // --- UTXO arrays with spend links -------------------------------------
     let mut utxo_txs = Vec::with_capacity(utxos.len());
-    let mut inputs: Vec<TxInput> = Vec::new();
-    let mut outputs: Vec<TxOutput> = Vec::new();
+    let n_outputs: usize = utxos.iter().map(|u| u.outputs.len()).sum();
+    let mut inputs: Vec<TxInput> = Vec::with_capacity(utxos.iter().map(|u| u.inputs.len()).sum());
+    let mut outputs: Vec<TxOutput> = Vec::with_capacity(n_outputs);
     // txid -> (first output index, count) of the latest transaction with it
-    let mut created: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
-    let mut spent_by: FxHashMap<u32, u32> = FxHashMap::default();
+    // (`NONE` first: none yet), and output -> the transaction that spent it;
+    // ids are dense, so arrays rather than maps
+    let mut created: Vec<(u32, u32)> = if utxos.is_empty() {
+        Vec::new()
+    } else {
+        vec![(NONE, 0); tx_strs.len()]
+    };
+    let mut spent_by: Vec<u32> = vec![NONE; n_outputs];
     let mut unknown_value_inputs = 0u64;
     let addr = |a: u32| if a == NONE { AddrId::NONE } else { AddrId(a) };
     for u in &utxos {
         let BlockRef::Height(block) = u.block else {
             continue; // place_utxos resolved every block to a height
         };
-        let mut tx_inputs = Vec::with_capacity(u.inputs.len());
+        let in_start = inputs.len();
         let mut bad = None;
         for (k, i) in u.inputs.iter().enumerate() {
             let link = if i.prev == NONE {
                 None
             } else {
-                created.get(&i.prev).copied()
+                Some(created[i.prev as usize]).filter(|c| c.0 != NONE)
             };
             let input = match link {
                 Some((start, count)) => {
@@ -994,14 +1001,14 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
                         break;
                     }
                     let o = start + i.vout;
-                    if let Some(other) = spent_by.get(&o) {
+                    if let Some(other) = Some(spent_by[o as usize]).filter(|t| *t != NONE) {
                         bad = Some((
                             format!("inputs[{k}]"),
                             format!(
                                 "spends {}:{} which transaction {} already spent",
                                 tx_strs.get(i.prev as usize),
                                 i.vout,
-                                tx_strs.get(*other as usize)
+                                tx_strs.get(other as usize)
                             ),
                         ));
                         break;
@@ -1016,13 +1023,15 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
                     TxInput::new(NO_OUTPUT, addr(i.owner), i.value)
                 }
             };
-            tx_inputs.push(input);
+            inputs.push(input);
         }
         if let Some((field, message)) = bad {
+            inputs.truncate(in_start);
             rejects.push(reject(u.loc, &field, message));
             continue;
         }
         if block > u32::MAX as u64 {
+            inputs.truncate(in_start);
             rejects.push(reject(
                 u.loc,
                 "block",
@@ -1030,16 +1039,15 @@ pub fn finish(mut parts: Vec<Lowered>, paths: &[PathBuf]) -> Result<Built, Rejec
             ));
             continue;
         }
-        for t in &tx_inputs {
+        for t in &inputs[in_start..] {
             if t.spent != NO_OUTPUT {
-                spent_by.insert(t.spent, u.txid);
+                spent_by[t.spent as usize] = u.txid;
             }
         }
-        let in_start = inputs.len() as u32;
-        inputs.extend(tx_inputs);
+        let in_start = in_start as u32;
         let out_start = outputs.len() as u32;
         outputs.extend(u.outputs.iter().map(|(o, v)| TxOutput::new(AddrId(*o), *v)));
-        created.insert(u.txid, (out_start, u.outputs.len() as u32));
+        created[u.txid as usize] = (out_start, u.outputs.len() as u32);
         utxo_txs.push(UtxoTx {
             time: u.time,
             block: block as u32,
@@ -1704,6 +1712,41 @@ mod tests {
         build(raws, &[])
             .err()
             .map(|r| format!("{}: {}", r.field, r.message))
+    }
+
+    /// An input must spend an output that exists and that nothing spent
+    /// before; a transaction refused for one input leaves none of its
+    /// inputs behind and spends nothing.
+    #[test]
+    fn inputs_that_spend_a_missing_or_spent_output_are_refused() {
+        let h = |c: char| c.to_string().repeat(64);
+        let (a, b, c, d, e) = (h('a'), h('b'), h('c'), h('d'), h('e'));
+        let raws = vec![
+            utx(&a, 1, &[], &[("1A", 50)]),
+            utx(&b, 2, &[(&a, 0)], &[("1B", 50)]),
+            utx(&c, 3, &[(&a, 0)], &[("1C", 50)]),
+            utx(&d, 4, &[(&b, 0), (&b, 1)], &[("1D", 50)]),
+            utx(&e, 5, &[(&b, 0)], &[("1E", 50)]),
+        ];
+        let built =
+            build(raws.into_iter().map(|r| (r, Loc::default())).collect(), &[]).expect("builds");
+        let said: Vec<String> = built
+            .rejects
+            .iter()
+            .map(|r| format!("{}: {}", r.field, r.message))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                format!("inputs[0]: spends {a}:0 which transaction {b} already spent"),
+                format!("inputs[1].vout: spends output 1 of {b}, which has only 1 outputs"),
+            ]
+        );
+        let l = &built.ledger;
+        let txids: Vec<&str> = l.utxo_txs.iter().map(|t| l.txid(t.txid)).collect();
+        assert_eq!(txids, [&a, &b, &e]);
+        // b's input and e's: d's first input went with it
+        assert_eq!(l.inputs.len(), 2);
     }
 
     #[test]
