@@ -16,11 +16,12 @@
 use super::fields::{
     amount, btc_address_cow, decode, in_index_order, lift, txid_hex_cow, RawJson, Text,
 };
+use super::plain::{self, once};
 use super::raw::{self, BlockRef, FieldError, InputRef, OutputRef, Raw, RawRef, Str, UtxoRef};
 use serde::Deserialize;
 use std::borrow::Cow;
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, PartialEq)]
 struct EtlTx<'a> {
     #[serde(borrow)]
     hash: Text<'a>,
@@ -34,7 +35,7 @@ struct EtlTx<'a> {
     outputs: Vec<EtlOutput<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, PartialEq)]
 struct EtlInput<'a> {
     #[serde(borrow)]
     spent_transaction_hash: Option<Text<'a>>,
@@ -45,7 +46,7 @@ struct EtlInput<'a> {
     value: Option<RawJson<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, PartialEq)]
 struct EtlOutput<'a> {
     index: u32,
     #[serde(borrow)]
@@ -63,7 +64,111 @@ pub fn parse(text: &str, out: &mut Vec<Raw>) -> Result<(), FieldError> {
 /// canonical (hashes in lower case, one address an output), so that the
 /// usual record allocates no string.
 pub fn parse_ref<'a>(text: &'a str, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError> {
-    let tx: EtlTx = decode(text)?;
+    match plain_tx(text) {
+        Some(tx) => lower(tx, out),
+        None => lower(decode(text)?, out),
+    }
+}
+
+/// [`parse_ref`] with serde alone (tests: what the plain reader must agree
+/// with).
+#[cfg(test)]
+fn parse_record<'a>(text: &'a str, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError> {
+    lower(decode(text)?, out)
+}
+
+/// The record read by the plain reader ([`plain`]), when it is in the
+/// plain shape: the fields serde would give [`EtlTx`], or `None` for serde
+/// to read it (and to say what is wrong, if anything is).
+fn plain_tx(text: &str) -> Option<EtlTx<'_>> {
+    let (mut hash, mut block_number, mut block_timestamp, mut index) = (None, None, None, None);
+    let (mut is_coinbase, mut inputs, mut outputs) = (None, None, None);
+    plain::object(text, |key, v| match key {
+        "hash" => once(&mut hash, plain_text(v)?),
+        "block_number" => once(&mut block_number, v.uint()?),
+        "block_timestamp" => once(&mut block_timestamp, v.uint()?),
+        "index" => once(&mut index, opt(v, |v| v.uint32())?),
+        "is_coinbase" => once(&mut is_coinbase, v.boolean()?),
+        "inputs" => once(&mut inputs, list(v, plain_input)?),
+        "outputs" => once(&mut outputs, list(v, plain_output)?),
+        _ => v.skip(0),
+    })?;
+    Some(EtlTx {
+        hash: hash?,
+        block_number: block_number?,
+        block_timestamp: block_timestamp?,
+        index: index.flatten(),
+        is_coinbase: is_coinbase?,
+        inputs: inputs?,
+        outputs: outputs?,
+    })
+}
+
+fn plain_input<'a>(v: &mut plain::Value<'a>) -> Option<EtlInput<'a>> {
+    let (mut spent_transaction_hash, mut spent_output_index) = (None, None);
+    let (mut addresses, mut value) = (None, None);
+    v.members(|key, v| match key {
+        "spent_transaction_hash" => once(&mut spent_transaction_hash, opt(v, plain_text)?),
+        "spent_output_index" => once(&mut spent_output_index, opt(v, |v| v.uint32())?),
+        "addresses" => once(&mut addresses, opt(v, |v| list(v, plain_text))?),
+        "value" => once(&mut value, opt(v, |v| v.raw().map(RawJson))?),
+        _ => v.skip(0),
+    })?;
+    Some(EtlInput {
+        spent_transaction_hash: spent_transaction_hash.flatten(),
+        spent_output_index: spent_output_index.flatten(),
+        addresses: addresses.flatten(),
+        value: value.flatten(),
+    })
+}
+
+fn plain_output<'a>(v: &mut plain::Value<'a>) -> Option<EtlOutput<'a>> {
+    let (mut index, mut addresses, mut value) = (None, None, None);
+    v.members(|key, v| match key {
+        "index" => once(&mut index, v.uint32()?),
+        "addresses" => once(&mut addresses, opt(v, |v| list(v, plain_text))?),
+        "value" => once(&mut value, RawJson(v.raw()?)),
+        _ => v.skip(0),
+    })?;
+    Some(EtlOutput {
+        index: index?,
+        addresses: addresses.flatten(),
+        value: value?,
+    })
+}
+
+/// A string without escapes, borrowed.
+fn plain_text<'a>(v: &mut plain::Value<'a>) -> Option<Text<'a>> {
+    v.string().map(|s| Text(Cow::Borrowed(s)))
+}
+
+/// `null` as `None`, else what `read` reads.
+fn opt<'a, T>(
+    v: &mut plain::Value<'a>,
+    read: impl FnOnce(&mut plain::Value<'a>) -> Option<T>,
+) -> Option<Option<T>> {
+    if v.null() {
+        Some(None)
+    } else {
+        read(v).map(Some)
+    }
+}
+
+/// An array, each element read by `read`.
+fn list<'a, T>(
+    v: &mut plain::Value<'a>,
+    mut read: impl FnMut(&mut plain::Value<'a>) -> Option<T>,
+) -> Option<Vec<T>> {
+    let mut items = Vec::new();
+    v.array(|v| {
+        items.push(read(v)?);
+        Some(())
+    })?;
+    Some(items)
+}
+
+/// The records of one transaction.
+fn lower<'a>(tx: EtlTx<'a>, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError> {
     let txid = lift(&tx.hash, |s| txid_hex_cow(s, || "hash".to_string()))?;
 
     let mut inputs = Vec::with_capacity(tx.inputs.len());
@@ -460,6 +565,120 @@ mod tests {
             assert!(parse(t, &mut out).is_err(), "{t}");
         }
         assert!(out.is_empty());
+    }
+
+    /// The plain reader reads what serde reads, when it reads at all, and
+    /// the record gives the same result (or the same error) either way.
+    fn same_either_way(text: &str) {
+        crate::ingest::fields::tests::same_either_way(text, parse_ref, parse_record);
+        if let Some(p) = plain_tx(text) {
+            assert_eq!(Some(p), serde_json::from_str::<EtlTx>(text).ok(), "{text}");
+        }
+    }
+
+    /// Every record of the real bitcoin-etl exports is read by the plain
+    /// reader, not by serde.
+    #[test]
+    fn real_exports_take_the_plain_path() {
+        for file in ALL {
+            for line in file.lines().filter(|l| !l.trim().is_empty()) {
+                assert!(plain_tx(line).is_some(), "{line}");
+                same_either_way(line);
+            }
+        }
+    }
+
+    /// Each value of a real record, at the top and in its first input and
+    /// output, replaced by others of every kind (escaped, upper-case, empty,
+    /// null, a number, a fraction, too large, a list, an object, a
+    /// boolean) or taken out, and keys repeated: both reads agree.
+    #[test]
+    fn records_read_either_way_agree() {
+        use serde_json::{Map, Value};
+        let news: Vec<Value> = [
+            r#""""#,
+            "null",
+            "7",
+            "0",
+            "1.5",
+            "-1",
+            "99999999999999999999",
+            "4294967296",
+            "[]",
+            r#"["1A"]"#,
+            r#"["1\u0041"]"#,
+            "{}",
+            r#"{"index":0}"#,
+            "true",
+            "false",
+        ]
+        .iter()
+        .map(|t| serde_json::from_str(t).expect("JSON"))
+        .collect();
+        // every variant of `obj` with one value changed or taken out
+        let variants = |obj: &Map<String, Value>| {
+            let mut out = Vec::new();
+            for (key, val) in obj {
+                let mut with = |v: Option<Value>| {
+                    let mut o = obj.clone();
+                    match v {
+                        Some(v) => o.insert(key.clone(), v),
+                        None => o.remove(key),
+                    };
+                    out.push(o);
+                };
+                with(None);
+                for n in &news {
+                    with(Some(n.clone()));
+                }
+                if let Some(t) = val.as_str() {
+                    with(Some(Value::String(t.to_ascii_uppercase())));
+                    with(Some(Value::String(format!(" {t}"))));
+                }
+            }
+            out
+        };
+        for file in ALL {
+            for line in file.lines().filter(|l| !l.trim().is_empty()).take(3) {
+                let v: Value = serde_json::from_str(line).expect("fixture JSON");
+                let obj = v.as_object().expect("an object");
+                for o in variants(obj) {
+                    same_either_way(&Value::Object(o).to_string());
+                }
+                for list in ["inputs", "outputs"] {
+                    let Some(first) = obj[list].get(0).and_then(Value::as_object) else {
+                        continue;
+                    };
+                    for inner in variants(first) {
+                        let mut o = obj.clone();
+                        o[list][0] = Value::Object(inner);
+                        same_either_way(&Value::Object(o).to_string());
+                    }
+                }
+                // a key twice (serde refuses a field it reads twice, and
+                // passes over others), an escaped key, an escaped value of a
+                // key nobody reads, trailing text or commas, an element more
+                let body = &line.trim()[1..];
+                for text in [
+                    format!(r#"{{"hash":"{H1}",{body}"#),
+                    format!(r#"{{"block_number":1,{body}"#),
+                    format!(r#"{{"size":1,"size":2,{body}"#),
+                    format!(r#"{{"h\u0061sh2":1,{body}"#),
+                    format!(r#"{{"other":"\u0041",{body}"#),
+                    format!("{line} x"),
+                    format!("{line},"),
+                    line.replacen(r#""inputs": ["#, r#""inputs": [{"value":1},"#, 1),
+                    line.replacen(
+                        r#""outputs": ["#,
+                        r#""outputs": [{"index":0,"value":1},"#,
+                        1,
+                    ),
+                    line.replacen("}]", "},]", 1),
+                ] {
+                    same_either_way(&text);
+                }
+            }
+        }
     }
 
     /// Hashes and addresses already canonical are borrowed from the line;

@@ -1,5 +1,6 @@
 //! A strict reader for the common shape of a record: one JSON object whose
-//! strings hold no escapes.
+//! strings hold no escapes (its values may be arrays and objects, as a
+//! bitcoin-etl transaction's inputs and outputs are).
 //!
 //! It reads only what it can read exactly as serde_json would, and steps
 //! aside (`None`) at anything else: an escape or a control character in a
@@ -11,7 +12,7 @@
 //! Values of keys the caller does not read are passed over but checked, as
 //! serde checks what it ignores. Lines in the shape fundtrail and
 //! ethereum-etl write (most lines of a large ledger) are so read without
-//! serde's per-field machinery.
+//! serde's per-field machinery; so are bitcoin-etl's.
 
 /// Eight copies of a byte's lowest bit, and of its highest.
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -114,6 +115,89 @@ impl<'a> Value<'a> {
             self.at += 4;
         }
         is
+    }
+
+    /// `true` or `false`.
+    #[inline]
+    pub(super) fn boolean(&mut self) -> Option<bool> {
+        let b = &self.text.as_bytes()[self.at..];
+        if b.starts_with(b"true") {
+            self.at += 4;
+            Some(true)
+        } else if b.starts_with(b"false") {
+            self.at += 5;
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// A JSON array: `each` reads every element, from where it starts, and
+    /// says `Some(())`, or `None` to step aside.
+    pub(super) fn array(
+        &mut self,
+        mut each: impl FnMut(&mut Value<'a>) -> Option<()>,
+    ) -> Option<()> {
+        if self.peek()? != b'[' {
+            return None;
+        }
+        self.at += 1;
+        self.skip_space();
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            each(self)?;
+            self.skip_space();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.skip_space();
+                }
+                b']' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A JSON object of at least one member: `each` is given every key and
+    /// the place its value starts, reads the value and says `Some(())`, or
+    /// `None` to step aside.
+    pub(super) fn members(
+        &mut self,
+        mut each: impl FnMut(&'a str, &mut Value<'a>) -> Option<()>,
+    ) -> Option<()> {
+        if self.peek()? != b'{' {
+            return None;
+        }
+        self.at += 1;
+        self.skip_space();
+        loop {
+            let key = self.string()?;
+            self.skip_space();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.at += 1;
+            self.skip_space();
+            each(key, self)?;
+            self.skip_space();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.skip_space();
+                }
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
     }
 
     /// Any value but `null`, in the plain shape, as its JSON text (a string
@@ -223,43 +307,17 @@ impl<'a> Value<'a> {
     }
 }
 
-/// Read `text` as one flat JSON object: `each` is given every key and the
+/// Read `text` as one JSON object: `each` is given every key and the
 /// place its value starts, reads the value and says `Some(())`, or `None`
 /// to step aside. `None` when the text is not in the plain shape.
 #[inline]
 pub(super) fn object<'a>(
     text: &'a str,
-    mut each: impl FnMut(&'a str, &mut Value<'a>) -> Option<()>,
+    each: impl FnMut(&'a str, &mut Value<'a>) -> Option<()>,
 ) -> Option<()> {
     let mut v = Value { text, at: 0 };
     v.skip_space();
-    if v.peek()? != b'{' {
-        return None;
-    }
-    v.at += 1;
-    v.skip_space();
-    loop {
-        let key = v.string()?;
-        v.skip_space();
-        if v.peek()? != b':' {
-            return None;
-        }
-        v.at += 1;
-        v.skip_space();
-        each(key, &mut v)?;
-        v.skip_space();
-        match v.peek()? {
-            b',' => {
-                v.at += 1;
-                v.skip_space();
-            }
-            b'}' => {
-                v.at += 1;
-                break;
-            }
-            _ => return None,
-        }
-    }
+    v.members(each)?;
     v.skip_space();
     (v.at == text.len()).then_some(())
 }
@@ -407,6 +465,44 @@ mod tests {
             let t = format!(r#"{{"r":{r}}}"#);
             assert_eq!(plain(&t).unwrap().r, Some(r), "{t}");
             agrees(&t);
+        }
+    }
+
+    /// Arrays of objects of booleans, as a bitcoin-etl record nests its
+    /// inputs; the same checks inside as at the top.
+    #[test]
+    fn reads_arrays_of_objects() {
+        let read = |text: &str| {
+            let mut got = Vec::new();
+            object(text, |key, v| match key {
+                "a" => v.array(|e| {
+                    e.members(|k, v| match k {
+                        "k" => {
+                            got.push(v.boolean()?);
+                            Some(())
+                        }
+                        _ => v.skip(0),
+                    })
+                }),
+                _ => v.skip(0),
+            })
+            .map(|()| got)
+        };
+        assert_eq!(
+            read(r#"{"a": [ {"k": true}, {"x": [1, {}], "k": false} ], "b": []}"#),
+            Some(vec![true, false])
+        );
+        assert_eq!(read(r#"{"a": []}"#), Some(vec![]));
+        for text in [
+            r#"{"a": [{}]}"#,
+            r#"{"a": [{"k": true},]}"#,
+            r#"{"a": [{"k": true} {"k": true}]}"#,
+            r#"{"a": [{"k": tru}]}"#,
+            r#"{"a": [{"k": 1}]}"#,
+            r#"{"a": {"k": true}}"#,
+            r#"{"a": [{"k": true}]"#,
+        ] {
+            assert_eq!(read(text), None, "{text}");
         }
     }
 
