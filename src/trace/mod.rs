@@ -17,6 +17,7 @@ mod utxo;
 
 use crate::ledger::Ledger;
 use crate::model::{AddrId, Amount, AssetId, TxId};
+use rustc_hash::FxHashSet;
 use std::collections::{BTreeMap, HashSet};
 
 pub use fifo::{Fifo, Lifo, Pieces};
@@ -357,15 +358,16 @@ impl Books {
 /// Seeds and stops resolved to per-address flags. UTXO owners with several
 /// addresses (`a,b`) match when any of their addresses does.
 pub(crate) struct Roles {
-    pub seed: HashSet<AddrId>,
-    pub stop: HashSet<AddrId>,
-    pub seed_tx: HashSet<TxId>,
+    // (Fx: asked for every output the UTXO replay reads)
+    pub seed: FxHashSet<AddrId>,
+    pub stop: FxHashSet<AddrId>,
+    pub seed_tx: FxHashSet<TxId>,
 }
 
 impl Roles {
     fn new(ledger: &Ledger, plan: &TracePlan) -> Roles {
-        let mut seed: HashSet<AddrId> = plan.seeds.iter().copied().collect();
-        let mut stop: HashSet<AddrId> = plan.stops.clone();
+        let mut seed: FxHashSet<AddrId> = plan.seeds.iter().copied().collect();
+        let mut stop: FxHashSet<AddrId> = plan.stops.iter().copied().collect();
         let seed_text: HashSet<&str> = plan.seeds.iter().map(|a| ledger.address(*a)).collect();
         let stop_text: HashSet<&str> = plan.stops.iter().map(|a| ledger.address(*a)).collect();
         // Only UTXO owners have several addresses: skip the scan without them.

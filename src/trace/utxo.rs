@@ -2,18 +2,93 @@
 //! outputs, and the policy splits the inputs' taint over the new outputs and
 //! the fee.
 //!
-//! Only tainted unspent outputs are kept (a map from output to parcel), so
-//! the state grows with the seeds' forward cone, not with the ledger; a
-//! transaction that spends nothing tainted, pays no seed and is no seed
-//! transaction is passed over after one look at its inputs and outputs.
+//! Only tainted unspent outputs are kept (a parcel each, found through an
+//! array of one slot number per output), so the parcels grow with the
+//! seeds' forward cone, not with the ledger; a transaction that spends
+//! nothing tainted, pays no seed and is no seed transaction is passed over
+//! after one look at its inputs and outputs.
 
 use super::{
-    Books, CoinJoinPassage, Endpoint, EndpointKind, Flow, Roles, TaintPolicy, TracePlan, NO_HOPS,
+    prefetch, prefetch_whole, Books, CoinJoinPassage, Endpoint, EndpointKind, Flow, Roles,
+    TaintPolicy, TracePlan, NO_HOPS,
 };
 use crate::ledger::Ledger;
-use crate::model::{AddrId, Amount, AssetId, NO_OUTPUT};
+use crate::model::{AddrId, Amount, AssetId, UtxoTx, NO_OUTPUT};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
+
+/// Tainted unspent outputs: each one's entry in `entries` (with its output
+/// id), found through `at` (one slot number per output of the ledger, or
+/// `EMPTY`). An array rather than a hash map: looking an output up is one
+/// read, and the replay looks up every input of every transaction.
+struct Live<T> {
+    at: Vec<u32>,
+    entries: Vec<(u32, T)>,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// How many transactions ahead the replay asks for the state their inputs
+/// spend.
+const AHEAD: usize = 8;
+
+impl<T> Live<T> {
+    /// Start loading where the inputs of `tx` will find their slots.
+    #[inline]
+    fn prefetch_slots(&self, ledger: &Ledger, tx: &UtxoTx) {
+        for i in ledger.tx_inputs(tx) {
+            if i.spent != NO_OUTPUT {
+                prefetch(&self.at[i.spent as usize]);
+            }
+        }
+    }
+
+    /// Start loading the entries the inputs of `tx` will take.
+    #[inline]
+    fn prefetch_entries(&self, ledger: &Ledger, tx: &UtxoTx) {
+        for i in ledger.tx_inputs(tx) {
+            if i.spent != NO_OUTPUT {
+                if let Some(e) = self.entries.get(self.at[i.spent as usize] as usize) {
+                    prefetch_whole(e);
+                }
+            }
+        }
+    }
+
+    fn new(outputs: usize) -> Self {
+        Live {
+            at: vec![EMPTY; outputs],
+            entries: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn contains(&self, g: u32) -> bool {
+        self.at[g as usize] != EMPTY
+    }
+
+    fn remove(&mut self, g: u32) -> Option<T> {
+        let k = std::mem::replace(&mut self.at[g as usize], EMPTY);
+        if k == EMPTY {
+            return None;
+        }
+        let (_, v) = self.entries.swap_remove(k as usize);
+        if let Some((moved, _)) = self.entries.get(k as usize) {
+            self.at[*moved as usize] = k;
+        }
+        Some(v)
+    }
+
+    fn insert(&mut self, g: u32, v: T) {
+        match self.at[g as usize] {
+            EMPTY => {
+                self.at[g as usize] = self.entries.len() as u32;
+                self.entries.push((g, v));
+            }
+            k => self.entries[k as usize].1 = v,
+        }
+    }
+}
 
 pub(crate) struct UtxoOutcome {
     pub endpoints: Vec<Endpoint>,
@@ -79,13 +154,25 @@ pub(crate) fn replay<P: TaintPolicy>(
     books: &mut Books,
 ) -> UtxoOutcome {
     // tainted unspent outputs: output -> (parcel, fewest hops, CoinJoin passed)
-    let mut live: FxHashMap<u32, (P::Parcel, u32, Via)> = FxHashMap::default();
+    // (parcel, fewest hops, asset, owner), and apart (few outputs have
+    // one, and entries stay small) the CoinJoin an output's taint passed
+    let mut live: Live<(P::Parcel, u32, AssetId, AddrId)> = Live::new(ledger.outputs.len());
+    let mut vias: FxHashMap<u32, CoinJoinPassage> = FxHashMap::default();
     let mut absorbed: BTreeMap<(AddrId, AssetId), (Amount, u32, Via)> = BTreeMap::new();
     let coinjoins = plan.coinjoins.as_deref();
     let mut unknown_value_inputs = 0u64;
     let mut unbalanced_txs = 0u64;
 
-    for (tx_index, tx) in ledger.utxo_txs.iter().enumerate() {
+    let txs = &ledger.utxo_txs;
+    for (tx_index, tx) in txs.iter().enumerate() {
+        // the spent outputs' slots and entries are reads at random: ask
+        // for those of the transactions a little ahead
+        if let Some(t) = txs.get(tx_index + 2 * AHEAD) {
+            live.prefetch_slots(ledger, t);
+        }
+        if let Some(t) = txs.get(tx_index + AHEAD) {
+            live.prefetch_entries(ledger, t);
+        }
         let asset = tx.asset;
         let ins = ledger.tx_inputs(tx);
         let outs = ledger.tx_outputs(tx);
@@ -95,7 +182,7 @@ pub(crate) fn replay<P: TaintPolicy>(
         let touched = seed_tx
             || ins.iter().any(|i| {
                 if i.spent != NO_OUTPUT {
-                    live.contains_key(&i.spent)
+                    live.contains(i.spent)
                 } else {
                     i.value().is_some() && roles.seed.contains(&i.owner)
                 }
@@ -128,10 +215,12 @@ pub(crate) fn replay<P: TaintPolicy>(
         });
         for i in ins {
             let p = if i.spent != NO_OUTPUT {
-                match live.remove(&i.spent) {
-                    Some((p, h, v)) => {
+                match live.remove(i.spent) {
+                    Some((p, h, _, _)) => {
                         tx_hops = tx_hops.min(h);
-                        tx_via = best(tx_via, v);
+                        if !vias.is_empty() {
+                            tx_via = best(tx_via, vias.remove(&i.spent));
+                        }
                         p
                     }
                     None => P::clean(ledger.outputs[i.spent as usize].value()),
@@ -230,7 +319,7 @@ pub(crate) fn replay<P: TaintPolicy>(
                     books.flows.push(flow(taint));
                 }
                 books.at(asset).seeded += o.value() - taint;
-                live.insert(g, (P::tainted(o.value()), 0, None));
+                live.insert(g, (P::tainted(o.value()), 0, asset, o.owner));
                 continue;
             }
             if taint > 0 && taint < plan.min_taint {
@@ -256,20 +345,21 @@ pub(crate) fn replay<P: TaintPolicy>(
                 a.2 = best(a.2, out_via);
                 continue;
             }
-            live.insert(g, (p, next_hops, out_via));
+            live.insert(g, (p, next_hops, asset, o.owner));
+            if let Some(v) = out_via {
+                vias.insert(g, v);
+            }
         }
     }
 
     let mut held: BTreeMap<(AddrId, AssetId), (Amount, u32, Via)> = BTreeMap::new();
-    for (g, (p, h, v)) in &live {
+    for (g, (p, h, asset, owner)) in &live.entries {
         let t = P::parcel_taint(p);
         if t > 0 {
-            let o = ledger.outputs[*g as usize];
-            let asset = ledger_output_asset(ledger, *g);
-            let e = held.entry((o.owner, asset)).or_insert((0, NO_HOPS, None));
+            let e = held.entry((*owner, *asset)).or_insert((0, NO_HOPS, None));
             e.0 += t;
             e.1 = e.1.min(*h);
-            e.2 = best(e.2, *v);
+            e.2 = best(e.2, vias.get(g).copied());
         }
     }
     let mut endpoints = Vec::new();
@@ -301,12 +391,4 @@ pub(crate) fn replay<P: TaintPolicy>(
         unknown_value_inputs,
         unbalanced_txs,
     }
-}
-
-/// The asset of global output `g`: its transaction's (found by binary
-/// search over the transactions' output ranges).
-fn ledger_output_asset(ledger: &Ledger, g: u32) -> AssetId {
-    let txs = &ledger.utxo_txs;
-    let k = txs.partition_point(|t| t.outputs[1] <= g);
-    txs.get(k).map(|t| t.asset).unwrap_or(AssetId(0))
 }
