@@ -873,6 +873,38 @@ fn run_generated_etl(dir: &Path, n: u64, reps_arg: Option<usize>, etl: Etl) {
             thousands(m.ledger.movement_count() as u64)
         ),
     );
+    if let Etl::Bitcoin = etl {
+        utxo_trace_rows(&t, &m.ledger, m.floor, reps_arg.unwrap_or(3));
+    }
+}
+
+/// The UTXO-model trace of every policy over a ledger, seeded at its
+/// busiest address: movements (inputs and outputs) per second, and the
+/// time as a fraction of the ledger's parse floor. No straightforward
+/// replay here: the one beside the native ledger reads the account model.
+fn utxo_trace_rows(t: &Table, ledger: &Ledger, floor: Duration, reps: usize) {
+    let Some(seed) = busiest_address(ledger) else {
+        return;
+    };
+    let moves = ledger.movement_count() as u64;
+    for p in Policy::ALL {
+        progress(&format!("UTXO trace {}", p.name()));
+        let (d, r) = best(reps.max(2), || trace::run(ledger, &plan(p, seed)));
+        t.row(&[
+            format!("UTXO trace {} (seed: busiest address)", p.name()),
+            format!(
+                "{}: **{}** ({} endpoints)",
+                secs(d),
+                per_s(moves, d, "mov"),
+                thousands(r.endpoints.len() as u64)
+            ),
+            format!("parse floor {}", secs(floor)),
+            format!(
+                "{:.3}x floor time (target <= 0.25; >= 30 M mov/s)",
+                ratio(d, floor)
+            ),
+        ]);
+    }
 }
 
 fn run_generated(dir: &Path, n: u64, reps_arg: Option<usize>, summary: &mut String) {
