@@ -163,6 +163,20 @@ pub(crate) fn replay<P: TaintPolicy>(
     let mut unknown_value_inputs = 0u64;
     let mut unbalanced_txs = 0u64;
 
+    // whether an address is a seed's, asked of every output: a bit per
+    // address rather than a hash
+    let mut seed_bits = vec![0u64; ledger.addresses.len().div_ceil(64)];
+    for a in &roles.seed {
+        if let Some(w) = seed_bits.get_mut(a.index() / 64) {
+            *w |= 1 << (a.index() % 64);
+        }
+    }
+    let is_seed = |a: AddrId| {
+        !a.is_none()
+            && seed_bits
+                .get(a.index() / 64)
+                .is_some_and(|w| w >> (a.index() % 64) & 1 == 1)
+    };
     let txs = &ledger.utxo_txs;
     for (tx_index, tx) in txs.iter().enumerate() {
         // the spent outputs' slots and entries are reads at random: ask
@@ -184,10 +198,10 @@ pub(crate) fn replay<P: TaintPolicy>(
                 if i.spent != NO_OUTPUT {
                     live.contains(i.spent)
                 } else {
-                    i.value().is_some() && roles.seed.contains(&i.owner)
+                    i.value().is_some() && is_seed(i.owner)
                 }
             })
-            || outs.iter().any(|o| roles.seed.contains(&o.owner));
+            || outs.iter().any(|o| is_seed(o.owner));
         if !touched {
             continue; // nothing tainted goes in or comes out
         }
@@ -228,7 +242,7 @@ pub(crate) fn replay<P: TaintPolicy>(
             } else {
                 match i.value() {
                     // Missing history: clean, unless the owner is a seed.
-                    Some(v) if roles.seed.contains(&i.owner) => {
+                    Some(v) if is_seed(i.owner) => {
                         books.at(asset).seeded += v;
                         tx_hops = 0;
                         P::tainted(v)
@@ -314,7 +328,7 @@ pub(crate) fn replay<P: TaintPolicy>(
                 block: tx.block,
                 taint: t,
             };
-            if roles.seed.contains(&o.owner) {
+            if is_seed(o.owner) {
                 if plan.record_flows && taint > 0 {
                     books.flows.push(flow(taint));
                 }
@@ -359,7 +373,9 @@ pub(crate) fn replay<P: TaintPolicy>(
             let e = held.entry((*owner, *asset)).or_insert((0, NO_HOPS, None));
             e.0 += t;
             e.1 = e.1.min(*h);
-            e.2 = best(e.2, vias.get(g).copied());
+            if !vias.is_empty() {
+                e.2 = best(e.2, vias.get(g).copied());
+            }
         }
     }
     let mut endpoints = Vec::new();
