@@ -576,6 +576,16 @@ fn busiest_address(l: &Ledger) -> Option<AddrId> {
     (*c > 0).then_some(AddrId(i as u32))
 }
 
+/// A trace's cell: its time, movements per second and endpoints.
+fn traced(d: Duration, moves: u64, r: &TraceResult) -> String {
+    format!(
+        "{}: **{}** ({} endpoints)",
+        secs(d),
+        per_s(moves, d, "mov"),
+        thousands(r.endpoints.len() as u64)
+    )
+}
+
 fn plan(p: Policy, seed: AddrId) -> TracePlan {
     TracePlan {
         policy: Some(p),
@@ -892,12 +902,7 @@ fn utxo_trace_rows(t: &Table, ledger: &Ledger, floor: Duration, reps: usize) {
         let (d, r) = best(reps.max(2), || trace::run(ledger, &plan(p, seed)));
         t.row(&[
             format!("UTXO trace {} (seed: busiest address)", p.name()),
-            format!(
-                "{}: **{}** ({} endpoints)",
-                secs(d),
-                per_s(moves, d, "mov"),
-                thousands(r.endpoints.len() as u64)
-            ),
+            traced(d, moves, &r),
             format!("parse floor {}", secs(floor)),
             format!(
                 "{:.3}x floor time (target <= 0.25; >= 30 M mov/s)",
@@ -1063,12 +1068,7 @@ fn run_generated(dir: &Path, n: u64, reps_arg: Option<usize>, summary: &mut Stri
         }
         t.row(&[
             format!("trace {} from the store (1 thread)", p.name()),
-            format!(
-                "{}: **{}** ({} endpoints)",
-                secs(d),
-                per_s(moves, d, "mov"),
-                thousands(r.endpoints.len() as u64)
-            ),
+            traced(d, moves, &r),
             format!(
                 "replay-only {} / parse floor {}",
                 per_s(plain_n as u64, plain_replay, "mov"),

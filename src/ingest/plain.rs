@@ -149,18 +149,28 @@ impl<'a> Value<'a> {
         }
         loop {
             each(self)?;
-            self.skip_space();
-            match self.peek()? {
-                b',' => {
-                    self.at += 1;
-                    self.skip_space();
-                }
-                b']' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.more(b']')? {
+                return Some(());
             }
+        }
+    }
+
+    /// After an element or member: `Some(true)` past a comma (another
+    /// follows), `Some(false)` past `close` (the end), else `None`.
+    #[inline]
+    fn more(&mut self, close: u8) -> Option<bool> {
+        self.skip_space();
+        match self.peek()? {
+            b',' => {
+                self.at += 1;
+                self.skip_space();
+                Some(true)
+            }
+            c if c == close => {
+                self.at += 1;
+                Some(false)
+            }
+            _ => None,
         }
     }
 
@@ -185,17 +195,8 @@ impl<'a> Value<'a> {
             self.at += 1;
             self.skip_space();
             each(key, self)?;
-            self.skip_space();
-            match self.peek()? {
-                b',' => {
-                    self.at += 1;
-                    self.skip_space();
-                }
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.more(b'}')? {
+                return Some(());
             }
         }
     }
@@ -249,17 +250,8 @@ impl<'a> Value<'a> {
                         self.skip_space();
                     }
                     self.skip(depth + 1)?;
-                    self.skip_space();
-                    match self.peek()? {
-                        b',' => {
-                            self.at += 1;
-                            self.skip_space();
-                        }
-                        c if c == close => {
-                            self.at += 1;
-                            return Some(());
-                        }
-                        _ => return None,
+                    if !self.more(close)? {
+                        return Some(());
                     }
                 }
             }
