@@ -342,16 +342,31 @@ pub trait TaintPolicy {
     fn split(inputs: Vec<Self::Parcel>, outputs: &[Amount]) -> (Vec<Self::Parcel>, Self::Parcel);
 }
 
-/// Per-asset totals while replaying.
+/// Per-asset totals while replaying: by asset id (ids are dense, and the
+/// UTXO replay adds to them for nearly every transaction it replays), an
+/// asset's totals made when first asked for.
 #[derive(Default)]
 pub(crate) struct Books {
-    pub totals: BTreeMap<AssetId, Totals>,
+    totals: Vec<Option<Totals>>,
     pub flows: Vec<Flow>,
 }
 
 impl Books {
     pub fn at(&mut self, a: AssetId) -> &mut Totals {
-        self.totals.entry(a).or_default()
+        let i = a.0 as usize;
+        if i >= self.totals.len() {
+            self.totals.resize_with(i + 1, || None);
+        }
+        self.totals[i].get_or_insert_with(Totals::default)
+    }
+
+    /// The totals of every asset asked for.
+    fn totals(&self) -> BTreeMap<AssetId, Totals> {
+        self.totals
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.map(|t| (AssetId(i as u32), t)))
+            .collect()
     }
 }
 
@@ -412,7 +427,7 @@ fn run_with<P: TaintPolicy>(ledger: &Ledger, plan: &TracePlan) -> TraceResult {
     endpoints.extend(u.endpoints);
     endpoints.sort_by_key(|e| (e.asset, e.addr, e.kind));
     TraceResult {
-        totals: books.totals,
+        totals: books.totals(),
         endpoints,
         unknown_value_inputs: u.unknown_value_inputs,
         unbalanced_txs: u.unbalanced_txs,

@@ -177,6 +177,7 @@ pub(crate) fn replay<P: TaintPolicy>(
                 .get(a.index() / 64)
                 .is_some_and(|w| w >> (a.index() % 64) & 1 == 1)
     };
+    let mut out_values: Vec<Amount> = Vec::new();
     let txs = &ledger.utxo_txs;
     for (tx_index, tx) in txs.iter().enumerate() {
         // the spent outputs' slots and entries are reads at random: ask
@@ -206,7 +207,8 @@ pub(crate) fn replay<P: TaintPolicy>(
             continue; // nothing tainted goes in or comes out
         }
 
-        let out_values: Vec<Amount> = outs.iter().map(|o| o.value()).collect();
+        out_values.clear();
+        out_values.extend(outs.iter().map(|o| o.value()));
         let out_total: Amount = out_values.iter().sum();
         let known: Amount = ins.iter().filter_map(|i| i.value()).sum();
         let mut guessed = unknown_input_values(known, out_total, n_unknown).into_iter();
@@ -298,7 +300,7 @@ pub(crate) fn replay<P: TaintPolicy>(
             // its own amount, so per bucket the difference can be negative.
             let before =
                 out_parcels.iter().map(P::parcel_taint).sum::<Amount>() + P::parcel_taint(&fee);
-            for (p, v) in out_parcels.iter_mut().zip(&out_values) {
+            for (p, v) in out_parcels.iter_mut().zip(out_values.iter()) {
                 *p = P::tainted(*v);
             }
             let f = P::parcel_amount(&fee);
@@ -348,7 +350,7 @@ pub(crate) fn replay<P: TaintPolicy>(
                 books.flows.push(flow(taint));
             }
             let out_via = share_of(tx_via, taint, tx_taint_out);
-            if roles.stop.contains(&o.owner) {
+            if !roles.stop.is_empty() && roles.stop.contains(&o.owner) {
                 // a service's outputs never carry taint on
                 books.at(asset).absorbed += taint;
                 let a = absorbed
