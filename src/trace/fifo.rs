@@ -55,9 +55,11 @@ fn push_vec(v: &mut Vec<(Amount, bool)>, c: (Amount, bool)) {
     }
 }
 
-/// Take `x` from the front or back of `q`; the result is oldest first.
-fn take(q: &mut VecDeque<(Amount, bool)>, mut x: Amount, front: bool) -> Vec<(Amount, bool)> {
+/// Take `x` from the front or back of `q`, as a parcel whose chunks are
+/// oldest first (its amount and taint summed on the way).
+fn take(q: &mut VecDeque<(Amount, bool)>, mut x: Amount, front: bool) -> Pieces {
     let mut got = Vec::new();
+    let (mut amount, mut taint) = (0, 0);
     while x > 0 {
         let c = if front { q.front_mut() } else { q.back_mut() };
         let Some(c) = c else { break };
@@ -72,12 +74,23 @@ fn take(q: &mut VecDeque<(Amount, bool)>, mut x: Amount, front: bool) -> Vec<(Am
                 q.pop_back();
             }
         }
+        amount += n;
+        if piece.1 {
+            taint += n;
+        }
         push_vec(&mut got, piece);
+    }
+    if taint == 0 {
+        return Pieces::clean(amount);
     }
     if !front {
         got.reverse();
     }
-    got
+    Pieces {
+        amount,
+        taint,
+        chunks: got,
+    }
 }
 
 fn pieces_of(chunks: Vec<(Amount, bool)>) -> Pieces {
@@ -117,7 +130,7 @@ fn debit<E: End>(a: &mut QueueAcct, x: Amount, missing_tainted: bool) -> (Pieces
             shortfall,
         );
     }
-    let p = pieces_of(take(&mut a.q, x, E::FRONT));
+    let p = take(&mut a.q, x, E::FRONT);
     a.taint -= p.taint;
     if a.taint == 0 {
         a.q.clear();
@@ -151,7 +164,8 @@ fn split<E: End>(inputs: Vec<Pieces>, outputs: &[Amount]) -> (Vec<Pieces>, Piece
         let outs = outputs.iter().map(|v| Pieces::clean(*v)).collect();
         return (outs, Pieces::clean(total - out_total));
     }
-    let mut pool: VecDeque<(Amount, bool)> = VecDeque::new();
+    let room = inputs.iter().map(|p| p.chunks.len().max(1)).sum();
+    let mut pool: VecDeque<(Amount, bool)> = VecDeque::with_capacity(room);
     for p in inputs {
         if p.taint == 0 {
             push_back(&mut pool, (p.amount, false));
@@ -163,7 +177,7 @@ fn split<E: End>(inputs: Vec<Pieces>, outputs: &[Amount]) -> (Vec<Pieces>, Piece
     }
     let outs = outputs
         .iter()
-        .map(|v| pieces_of(take(&mut pool, *v, E::FRONT)))
+        .map(|v| take(&mut pool, *v, E::FRONT))
         .collect();
     let fee = pieces_of(pool.into_iter().collect());
     (outs, fee)
