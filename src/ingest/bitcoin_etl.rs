@@ -14,10 +14,10 @@
 //! - Outputs are put in `index` order; the indices must be `0..n` without gaps.
 
 use super::fields::{
-    amount, btc_address_cow, decode, in_index_order, lift, txid_hex_cow, RawJson, Text,
+    amount, btc_addresses_cow, decode, in_index_order, lift, txid_hex_cow, RawJson, Text,
 };
 use super::plain::{self, once};
-use super::raw::{self, BlockRef, FieldError, InputRef, OutputRef, Raw, RawRef, Str, UtxoRef};
+use super::raw::{self, BlockRef, FieldError, InputRef, OutputRef, Raw, RawRef, UtxoRef};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -87,10 +87,10 @@ fn plain_tx(text: &str) -> Option<EtlTx<'_>> {
         "hash" => once(&mut hash, plain_text(v)?),
         "block_number" => once(&mut block_number, v.uint()?),
         "block_timestamp" => once(&mut block_timestamp, v.uint()?),
-        "index" => once(&mut index, opt(v, |v| v.uint32())?),
+        "index" => once(&mut index, v.or_null(|v| v.uint32())?),
         "is_coinbase" => once(&mut is_coinbase, v.boolean()?),
-        "inputs" => once(&mut inputs, list(v, plain_input)?),
-        "outputs" => once(&mut outputs, list(v, plain_output)?),
+        "inputs" => once(&mut inputs, v.list(plain_input)?),
+        "outputs" => once(&mut outputs, v.list(plain_output)?),
         _ => v.skip(0),
     })?;
     Some(EtlTx {
@@ -108,10 +108,10 @@ fn plain_input<'a>(v: &mut plain::Value<'a>) -> Option<EtlInput<'a>> {
     let (mut spent_transaction_hash, mut spent_output_index) = (None, None);
     let (mut addresses, mut value) = (None, None);
     v.members(|key, v| match key {
-        "spent_transaction_hash" => once(&mut spent_transaction_hash, opt(v, plain_text)?),
-        "spent_output_index" => once(&mut spent_output_index, opt(v, |v| v.uint32())?),
-        "addresses" => once(&mut addresses, opt(v, |v| list(v, plain_text))?),
-        "value" => once(&mut value, opt(v, |v| v.raw().map(RawJson))?),
+        "spent_transaction_hash" => once(&mut spent_transaction_hash, v.or_null(plain_text)?),
+        "spent_output_index" => once(&mut spent_output_index, v.or_null(|v| v.uint32())?),
+        "addresses" => once(&mut addresses, v.or_null(|v| v.list(plain_text))?),
+        "value" => once(&mut value, v.or_null(|v| v.raw().map(RawJson))?),
         _ => v.skip(0),
     })?;
     Some(EtlInput {
@@ -126,7 +126,7 @@ fn plain_output<'a>(v: &mut plain::Value<'a>) -> Option<EtlOutput<'a>> {
     let (mut index, mut addresses, mut value) = (None, None, None);
     v.members(|key, v| match key {
         "index" => once(&mut index, v.uint32()?),
-        "addresses" => once(&mut addresses, opt(v, |v| list(v, plain_text))?),
+        "addresses" => once(&mut addresses, v.or_null(|v| v.list(plain_text))?),
         "value" => once(&mut value, RawJson(v.raw()?)),
         _ => v.skip(0),
     })?;
@@ -140,31 +140,6 @@ fn plain_output<'a>(v: &mut plain::Value<'a>) -> Option<EtlOutput<'a>> {
 /// A string without escapes, borrowed.
 fn plain_text<'a>(v: &mut plain::Value<'a>) -> Option<Text<'a>> {
     v.string().map(|s| Text(Cow::Borrowed(s)))
-}
-
-/// `null` as `None`, else what `read` reads.
-fn opt<'a, T>(
-    v: &mut plain::Value<'a>,
-    read: impl FnOnce(&mut plain::Value<'a>) -> Option<T>,
-) -> Option<Option<T>> {
-    if v.null() {
-        Some(None)
-    } else {
-        read(v).map(Some)
-    }
-}
-
-/// An array, each element read by `read`.
-fn list<'a, T>(
-    v: &mut plain::Value<'a>,
-    mut read: impl FnMut(&mut plain::Value<'a>) -> Option<T>,
-) -> Option<Vec<T>> {
-    let mut items = Vec::new();
-    v.array(|v| {
-        items.push(read(v)?);
-        Some(())
-    })?;
-    Some(items)
 }
 
 /// The records of one transaction.
@@ -185,7 +160,7 @@ fn lower<'a>(tx: EtlTx<'a>, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError>
                 "missing: an input that names the transaction it spends must also name the output index",
             )
         })?;
-        let addrs = addresses(input.addresses.as_deref(), |k| {
+        let addrs = btc_addresses_cow(input.addresses.as_deref(), |k| {
             format!("inputs[{i}].addresses[{k}]")
         })?;
         let owner = (!addrs.is_empty()).then(|| raw::owner_of_canonical(addrs, &prev_txid, vout));
@@ -203,7 +178,7 @@ fn lower<'a>(tx: EtlTx<'a>, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError>
 
     let mut outputs = Vec::with_capacity(tx.outputs.len());
     for (j, o) in tx.outputs.iter().enumerate() {
-        let addrs = addresses(o.addresses.as_deref(), |k| {
+        let addrs = btc_addresses_cow(o.addresses.as_deref(), |k| {
             format!("outputs[{j}].addresses[{k}]")
         })?;
         let value = amount(o.value, "satoshis", || format!("outputs[{j}].value"))?;
@@ -229,19 +204,6 @@ fn lower<'a>(tx: EtlTx<'a>, out: &mut Vec<RawRef<'a>>) -> Result<(), FieldError>
         outputs,
     }));
     Ok(())
-}
-
-/// Validate an address list (absent or null means none), each address
-/// canonical and borrowed from the record where it already was.
-fn addresses<'a>(
-    list: Option<&[Text<'a>]>,
-    field: impl Fn(usize) -> String,
-) -> Result<Vec<Str<'a>>, FieldError> {
-    list.unwrap_or(&[])
-        .iter()
-        .enumerate()
-        .map(|(k, a)| lift(a, |s| btc_address_cow(s, || field(k))))
-        .collect()
 }
 
 #[cfg(test)]

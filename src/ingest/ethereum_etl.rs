@@ -83,12 +83,10 @@ macro_rules! records {
     };
     (@key $field:ident) => { stringify!($field) };
     (@key $field:ident $key:literal) => { $key };
-    (@plain text, $v:ident) => { if $v.null() { None } else { Some($v.string()?) } };
-    (@plain text_or_null, $v:ident) => { Some(if $v.null() { None } else { Some($v.string()?) }) };
-    (@plain raw, $v:ident) => { if $v.null() { None } else { Some(RawJson($v.raw()?)) } };
-    (@plain raw_or_null, $v:ident) => {
-        Some(if $v.null() { None } else { Some(RawJson($v.raw()?)) })
-    };
+    (@plain text, $v:ident) => { $v.or_null(|v| v.string())? };
+    (@plain text_or_null, $v:ident) => { Some($v.or_null(|v| v.string())?) };
+    (@plain raw, $v:ident) => { $v.or_null(|v| v.raw().map(RawJson))? };
+    (@plain raw_or_null, $v:ident) => { Some($v.or_null(|v| v.raw().map(RawJson))?) };
     (@type text, $s:ty, $a:lifetime) => { Option<$s> };
     (@type text_or_null, $s:ty, $a:lifetime) => { Option<Option<$s>> };
     (@type raw, $s:ty, $a:lifetime) => { Option<RawJson<$a>> };

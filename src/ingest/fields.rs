@@ -577,10 +577,20 @@ pub(super) fn btc_addresses(
     list: Option<&[Text]>,
     field: impl Fn(usize) -> String,
 ) -> Result<Vec<String>, FieldError> {
+    let addrs = btc_addresses_cow(list, field)?;
+    Ok(addrs.into_iter().map(Cow::into_owned).collect())
+}
+
+/// [`btc_addresses`], each address borrowed from the record where it
+/// already was canonical.
+pub(super) fn btc_addresses_cow<'a>(
+    list: Option<&[Text<'a>]>,
+    field: impl Fn(usize) -> String,
+) -> Result<Vec<Cow<'a, str>>, FieldError> {
     list.unwrap_or(&[])
         .iter()
         .enumerate()
-        .map(|(k, a)| btc_address(a, || field(k)))
+        .map(|(k, a)| lift(a, |s| btc_address_cow(s, || field(k))))
         .collect()
 }
 

@@ -132,6 +132,33 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// `null` as `Some(None)`; else what `read` reads, as `Some(Some(_))`,
+    /// or `None` to step aside.
+    #[inline]
+    pub(super) fn or_null<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<Option<T>> {
+        if self.null() {
+            Some(None)
+        } else {
+            read(self).map(Some)
+        }
+    }
+
+    /// A JSON array, each element read by `read` (`None`: step aside).
+    pub(super) fn list<T>(
+        &mut self,
+        mut read: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let mut items = Vec::new();
+        self.array(|v| {
+            items.push(read(v)?);
+            Some(())
+        })?;
+        Some(items)
+    }
+
     /// A JSON array: `each` reads every element, from where it starts, and
     /// says `Some(())`, or `None` to step aside.
     pub(super) fn array(

@@ -477,16 +477,13 @@ pub fn owner_of_canonical<'a>(mut addresses: Vec<Str<'a>>, txid: &str, n: u32) -
 /// Owner string for an output: canonical addresses joined with `,`, or a
 /// per-output placeholder when the script has no address.
 pub fn owner_of(addresses: &[&str], txid: &str, n: u32) -> String {
-    let parts: Vec<String> = addresses
+    let parts: Vec<Str> = addresses
         .iter()
         .map(|a| crate::model::canonical_address(a))
         .filter(|a| !a.is_empty())
+        .map(Cow::Owned)
         .collect();
-    if parts.is_empty() {
-        format!("nonstandard:{txid}:{n}")
-    } else {
-        parts.join(",")
-    }
+    owner_of_canonical(parts, txid, n).into_owned()
 }
 
 /// The owned-records `parse` of a format that has a borrowing `parse_ref`.

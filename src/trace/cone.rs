@@ -14,7 +14,7 @@
 //! earlier movements of a cone account still count for its balance
 //! (haircut, FIFO and LIFO need it).
 
-use super::{prefetch, Roles};
+use super::{prefetch, Bits, Roles};
 use crate::ledger::Ledger;
 use crate::model::AcctId;
 use rayon::prelude::*;
@@ -178,23 +178,16 @@ fn finish(ledger: &Ledger, accounts: Vec<u32>, seed_moves: Vec<u32>) -> Cone {
 /// so one bit per account says all the search's arrival positions say.
 fn sweep(ledger: &Ledger, roles: &Roles) -> Vec<u32> {
     let n = ledger.accounts.len();
-    let words = n.div_ceil(64);
-    let bit = |a: AcctId| (a.index() / 64, 1u64 << (a.index() % 64));
-    let mut reached = vec![0u64; words];
-    let mut stop = Vec::new();
-    if !roles.stop.is_empty() {
-        stop = vec![0u64; words];
-        for s in &roles.stop {
-            for a in ledger.accounts_of(*s) {
-                let (w, b) = bit(a);
-                stop[w] |= b;
-            }
+    let mut reached = Bits::new(n);
+    let mut stop = Bits::new(if roles.stop.is_empty() { 0 } else { n });
+    for s in &roles.stop {
+        for a in ledger.accounts_of(*s) {
+            stop.set(a.index());
         }
     }
     for s in &roles.seed {
         for a in ledger.accounts_of(*s) {
-            let (w, b) = bit(a);
-            reached[w] |= b;
+            reached.set(a.index());
         }
     }
     let seed_tx = !roles.seed_tx.is_empty();
@@ -202,24 +195,13 @@ fn sweep(ledger: &Ledger, roles: &Roles) -> Vec<u32> {
         if m.to.is_none() {
             continue;
         }
-        let expand = !m.from.is_none() && {
-            let (w, b) = bit(m.from);
-            reached[w] & b != 0 && (stop.is_empty() || stop[w] & b == 0)
-        };
+        let from = m.from.index();
+        let expand = !m.from.is_none() && reached.has(from) && !stop.has(from);
         if expand || (seed_tx && roles.seed_tx.contains(&m.tx)) {
-            let (w, b) = bit(m.to);
-            reached[w] |= b;
+            reached.set(m.to.index());
         }
     }
-    reached
-        .iter()
-        .enumerate()
-        .flat_map(|(w, &bits)| {
-            (0..64)
-                .filter(move |k| bits >> k & 1 == 1)
-                .map(move |k| (w * 64 + k) as u32)
-        })
-        .collect()
+    reached.ones().collect()
 }
 
 #[cfg(test)]

@@ -370,10 +370,39 @@ impl Books {
     }
 }
 
+/// A set of ids (accounts, addresses) as one bit each: for a set asked
+/// about once per movement or output, where a hash set would hash each time.
+pub(crate) struct Bits(Vec<u64>);
+
+impl Bits {
+    /// Room for ids `0..n`, none in the set.
+    pub fn new(n: usize) -> Bits {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+
+    pub fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    /// Whether `i` is in the set (an id past the room never is).
+    pub fn has(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    /// The ids in the set, ascending.
+    pub fn ones(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &bits)| {
+            (0..64)
+                .filter(move |k| bits >> k & 1 == 1)
+                .map(move |k| (w * 64 + k) as u32)
+        })
+    }
+}
+
 /// Seeds and stops resolved to per-address flags. UTXO owners with several
 /// addresses (`a,b`) match when any of their addresses does.
 pub(crate) struct Roles {
-    // (Fx: asked for every output the UTXO replay reads)
+    // (Fx: asked in the replays' loops)
     pub seed: FxHashSet<AddrId>,
     pub stop: FxHashSet<AddrId>,
     pub seed_tx: FxHashSet<TxId>,

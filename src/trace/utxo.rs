@@ -9,7 +9,7 @@
 //! after one look at its inputs and outputs.
 
 use super::{
-    prefetch, prefetch_whole, Books, CoinJoinPassage, Endpoint, EndpointKind, Flow, Roles,
+    prefetch, prefetch_whole, Bits, Books, CoinJoinPassage, Endpoint, EndpointKind, Flow, Roles,
     TaintPolicy, TracePlan, NO_HOPS,
 };
 use crate::ledger::Ledger;
@@ -153,9 +153,9 @@ pub(crate) fn replay<P: TaintPolicy>(
     roles: &Roles,
     books: &mut Books,
 ) -> UtxoOutcome {
-    // tainted unspent outputs: output -> (parcel, fewest hops, CoinJoin passed)
-    // (parcel, fewest hops, asset, owner), and apart (few outputs have
-    // one, and entries stay small) the CoinJoin an output's taint passed
+    // tainted unspent outputs: (parcel, fewest hops, asset, owner), and
+    // apart (few outputs have one, and entries stay small) the CoinJoin an
+    // output's taint passed
     let mut live: Live<(P::Parcel, u32, AssetId, AddrId)> = Live::new(ledger.outputs.len());
     let mut vias: FxHashMap<u32, CoinJoinPassage> = FxHashMap::default();
     let mut absorbed: BTreeMap<(AddrId, AssetId), (Amount, u32, Via)> = BTreeMap::new();
@@ -165,18 +165,11 @@ pub(crate) fn replay<P: TaintPolicy>(
 
     // whether an address is a seed's, asked of every output: a bit per
     // address rather than a hash
-    let mut seed_bits = vec![0u64; ledger.addresses.len().div_ceil(64)];
+    let mut seed_bits = Bits::new(ledger.addresses.len());
     for a in &roles.seed {
-        if let Some(w) = seed_bits.get_mut(a.index() / 64) {
-            *w |= 1 << (a.index() % 64);
-        }
+        seed_bits.set(a.index());
     }
-    let is_seed = |a: AddrId| {
-        !a.is_none()
-            && seed_bits
-                .get(a.index() / 64)
-                .is_some_and(|w| w >> (a.index() % 64) & 1 == 1)
-    };
+    let is_seed = |a: AddrId| !a.is_none() && seed_bits.has(a.index());
     let mut out_values: Vec<Amount> = Vec::new();
     let txs = &ledger.utxo_txs;
     for (tx_index, tx) in txs.iter().enumerate() {
