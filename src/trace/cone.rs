@@ -40,9 +40,9 @@ const SLICE: usize = 256;
 /// Past this share of the accounts, replay everything.
 const DENSE: usize = 8;
 
-/// Past this share of the movements followed, sweep instead of searching.
-/// Measured on generated ledgers (`cargo bench --bench throughput`): a
-/// movement followed at random costs about twenty times one read in order.
+/// Past this share of the movements followed, sweep instead of searching:
+/// a movement followed is a read at random, a sweep reads every movement
+/// in order, and a read at random costs many reads in order.
 const SWEEP: usize = 32;
 
 pub fn account_cone(ledger: &Ledger, roles: &Roles) -> Cone {
